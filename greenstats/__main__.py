@@ -1,0 +1,3 @@
+from greenstats.cli import main
+
+main()

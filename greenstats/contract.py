@@ -1,0 +1,301 @@
+"""The data contract of CONTRACT.md (v1) in one place: tables, columns, types, rules.
+
+Ingest compiles these definitions into SQL, the tests build their fixtures from them and the
+methodology page renders them; nothing else restates them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+CONTRACT_VERSION = "1"
+
+#: A timestamp without an offset is China Standard Time; periods are CST calendar days.
+LOCAL_TZ = "Asia/Shanghai"
+
+ColumnType = Literal["text", "int", "number", "timestamp", "date"]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of an input table and the rules a value must meet."""
+
+    name: str
+    type: ColumnType
+    required: bool = True
+    min_value: float | None = None  # inclusive lower bound
+    above: float | None = None  # exclusive lower bound
+    max_value: float | None = None  # inclusive upper bound
+    allowed: str | None = None  # name of a code list in CODE_LISTS, or "reference:actions" etc.
+    references: str | None = None  # "table.column" that must already exist
+    description: str = ""
+
+    def rule_text(self) -> str:
+        """The column's rules in words, as the rejects report and the docs show them."""
+        parts = ["required" if self.required else "optional", self.type]
+        if self.min_value is not None:
+            parts.append(f"≥ {self.min_value:g}")
+        if self.above is not None:
+            parts.append(f"> {self.above:g}")
+        if self.max_value is not None:
+            parts.append(f"≤ {self.max_value:g}")
+        if self.allowed:
+            parts.append(f"one of {self.allowed}")
+        if self.references:
+            parts.append(f"must exist in {self.references}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One operational input table: its grain, unique key and columns."""
+
+    name: str
+    grain: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    # Extra row rules: (column the reason names, predicate that must hold, reason); {col} stands
+    # for a column's typed value.
+    row_rules: tuple[tuple[str, str, str], ...] = field(default=())
+    # Date or timestamp column that the lake partitions this table by (month), if any.
+    partition_by: str | None = None
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns if c.required)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def column(self, name: str) -> Column:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+
+#: The 34 ISO 3166-2:CN codes: part of the contract, not of the replaceable methodology.
+REGION_CODES: tuple[str, ...] = (
+    "CN-AH", "CN-BJ", "CN-CQ", "CN-FJ", "CN-GD", "CN-GS", "CN-GX", "CN-GZ", "CN-HA",
+    "CN-HB", "CN-HE", "CN-HI", "CN-HK", "CN-HL", "CN-HN", "CN-JL", "CN-JS", "CN-JX",
+    "CN-LN", "CN-MO", "CN-NM", "CN-NX", "CN-QH", "CN-SC", "CN-SD", "CN-SH", "CN-SN",
+    "CN-SX", "CN-TJ", "CN-TW", "CN-XJ", "CN-XZ", "CN-YN", "CN-ZJ",
+)  # fmt: skip
+
+IUCN_CATEGORIES: tuple[str, ...] = ("EX", "EW", "CR", "EN", "VU", "NT", "LC", "DD", "NE")
+THREATENED_CATEGORIES: tuple[str, ...] = ("CR", "EN", "VU")
+PROJECT_KINDS: tuple[str, ...] = ("afforestation", "conservation", "coastal")
+SPECIES_UNITS: tuple[str, ...] = ("tree", "m2")
+HABITATS: tuple[str, ...] = ("desert", "forest", "grassland", "coastal")
+
+#: Closed code lists that a column may be checked against (reference codes come from the
+#: methodology in force and are added at ingest time).
+CODE_LISTS: dict[str, tuple[str, ...]] = {
+    "regions": REGION_CODES,
+    "iucn_categories": IUCN_CATEGORIES,
+    "project_kinds": PROJECT_KINDS,
+}
+
+
+def _id(name: str, desc: str = "") -> Column:
+    return Column(name, "text", description=desc)
+
+
+def _lat(required: bool = False) -> Column:
+    return Column("lat", "number", required, min_value=-90, max_value=90)
+
+
+def _lon(required: bool = False) -> Column:
+    return Column("lon", "number", required, min_value=-180, max_value=180)
+
+
+ACTIONS = Table(
+    name="actions",
+    grain="one low-carbon action credited to a user",
+    key=("event_id",),
+    columns=(
+        _id("event_id"),
+        _id("user_id"),
+        Column("occurred_at", "timestamp"),
+        Column("action", "text", allowed="reference:actions"),
+        Column("region", "text", allowed="regions"),
+        Column("energy_g", "int", min_value=0, description="green energy awarded, g"),
+        Column("brand_id", "text", required=False, description="partner brand that credited it"),
+    ),
+    partition_by="occurred_at",
+)
+
+REDEMPTIONS = Table(
+    name="redemptions",
+    grain="one conversion of a user's energy into a planting or protection unit",
+    key=("redemption_id",),
+    columns=(
+        _id("redemption_id"),
+        _id("user_id"),
+        Column("redeemed_at", "timestamp"),
+        Column("project_id", "text", references="projects.project_id"),
+        Column("species", "text", allowed="reference:species"),
+        Column("units", "number", above=0, description="trees, or m² for area species"),
+        Column("energy_g", "int", above=0),
+    ),
+    partition_by="redeemed_at",
+)
+
+PROJECTS = Table(
+    name="projects",
+    grain="one restoration or conservation project run by a partner",
+    key=("project_id",),
+    columns=(
+        _id("project_id"),
+        Column("name", "text"),
+        Column("partner", "text"),
+        Column("kind", "text", allowed="project_kinds"),
+        Column("region", "text", allowed="regions"),
+        _lat(required=True),
+        _lon(required=True),
+        Column("started_on", "date"),
+        Column("target_units", "number", required=False, above=0),
+        Column("target_area_ha", "number", required=False, above=0),
+        Column("target_date", "date", required=False),
+    ),
+)
+
+PLANTINGS = Table(
+    name="plantings",
+    grain="one batch planted in the field",
+    key=("planting_id",),
+    columns=(
+        _id("planting_id"),
+        Column("project_id", "text", references="projects.project_id"),
+        Column("species", "text", allowed="reference:species"),
+        Column("planted_on", "date"),
+        Column("units_planted", "number", above=0),
+        Column("area_ha", "number", min_value=0),
+        _lat(),
+        _lon(),
+    ),
+)
+
+SURVEYS = Table(
+    name="surveys",
+    grain="one survival count of a project's planted species",
+    key=("survey_id",),
+    columns=(
+        _id("survey_id"),
+        Column("project_id", "text", references="projects.project_id"),
+        Column("species", "text", allowed="reference:species"),
+        Column("surveyed_on", "date"),
+        Column("units_sampled", "int", above=0),
+        Column("units_alive", "int", min_value=0),
+    ),
+    row_rules=(
+        ("units_alive", "{units_alive} <= {units_sampled}", "units_alive exceeds units_sampled"),
+    ),
+)
+
+PROTECTED_AREAS = Table(
+    name="protected_areas",
+    grain="one protected area",
+    key=("area_id",),
+    columns=(
+        _id("area_id"),
+        Column("name", "text"),
+        Column("partner", "text"),
+        Column("region", "text", allowed="regions"),
+        Column("area_ha", "number", above=0),
+        Column("established_on", "date"),
+        _lat(),
+        _lon(),
+        Column("project_id", "text", required=False, references="projects.project_id"),
+    ),
+)
+
+AREA_SPECIES = Table(
+    name="area_species",
+    grain="one species recorded in a protected area",
+    key=("area_id", "scientific_name"),
+    columns=(
+        Column("area_id", "text", references="protected_areas.area_id"),
+        Column("scientific_name", "text"),
+        Column("iucn_category", "text", allowed="iucn_categories"),
+        Column("common_name", "text", required=False),
+        Column("taxon_group", "text", required=False),
+        Column("last_observed_on", "date", required=False),
+    ),
+)
+
+#: In load order: a table is loaded after every table it references.
+TABLES: tuple[Table, ...] = (
+    PROJECTS,
+    PROTECTED_AREAS,
+    AREA_SPECIES,
+    ACTIONS,
+    REDEMPTIONS,
+    PLANTINGS,
+    SURVEYS,
+)
+TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+# --- reference tables (the methodology) -------------------------------------------------
+
+REFERENCE_REQUIRED: dict[str, tuple[str, ...]] = {
+    "actions": ("action", "co2e_g", "co2e_g_low", "co2e_g_high"),
+    "species": (
+        "species",
+        "unit",
+        "habitat",
+        "seq_kg_per_unit_yr",
+        "seq_kg_per_unit_yr_low",
+        "seq_kg_per_unit_yr_high",
+        "default_survival",
+    ),
+}
+
+# --- metrics (CONTRACT.md section 3) ----------------------------------------------------
+
+#: Exactly the keys `greenstats summary --json` prints, in order.
+SUMMARY_KEYS: tuple[str, ...] = (
+    "actions",
+    "users_active",
+    "energy_issued_g",
+    "co2e_avoided_kg",
+    "co2e_avoided_kg_low",
+    "co2e_avoided_kg_high",
+    "energy_redeemed_g",
+    "units_adopted",
+    "trees_planted",
+    "trees_surviving_est",
+    "sequestration_tco2e",
+    "sequestration_tco2e_low",
+    "sequestration_tco2e_high",
+    "area_planted_ha",
+    "coastal_area_ha",
+    "protected_areas",
+    "protected_area_ha",
+    "species_protected",
+    "species_threatened",
+    "projects",
+    "partners",
+    "brands",
+)
+
+#: Keys that count people: shown as "< k" on pages when under K_ANONYMITY (CONTRACT.md §4).
+PEOPLE_KEYS: frozenset[str] = frozenset({"users_active"})
+K_ANONYMITY = 10
+
+#: Summary keys whose value depends on the methodology (reference tables) in force.
+METHODOLOGY_KEYS: frozenset[str] = frozenset(
+    {
+        "co2e_avoided_kg",
+        "co2e_avoided_kg_low",
+        "co2e_avoided_kg_high",
+        "trees_planted",
+        "trees_surviving_est",
+        "sequestration_tco2e",
+        "sequestration_tco2e_low",
+        "sequestration_tco2e_high",
+        "coastal_area_ha",
+    }
+)
