@@ -1,0 +1,269 @@
+"""Build a snapshot: run the staging and mart models over the lake, then publish.
+
+Models are SQL files under `greenstats/models/`, one per table, each a SELECT with its grain and
+materialization stated in its header:
+
+- `table`: rebuilt whole every time (the small tables);
+- `partitioned by month|year`: only the partitions a load touched are deleted and rebuilt;
+- `merge on KEY keeping the earliest COL`: new candidate rows are merged into the table.
+
+A build starts from a copy of the published snapshot (or from nothing, for a full build), works
+on that copy under tmp/, and publishes it only when every model has run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from greenstats.contract import CONTRACT_VERSION, TABLES
+from greenstats.ingest import SQL_TYPES, q
+from greenstats.methodology import Reference
+from greenstats.warehouse import LakeFile, Snapshot, Warehouse, sql_literal
+
+MODELS_DIR = Path(__file__).parent / "models"
+
+#: Models in the order they run: staging before the marts that read it.
+MODEL_ORDER: tuple[str, ...] = (
+    "staging/stg_projects",
+    "staging/stg_protected_areas",
+    "staging/stg_area_species",
+    "staging/stg_plantings",
+    "staging/stg_surveys",
+    "marts/mart_actions_daily",
+    "marts/mart_redemptions_daily",
+    "marts/mart_users_hll_day",
+    "marts/mart_users_hll_month",
+    "marts/mart_users_hll_year",
+    "marts/mart_users_first",
+    "marts/mart_new_users_daily",
+)
+
+_MATERIALIZED = re.compile(r"^-- materialized: (.+)$", re.MULTILINE)
+_PARTITIONED = re.compile(r"^partitioned by (month|year)$")
+_MERGE = re.compile(r"^merge on (\w+) keeping the earliest (\w+)$")
+
+
+@dataclass(frozen=True)
+class Model:
+    """One model file: its table name, SQL and how it is materialized."""
+
+    name: str
+    sql: str
+    materialized: str
+
+    @property
+    def grain(self) -> str:
+        """The first comment line, which states the grain."""
+        return self.sql.splitlines()[0].removeprefix("-- ")
+
+
+def load_models() -> list[Model]:
+    """Every model in run order."""
+    models = []
+    for rel in MODEL_ORDER:
+        sql = (MODELS_DIR / f"{rel}.sql").read_text()
+        m = _MATERIALIZED.search(sql)
+        if not m:
+            raise ValueError(f"models/{rel}.sql does not state how it is materialized")
+        models.append(Model(rel.split("/")[1], sql, m.group(1).strip()))
+    return models
+
+
+# --- snapshot bookkeeping tables ------------------------------------------------------------
+
+_ADMIN_TABLES = {
+    "lake_files": "table_name VARCHAR, path VARCHAR, month VARCHAR, rows BIGINT, "
+    "load_number INTEGER",
+    "loads": "load_number INTEGER, loaded_at TIMESTAMPTZ, table_name VARCHAR, file VARCHAR, "
+    "rows_read BIGINT, accepted BIGINT, already_loaded BIGINT, rejected BIGINT, "
+    "refused VARCHAR, warnings VARCHAR",
+    "rejects": "load_number INTEGER, table_name VARCHAR, file VARCHAR, line BIGINT, "
+    "column_name VARCHAR, reason VARCHAR, value VARCHAR",
+    "snapshot_info": "key VARCHAR, value VARCHAR",
+}
+
+
+@dataclass
+class BuildInput:
+    """What a build adds to the snapshot it starts from."""
+
+    reference: Reference
+    new_files: Sequence[LakeFile] = ()
+    load_rows: Sequence[tuple] = ()  # rows for the loads table, without load_number
+    rejects_table: str | None = None  # a temp table of new rejects in the work connection
+    full: bool = False
+    demo: bool | None = None  # the data are synthetic; None keeps what the last snapshot said
+
+
+def build_snapshot(
+    warehouse: Warehouse,
+    con: duckdb.DuckDBPyConnection,
+    number: int,
+    previous: Snapshot | None,
+    spec: BuildInput,
+    on_step: Callable[[str], None] | None = None,
+) -> Snapshot:
+    """Build snapshot `number` in tmp/ from `previous` plus `spec`, then publish it."""
+    target = warehouse.staging_path(number)
+    target.unlink(missing_ok=True)
+    if previous is not None and not spec.full:
+        shutil.copyfile(previous.path, target)
+    elif previous is not None:
+        con.execute(f"ATTACH {sql_literal(str(previous.path))} AS prev (READ_ONLY)")
+    con.execute(f"ATTACH {sql_literal(str(target))} AS snap")
+    try:
+        con.execute("USE snap")
+        for name, columns in _ADMIN_TABLES.items():
+            con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+        if previous is not None and spec.full:
+            for name in ("lake_files", "loads", "rejects", "snapshot_info"):
+                con.execute(f"INSERT INTO {name} SELECT * FROM prev.main.{name}")
+        _record_load(con, number, spec)
+        affected = _affected_months(con, spec)
+        _write_reference(con, spec.reference)
+        _lake_views(con, warehouse.root, affected)
+        for model in load_models():
+            if on_step:
+                on_step(model.name)
+            _run_model(con, model, full=spec.full or previous is None)
+        _write_info(con, number, spec)
+        con.execute("USE memory")
+        con.execute("DETACH snap")
+        if previous is not None and spec.full:
+            con.execute("DETACH prev")
+    except BaseException:
+        con.execute("USE memory")
+        for db in ("snap", "prev"):
+            with contextlib.suppress(duckdb.Error):
+                con.execute(f"DETACH {db}")
+        target.unlink(missing_ok=True)
+        raise
+    return warehouse.publish(target, number)
+
+
+def _record_load(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -> None:
+    for f in spec.new_files:
+        con.execute(
+            "INSERT INTO lake_files VALUES (?, ?, ?, ?, ?)",
+            [f.table, f.path, f.month, f.rows, number],
+        )
+    loaded_at = datetime.now(UTC)
+    for row in spec.load_rows:
+        con.execute(
+            "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [number, loaded_at, *row]
+        )
+    if spec.rejects_table:
+        # A file sent again brings its bad rows again: keep each reject once.
+        con.execute(
+            f"""INSERT INTO rejects
+            SELECT DISTINCT ?, n.* FROM temp.main.{spec.rejects_table} AS n
+            WHERE NOT EXISTS (
+              SELECT 1 FROM rejects AS r
+              WHERE r.table_name = n.table_name AND r.file = n.file AND r.line = n.line
+                AND r.column_name IS NOT DISTINCT FROM n.column_name AND r.reason = n.reason)""",
+            [number],
+        )
+
+
+def _affected_months(con: duckdb.DuckDBPyConnection, spec: BuildInput) -> list[str]:
+    """Months whose partitions this build rebuilds: all of them for a full build."""
+    if spec.full:
+        rows = con.execute(
+            "SELECT DISTINCT month FROM lake_files WHERE month IS NOT NULL"
+        ).fetchall()
+        months = sorted(r[0] for r in rows)
+    else:
+        months = sorted({f.month for f in spec.new_files if f.month})
+    con.execute("CREATE OR REPLACE TEMP TABLE affected_months (month VARCHAR, year VARCHAR)")
+    con.execute(
+        "INSERT INTO affected_months SELECT m, left(m, 4) FROM unnest(?::VARCHAR[]) t(m)", [months]
+    )
+    return months
+
+
+def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -> None:
+    """A view `lake_<table>` per table over the lake files this build reads."""
+    for table in TABLES:
+        sql = "SELECT path FROM lake_files WHERE table_name = ?"
+        params: list = [table.name]
+        if table.partition_by:
+            sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(months)
+        paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
+        if paths:
+            listed = ", ".join(sql_literal(p) for p in paths)
+            body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
+        else:
+            cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]
+            if table.partition_by:
+                cols += ["CAST(NULL AS DATE) AS day", "CAST(NULL AS VARCHAR) AS month"]
+            body = f"SELECT {', '.join(cols)} WHERE false"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW lake_{table.name} AS {body}")
+
+
+def _run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool) -> None:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'snap' AND table_name = ?",
+        [model.name],
+    ).fetchone()[0]
+    how = model.materialized
+    if how == "table" or full or not exists:
+        con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
+        return
+    if m := _PARTITIONED.match(how):
+        col = m.group(1)
+        con.execute(f"DELETE FROM {model.name} WHERE {col} IN (SELECT {col} FROM affected_months)")
+        con.execute(f"INSERT INTO {model.name} BY NAME {model.sql}")
+        return
+    if m := _MERGE.match(how):
+        key, earliest = m.groups()
+        cols = [r[0] for r in con.execute(f"DESCRIBE {model.name}").fetchall()]
+        sets = ", ".join(f"{c} = c.{c}" for c in cols if c != key)
+        con.execute(
+            f"""MERGE INTO {model.name} AS t USING ({model.sql}) AS c ON t.{key} = c.{key}
+            WHEN MATCHED AND c.{earliest} < t.{earliest} THEN UPDATE SET {sets}
+            WHEN NOT MATCHED THEN INSERT BY NAME"""
+        )
+        return
+    raise ValueError(f"model {model.name}: unknown materialization {how!r}")
+
+
+def _write_reference(con: duckdb.DuckDBPyConnection, reference: Reference) -> None:
+    """The methodology in force is stored with the snapshot."""
+    for name, frame in (("ref_actions", reference.actions), ("ref_species", reference.species)):
+        con.register("reference_frame", frame)
+        try:
+            con.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM reference_frame")
+        finally:
+            con.unregister("reference_frame")
+    con.execute(
+        "CREATE OR REPLACE TABLE ref_methodology AS "
+        "SELECT ? AS version, ? AS source, ? AS fingerprint",
+        [reference.version, reference.source, reference.fingerprint],
+    )
+
+
+def _write_info(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -> None:
+    previous = dict(con.execute("SELECT key, value FROM snapshot_info").fetchall())
+    first, latest = con.execute("SELECT min(day), max(day) FROM mart_actions_daily").fetchone()
+    demo = spec.demo if spec.demo is not None else previous.get("demo") == "true"
+    info = {
+        "snapshot": f"{number:06d}",
+        "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "contract_version": CONTRACT_VERSION,
+        "methodology_version": spec.reference.version,
+        "methodology_fingerprint": spec.reference.fingerprint,
+        "first_event_day": first.isoformat() if first else "",
+        "latest_event_day": latest.isoformat() if latest else "",
+        "demo": "true" if demo else "false",
+    }
+    con.execute("DELETE FROM snapshot_info")
+    con.executemany("INSERT INTO snapshot_info VALUES (?, ?)", list(info.items()))

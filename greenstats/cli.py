@@ -1,0 +1,302 @@
+"""`python -m greenstats demo | ingest | build | summary | rejects | restate | info`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from greenstats.filters import Filters, parse_regions, today_cst
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="greenstats: load a green program's data, build its warehouse, print its figures.",
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="Warehouse folder (default: $GREENSTATS_DB or data/warehouse)."),
+]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a YYYY-MM-DD date", param_hint=option) from None
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write the demo input files to.")],
+    events: Annotated[int, typer.Option(min=1, help="Number of action events.")] = 1_000_000,
+    seed: Annotated[
+        int, typer.Option(help="Random seed: the same seed gives the same bytes.")
+    ] = 42,
+    bad_rows: Annotated[bool, typer.Option(help="Include a few rows the contract rejects.")] = True,
+) -> None:
+    """Write a seeded synthetic data set (all seven input tables) that `ingest` accepts."""
+    from greenstats.demo import generate
+
+    with _progress() as progress:
+        task = progress.add_task("Generating demo data", total=events)
+        result = generate(
+            out_dir, events=events, seed=seed, bad_rows=bad_rows,
+            progress=lambda done, total: progress.update(task, completed=done, total=total),
+        )  # fmt: skip
+    table = RichTable("table", "rows", title=f"Demo data in {out_dir}")
+    for name, rows in result.rows.items():
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+
+
+@app.command()
+def ingest(
+    folder: Annotated[Path, typer.Argument(help="Folder of input files (CONTRACT.md §1).")],
+    db: DbOption = None,
+    reference: Annotated[
+        Path | None, typer.Option(help="Reference (methodology) folder to use from now on.")
+    ] = None,
+) -> None:
+    """Load a folder per the contract, keep bad rows aside, publish a new snapshot.
+
+    Exit code 0 when every file was read (even with rejected rows), 1 when any was refused.
+    """
+    from greenstats.methodology import MethodologyError
+    from greenstats.pipeline import ingest_folder
+    from greenstats.warehouse import WarehouseError
+
+    table = RichTable(
+        "file", "table", "accepted", "already loaded", "rejected", "note",
+        title=f"Ingest of {folder}",
+    )  # fmt: skip
+
+    def on_file(r):
+        note = f"[red]refused: {r.refused}[/red]" if r.refused else "; ".join(r.warnings)
+        table.add_row(
+            r.name, r.table, f"{r.accepted:,}", f"{r.already_loaded:,}", f"{r.rejected:,}", note
+        )
+        err.print(f"  {r.name}: {'refused' if r.refused else f'{r.accepted:,} accepted'}")
+
+    try:
+        with err.status("Loading…"):
+            result = ingest_folder(folder, db, reference, on_file=on_file)
+    except (WarehouseError, MethodologyError) as exc:
+        raise _fail(str(exc)) from exc
+    out.print(table)
+    for r in result.reports:
+        for warning in r.warnings:
+            out.print(f"[yellow]warning[/yellow] {r.name}: {warning}", highlight=False)
+    for path in result.ignored:
+        out.print(f"[yellow]ignored[/yellow] {path.relative_to(folder)}: not a contract table name")
+    out.print(
+        f"Published snapshot {result.snapshot.version} in {result.snapshot.path.parent.parent}"
+    )
+    if result.any_refused:
+        for r in result.reports:
+            if r.refused:
+                err.print(f"[red]refused[/red] {folder / r.name}: {r.refused}", highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def build(
+    db: DbOption = None,
+    reference: Annotated[
+        Path | None, typer.Option(help="Reference folder (default: the one in force).")
+    ] = None,
+) -> None:
+    """Rebuild every model from the lake and publish a new snapshot."""
+    from greenstats.methodology import MethodologyError
+    from greenstats.pipeline import rebuild
+    from greenstats.warehouse import WarehouseError
+
+    try:
+        with err.status("Building…") as status:
+            snap = rebuild(db, reference, on_step=lambda m: status.update(f"Building {m}…"))
+    except (WarehouseError, MethodologyError) as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"Published snapshot {snap.version}")
+
+
+def _filters(
+    date_from: str | None, date_to: str | None, region: list[str] | None, as_of: str | None
+) -> Filters:
+    from greenstats.contract import REGION_CODES
+
+    regions = parse_regions(region or [])
+    unknown = [r for r in regions if r not in REGION_CODES]
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown region code {unknown[0]!r} (use ISO 3166-2:CN, e.g. CN-GD)",
+            param_hint="--region",
+        )
+    f = Filters(
+        date_from=_date(date_from, "--from"),
+        date_to=_date(date_to, "--to"),
+        regions=regions,
+        as_of=_date(as_of, "--as-of") or today_cst(),
+    )
+    if f.date_from and f.date_to and f.date_from > f.date_to:
+        raise typer.BadParameter("--from is after --to", param_hint="--from")
+    return f
+
+
+FromOption = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD, CST).")]
+ToOption = Annotated[str | None, typer.Option("--to", help="Last day, included.")]
+RegionOption = Annotated[
+    list[str] | None, typer.Option("--region", help="ISO 3166-2:CN code; repeat for several.")
+]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Date the figures are as of.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+@app.command()
+def summary(
+    db: DbOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    region: RegionOption = None,
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print every metric of CONTRACT.md §3 for a period and regions (exact counts)."""
+    from greenstats import queries
+    from greenstats.warehouse import Warehouse, WarehouseError
+
+    f = _filters(date_from, date_to, region, as_of)
+    try:
+        with Warehouse(db).open_snapshot() as r:
+            values = queries.summary(r, f)
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        sys.stdout.write(json.dumps(values) + "\n")
+        return
+    table = RichTable("metric", "value", title="greenstats summary")
+    for key, value in values.items():
+        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else f"{value:,}")
+    out.print(table)
+
+
+@app.command()
+def restate(
+    reference: Annotated[Path, typer.Option(help="The other reference (methodology) folder.")],
+    db: DbOption = None,
+    date_from: FromOption = None,
+    date_to: ToOption = None,
+    region: RegionOption = None,
+    as_of: AsOfOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Every summary key under the methodology in force and under another, side by side.
+
+    The published snapshot is only read: nothing is rebuilt or changed.
+    """
+    from greenstats import queries
+    from greenstats.methodology import MethodologyError, load_reference
+    from greenstats.warehouse import Warehouse, WarehouseError
+
+    f = _filters(date_from, date_to, region, as_of)
+    try:
+        other = load_reference(reference)
+        with Warehouse(db).open_snapshot() as r:
+            current_version = r.info()["methodology_version"]
+            current = queries.summary(r, f)
+            restated = queries.summary(r, f, reference=other)
+    except (WarehouseError, MethodologyError) as exc:
+        raise _fail(str(exc)) from exc
+    keys = {
+        key: {"current": current[key], "restated": restated[key],
+              "difference": restated[key] - current[key]}
+        for key in current
+    }  # fmt: skip
+    if as_json:
+        payload = {"methodology": {"current": current_version, "restated": other.version},
+                   "keys": keys}  # fmt: skip
+        sys.stdout.write(json.dumps(payload) + "\n")
+        return
+    table = RichTable(
+        "metric", f"current ({current_version})", f"restated ({other.version})", "difference",
+        title="Restatement",
+    )  # fmt: skip
+    for key, row in keys.items():
+        table.add_row(key, *(f"{row[c]:,.3f}" for c in ("current", "restated", "difference")))
+    out.print(table)
+
+
+@app.command()
+def rejects(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    limit: Annotated[int, typer.Option(help="Most rows to list (0: all).")] = 200,
+) -> None:
+    """List the rows that were not loaded, with file, line, column and reason."""
+    from greenstats.warehouse import Warehouse, WarehouseError
+
+    try:
+        with Warehouse(db).open_snapshot() as r:
+            frame = r.df(
+                "SELECT table_name, file, line, column_name, reason, value FROM rejects "
+                "ORDER BY table_name, file, line" + (" LIMIT ?" if limit else ""),
+                [limit] if limit else [],
+            )
+            total = r.scalar("SELECT count(*) FROM rejects")
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        records = json.loads(frame.to_json(orient="records"))
+        sys.stdout.write(
+            json.dumps({"total": total, "rejects": records}, ensure_ascii=False) + "\n"
+        )
+        return
+    import pandas as pd
+
+    table = RichTable(
+        "table", "file", "line", "column", "reason", "value", title=f"{total:,} rejects"
+    )
+    for row in frame.itertuples(index=False):
+        table.add_row(*(("" if pd.isna(v) else str(v)) for v in row))
+    out.print(table)
+
+
+@app.command()
+def info(db: DbOption = None) -> None:
+    """Show the published snapshot: number, build time, methodology, data range."""
+    from greenstats.warehouse import Warehouse, WarehouseError
+
+    try:
+        with Warehouse(db).open_snapshot() as r:
+            values = r.info()
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from exc
+    for key, value in values.items():
+        out.print(f"{key}: {value}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err,
+    )  # fmt: skip
+
+
+def main() -> None:
+    app()

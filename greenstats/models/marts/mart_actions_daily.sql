@@ -1,0 +1,10 @@
+-- mart_actions_daily: one row per (day, region, action, brand_id) of accepted action events;
+-- day is the China Standard Time calendar day of occurred_at.
+-- Carbon is not stored: queries multiply count_actions by the methodology's factors, so a
+-- restatement under another methodology needs no rebuild.
+-- materialized: partitioned by month
+SELECT day, month, region, action, brand_id,
+       count(*) AS count_actions,
+       sum(energy_g) AS energy_g
+FROM lake_actions
+GROUP BY ALL

@@ -1,0 +1,17 @@
+-- mart_users_hll_day: one row per (day, region, reg) where reg is a HyperLogLog register
+-- that at least one active user's hash fell into; rho is the register's value.
+-- The sketch (greenstats/sketch.py): 2^14 registers; reg = top 14 bits of hash(user_id),
+-- rho = 1 + leading zeros of the remaining 50 bits. Registers merge by max, so any set of
+-- days and regions gives the sketch of its union.
+-- materialized: partitioned by month
+WITH hashed AS (
+    SELECT day, month, region, hash(user_id) AS h
+    FROM lake_actions
+)
+SELECT day, month, region,
+       CAST(h >> 50 AS SMALLINT) AS reg,
+       CAST(max(CASE WHEN h & 1125899906842623 = 0 THEN 51
+                     ELSE 50 - CAST(floor(log2(CAST(h & 1125899906842623 AS DOUBLE))) AS INTEGER)
+                END) AS UTINYINT) AS rho
+FROM hashed
+GROUP BY ALL

@@ -1,0 +1,297 @@
+"""The one door to DuckDB: where a warehouse lives, its snapshots, publishing, and reads.
+
+A warehouse is a folder (``--db PATH`` or ``GREENSTATS_DB``):
+
+    lake/<table>/...parquet    accepted rows, typed, written once and never changed
+    snapshots/NNNNNN.duckdb    one published snapshot: marts, small tables, methodology,
+                               rejects and the manifest of lake files it stands on
+    CURRENT                    the name of the published snapshot (replaced atomically)
+    tmp/                       DuckDB spill space and snapshots being built
+
+Readers open the snapshot that CURRENT names, read-only. A writer builds the next snapshot
+under tmp/, and publishes it by renaming it into snapshots/ and then replacing CURRENT, each
+an atomic rename; a build that dies before that leaves the published snapshot untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import re
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from greenstats.contract import LOCAL_TZ
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = PROJECT_ROOT / "data" / "warehouse"
+DEFAULT_REFERENCE = PROJECT_ROOT / "data" / "reference"
+ENV_DB = "GREENSTATS_DB"
+
+#: Published snapshots kept besides the current one, so a reader that opened one just before
+#: a publish can finish its queries.
+KEEP_SNAPSHOTS = 3
+
+#: DuckDB limits for writers (ingest and build): spill to disk rather than fail.
+WRITER_MEMORY_LIMIT = os.environ.get("GREENSTATS_MEMORY_LIMIT", "4GB")
+
+_SNAPSHOT_NAME = re.compile(r"^(\d{6})\.duckdb$")
+
+
+class WarehouseError(RuntimeError):
+    """A warehouse that is missing, locked or inconsistent, with what to do about it."""
+
+
+def resolve_db(db: str | Path | None = None) -> Path:
+    """The warehouse folder: the argument, else $GREENSTATS_DB, else data/warehouse."""
+    if db:
+        return Path(db).expanduser().resolve()
+    env = os.environ.get(ENV_DB)
+    return Path(env).expanduser().resolve() if env else DEFAULT_DB
+
+
+def sql_literal(text: str) -> str:
+    """Quote a string as a SQL literal, for the few statements that take no parameters."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def configure(con: duckdb.DuckDBPyConnection, *, tmp_dir: Path | None = None) -> None:
+    """Session settings every greenstats connection shares."""
+    con.execute(f"SET TimeZone = {sql_literal(LOCAL_TZ)}")
+    if tmp_dir is not None:
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET temp_directory = {sql_literal(str(tmp_dir))}")
+        con.execute(f"SET memory_limit = {sql_literal(WRITER_MEMORY_LIMIT)}")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One published snapshot: its number and file."""
+
+    number: int
+    path: Path
+
+    @property
+    def version(self) -> str:
+        """A stable label for caches: the number and the file's modification time."""
+        return f"{self.number:06d}"
+
+
+@dataclass(frozen=True)
+class LakeFile:
+    """One Parquet file in the lake: its table, path under the warehouse, month, rows."""
+
+    table: str
+    path: str
+    month: str | None
+    rows: int
+
+
+class Warehouse:
+    """A warehouse folder: lake, snapshots and the CURRENT pointer."""
+
+    def __init__(self, root: str | Path | None = None) -> None:
+        self.root = resolve_db(root)
+        self.lake = self.root / "lake"
+        self.snapshots = self.root / "snapshots"
+        self.tmp = self.root / "tmp"
+        self.current_file = self.root / "CURRENT"
+
+    # --- reading -----------------------------------------------------------------------
+
+    def current(self) -> Snapshot | None:
+        """The published snapshot, or None when nothing was ever published."""
+        try:
+            name = self.current_file.read_text().strip()
+        except FileNotFoundError:
+            return None
+        m = _SNAPSHOT_NAME.match(name)
+        if not m:
+            raise WarehouseError(f"{self.current_file} names no snapshot ({name!r})")
+        path = self.snapshots / name
+        if not path.exists():
+            raise WarehouseError(f"{self.current_file} names {name}, which is missing")
+        return Snapshot(int(m.group(1)), path)
+
+    def require_current(self) -> Snapshot:
+        """The published snapshot, or a clear error naming the folder and what to run."""
+        snap = self.current()
+        if snap is None:
+            raise WarehouseError(
+                f"No warehouse at {self.root}: run `python -m greenstats ingest DIR "
+                f"--db {self.root}` first (or `python -m greenstats demo` for demo data)."
+            )
+        return snap
+
+    def open_snapshot(self, snap: Snapshot | None = None) -> Reader:
+        """A read-only connection to a snapshot (the published one by default)."""
+        return Reader(self, snap or self.require_current())
+
+    # --- writing -----------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Only one writer (ingest or build) at a time; a second one fails at once."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError as exc:
+                raise WarehouseError(
+                    f"Another ingest or build is writing {self.root}; wait for it to finish."
+                ) from exc
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def next_number(self) -> int:
+        """The number the next snapshot gets: one past any that exists or is being built."""
+        numbers = [0]
+        for folder in (self.snapshots, self.tmp):
+            if folder.exists():
+                for p in folder.iterdir():
+                    m = re.match(r"^(\d{6})\.duckdb", p.name)
+                    if m:
+                        numbers.append(int(m.group(1)))
+        return max(numbers) + 1
+
+    def staging_path(self, number: int) -> Path:
+        """Where snapshot `number` is built before it is published."""
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        return self.tmp / f"{number:06d}.duckdb"
+
+    def publish(self, built: Path, number: int) -> Snapshot:
+        """Make a built snapshot the published one, atomically, then tidy old ones away."""
+        self.snapshots.mkdir(parents=True, exist_ok=True)
+        _fsync_file(built)
+        final = self.snapshots / f"{number:06d}.duckdb"
+        os.replace(built, final)
+        _fsync_dir(self.snapshots)
+        pointer = self.root / f"CURRENT.{os.getpid()}.tmp"
+        pointer.write_text(final.name + "\n")
+        _fsync_file(pointer)
+        os.replace(pointer, self.current_file)
+        _fsync_dir(self.root)
+        self.collect_garbage()
+        return Snapshot(number, final)
+
+    def collect_garbage(self) -> None:
+        """Remove old snapshots, abandoned builds and lake files no kept snapshot lists."""
+        current = self.current()
+        if current is None:
+            return
+        kept = sorted(
+            (p for p in self.snapshots.glob("*.duckdb") if _SNAPSHOT_NAME.match(p.name)),
+            reverse=True,
+        )[: KEEP_SNAPSHOTS + 1]
+        for p in self.snapshots.glob("*.duckdb*"):
+            if p not in kept and p != current.path:
+                p.unlink(missing_ok=True)
+        if self.tmp.exists():
+            for p in self.tmp.glob("*.duckdb*"):
+                p.unlink(missing_ok=True)
+        listed: set[str] = set()
+        for p in kept:
+            with contextlib.suppress(duckdb.Error):
+                con = duckdb.connect(str(p), read_only=True)
+                try:
+                    listed.update(
+                        r[0] for r in con.execute("SELECT path FROM lake_files").fetchall()
+                    )
+                finally:
+                    con.close()
+        if not self.lake.exists():
+            return
+        for f in self.lake.rglob("*.parquet"):
+            if str(f.relative_to(self.root)) not in listed:
+                f.unlink(missing_ok=True)
+        for d in sorted(self.lake.rglob("*"), reverse=True):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+
+
+class Reader:
+    """A read-only connection to one snapshot; each query runs on its own cursor."""
+
+    def __init__(self, warehouse: Warehouse, snap: Snapshot) -> None:
+        self.warehouse = warehouse
+        self.snapshot = snap
+        self.con = duckdb.connect(str(snap.path), read_only=True)
+        configure(self.con)
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Reader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def df(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> pd.DataFrame:
+        """Run one parameterized query on a fresh cursor and return the whole result."""
+        cur = self.con.cursor()
+        try:
+            return cur.execute(sql, params).df()
+        finally:
+            cur.close()
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
+        """Like df(), as a list of tuples."""
+        cur = self.con.cursor()
+        try:
+            return cur.execute(sql, params).fetchall()
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row."""
+        rows = self.rows(sql, params)
+        return rows[0][0] if rows else None
+
+    def info(self) -> dict[str, str]:
+        """The snapshot's metadata (number, when built, methodology version, ...)."""
+        return dict(self.rows("SELECT key, value FROM snapshot_info"))
+
+    def lake_paths(self, table: str, months: Sequence[str] | None = None) -> list[str]:
+        """Absolute paths of the lake files this snapshot lists for a table."""
+        sql = "SELECT path FROM lake_files WHERE table_name = ?"
+        params: list[Any] = [table]
+        if months is not None:
+            sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
+            params.append(list(months))
+        return [str(self.warehouse.root / r[0]) for r in self.rows(sql + " ORDER BY path", params)]
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def wait_for_snapshot(warehouse: Warehouse, timeout_s: float = 30.0) -> Snapshot:
+    """Wait until a snapshot is published (used by the app while a first build runs)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        snap = warehouse.current()
+        if snap is not None or time.monotonic() > deadline:
+            return warehouse.require_current()
+        time.sleep(0.2)
