@@ -1,0 +1,118 @@
+"""Numbers as people read them: separators, compact forms (M in English, 万/亿 in Chinese), units,
+carbon with its range, and counts of people under k shown as "< k". Pure functions."""
+
+from __future__ import annotations
+
+import math
+
+from babel.numbers import format_compact_decimal, format_decimal
+
+from greenstats.contract import K_ANONYMITY
+from greenstats.i18n import t
+
+_LOCALES = {"en": "en", "zh": "zh_Hans_CN"}
+
+
+def number(value: float | None, lang: str = "en", decimals: int = 0) -> str:
+    """A number with thousands separators and a fixed count of decimals."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=pattern, locale=_LOCALES.get(lang, "en"))
+
+
+def compact(value: float | None, lang: str = "en") -> str:
+    """A headline figure: 326.4M in English, 3.26亿 / 1,234.6万 in Chinese, plain below 10,000."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if abs(value) < 10_000:
+        return number(value, lang, 0 if abs(value) >= 100 or value == int(value) else 1)
+    if lang == "zh":
+        if abs(value) >= 1e8:
+            return number(value / 1e8, lang, 2) + "亿"
+        return number(value / 1e4, lang, 1) + "万"
+    return format_compact_decimal(value, format_type="short", locale="en", fraction_digits=1)
+
+
+def people(count: int | None, lang: str = "en", k: int = K_ANONYMITY) -> str:
+    """A count of people, or "< k" when fewer than k (CONTRACT.md §4)."""
+    if count is None:
+        return "–"
+    if 0 < count < k:
+        return t("privacy.below_k", lang, k=k)
+    return compact(count, lang)
+
+
+def people_exact(count: int | None, lang: str = "en", k: int = K_ANONYMITY) -> str:
+    """Like `people`, with separators instead of a compact form (tables and exports)."""
+    if count is None:
+        return "–"
+    if 0 < count < k:
+        return t("privacy.below_k", lang, k=k)
+    return number(count, lang)
+
+
+def is_suppressed(count: int | None, k: int = K_ANONYMITY) -> bool:
+    """Whether a people-count must not be shown exactly."""
+    return count is not None and 0 < count < k
+
+
+def carbon_unit(tonnes: float, lang: str = "en") -> tuple[float, str]:
+    """The unit to show a carbon value in tonnes with: (tonnes per unit, unit label)."""
+    size = abs(tonnes)
+    if lang == "zh":  # Chinese readers count in 万 and 亿, not thousands and millions
+        if size >= 1e8:
+            return 1e8, t("unit.yi_t_co2e", lang)
+        if size >= 1e4:
+            return 1e4, t("unit.wan_t_co2e", lang)
+        return (1.0, t("unit.t_co2e", lang)) if size >= 1 else (1e-3, t("unit.kg_co2e", lang))
+    if size >= 1e6:
+        return 1e6, t("unit.mt_co2e", lang)
+    if size >= 1e3:
+        return 1e3, t("unit.kt_co2e", lang)
+    if size >= 1:
+        return 1.0, t("unit.t_co2e", lang)
+    return 1e-3, t("unit.kg_co2e", lang)
+
+
+def _sig(value: float, lang: str) -> str:
+    """Three significant figures, with separators."""
+    if value == 0:
+        return "0"
+    digits = min(max(0, 2 - math.floor(math.log10(abs(value)))), 3)
+    text = number(round(value, digits), lang, digits)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> str:
+    """Carbon with its range in one unit, e.g. '12.3 kt CO₂e (9.8–15.1)'."""
+    per_unit, unit = carbon_unit(max(abs(central_t), abs(high_t)), lang)
+    c, lo, hi = (v / per_unit for v in (central_t, low_t, high_t))
+    sep = "" if lang == "zh" else " "
+    return f"{_sig(c, lang)}{sep}{unit} ({_sig(lo, lang)}–{_sig(hi, lang)})"
+
+
+def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
+    """A number with its unit, e.g. '5,500 trees' / '5,500 棵'."""
+    sep = "" if lang == "zh" else " "
+    return f"{number(value, lang, decimals)}{sep}{t(unit_key, lang)}"
+
+
+def compact_quantity(value: float, unit_key: str, lang: str = "en") -> str:
+    """A compact number with its unit, e.g. '326.4M trees' / '3.26亿棵'."""
+    sep = "" if lang == "zh" else " "
+    return f"{compact(value, lang)}{sep}{t(unit_key, lang)}"
+
+
+def percent(fraction: float | None, lang: str = "en", decimals: int = 0) -> str:
+    """A share as a percentage, e.g. '12%'."""
+    if fraction is None or math.isnan(fraction):
+        return "–"
+    return number(fraction * 100, lang, decimals) + "%"
+
+
+def csv_safe(value: object) -> object:
+    """Neutralise a text cell that a spreadsheet would run as a formula (= + - @ and friends)."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
