@@ -1,0 +1,55 @@
+"""Shared fixtures: warehouses built once per session from the hand-built folder."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from greenstats.pipeline import IngestResult, ingest_folder
+from tests import handbuilt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def handbuilt_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return handbuilt.write(tmp_path_factory.mktemp("handbuilt") / "input")
+
+
+@pytest.fixture(scope="session")
+def handbuilt_ingest(
+    handbuilt_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, IngestResult]:
+    """The hand-built folder loaded once into a fresh warehouse, with the minimal reference."""
+    db = tmp_path_factory.mktemp("wh") / "warehouse"
+    result = ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN)
+    return db, result
+
+
+@pytest.fixture(scope="session")
+def handbuilt_db(handbuilt_ingest: tuple[Path, IngestResult]) -> Path:
+    return handbuilt_ingest[0]
+
+
+def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run `python -m greenstats ...` as a user would, from the project root."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "greenstats", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"greenstats {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def summary_json(db: Path, *args: str) -> dict:
+    """`greenstats summary --db DB ARGS --json`, parsed."""
+    return json.loads(run_cli("summary", "--db", str(db), *args, "--json", check=True).stdout)

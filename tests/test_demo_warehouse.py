@@ -1,0 +1,100 @@
+"""The demo at a million events: generated, ingested and summarised as a user would."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from greenstats import queries, sketch
+from greenstats.demo import DemoResult, generate
+from greenstats.filters import Filters
+from greenstats.warehouse import Warehouse
+from tests.conftest import run_cli, summary_json
+
+EVENTS = 1_000_000
+
+
+@pytest.fixture(scope="session")
+def demo_1m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]:
+    """`greenstats demo` then `greenstats ingest`, once per session."""
+    root = tmp_path_factory.mktemp("demo1m")
+    folder, db = root / "input", root / "warehouse"
+    proc = run_cli("demo", str(folder), "--events", str(EVENTS), "--seed", "42")
+    assert proc.returncode == 0, proc.stderr
+    ingest = run_cli("ingest", str(folder), "--db", str(db))
+    assert ingest.returncode == 0, ingest.stderr
+    # The CLI printed its counts; the same generator call tells what it wrote.
+    result = generate(root / "again", events=EVENTS, seed=42)
+    return db, result
+
+
+def test_every_good_demo_event_is_loaded_and_every_bad_row_rejected(
+    demo_1m: tuple[Path, DemoResult],
+) -> None:
+    db, result = demo_1m
+    got = summary_json(db)
+    assert got["actions"] == EVENTS
+    rejects = json.loads(run_cli("rejects", "--db", str(db), "--json", check=True).stdout)
+    assert rejects["total"] == sum(result.bad_rows.values())
+
+
+def test_the_demo_looks_like_the_program(demo_1m: tuple[Path, DemoResult]) -> None:
+    got = summary_json(demo_1m[0])
+    assert got["protected_areas"] == 18
+    assert 1_400 <= got["species_protected"] <= 1_600
+    assert got["brands"] >= 100
+    assert 0 < got["energy_redeemed_g"] <= got["energy_issued_g"]
+    assert 0 < got["trees_surviving_est"] < got["trees_planted"]
+    assert got["co2e_avoided_kg_low"] < got["co2e_avoided_kg"] < got["co2e_avoided_kg_high"]
+    assert got["coastal_area_ha"] > 0
+
+
+def test_the_same_seed_gives_the_same_figures(
+    demo_1m: tuple[Path, DemoResult], tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    run_cli("demo", str(again), "--events", str(EVENTS), "--seed", "42", check=True)
+    first = demo_1m[1].out_dir
+    for path in sorted(p for p in first.rglob("*") if p.is_file()):
+        assert (again / path.relative_to(first)).read_bytes() == path.read_bytes(), path.name
+
+
+FILTERS = {
+    "all time": Filters(),
+    "2024": Filters(date_from=date(2024, 1, 1), date_to=date(2024, 12, 31)),
+    "a 30-day window": Filters(date_from=date(2026, 10, 15), date_to=date(2026, 11, 13)),
+    "Guangdong, mid-2025": Filters(
+        date_from=date(2025, 3, 17), date_to=date(2025, 9, 2), regions=("CN-GD",)
+    ),
+    "three northern regions": Filters(regions=("CN-NM", "CN-GS", "CN-NX")),
+    "one day": Filters(date_from=date(2025, 5, 1), date_to=date(2025, 5, 1)),
+}
+
+
+@pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
+def test_distinct_users_from_the_sketch_are_within_2_percent_of_exact(
+    demo_1m: tuple[Path, DemoResult], f: Filters
+) -> None:
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        exact = queries.users_active_exact(r, f)
+        estimate = queries.users_active_sketch(r, f)
+    assert exact > 0
+    assert abs(estimate - exact) <= max(0.02 * exact, 1), (estimate, exact)
+    # The stated bound is the HLL standard error; 2 % is about 2.5 of them.
+    assert sketch.STANDARD_ERROR < 0.01
+
+
+def test_the_page_summary_differs_from_the_exact_one_only_in_users(
+    demo_1m: tuple[Path, DemoResult],
+) -> None:
+    f = replace(FILTERS["2024"], as_of=date(2026, 11, 28))
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        exact = queries.summary(r, f)
+        page = queries.page_summary(r, f)
+    assert {k: v for k, v in page.items() if k != "users_active"} == {
+        k: v for k, v in exact.items() if k != "users_active"
+    }
