@@ -248,12 +248,14 @@ ACTION_DIMENSIONS: dict[str, str] = {
 def actions_breakdown(
     r: Reader, f: Filters, grain: str | None = None, by: tuple[str, ...] = ()
 ) -> pd.DataFrame:
-    """Action count and energy by time bucket and dimensions (carbon is added by `stats`)."""
+    """Action count and energy by time bucket, dimensions and action (carbon: `stats`)."""
     if grain is not None and grain not in TIME_GRAINS:
         raise ValueError(f"unknown time grain {grain!r}")
     unknown = [d for d in by if d not in ACTION_DIMENSIONS]
     if unknown:
         raise ValueError(f"cannot group actions by {unknown[0]!r}")
+    if "action" not in by:  # carbon is per action: stats.carbon_breakdown groups it up
+        by = (*by, "action")
     select = [f"{ACTION_DIMENSIONS[d]} AS {d}" for d in by]
     if grain:
         select.insert(0, f"{TIME_GRAINS[grain].replace('day', 'm.day')} AS period")

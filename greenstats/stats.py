@@ -39,9 +39,9 @@ class SummaryInputs:
 def co2e_avoided_kg(actions_by_action: pd.DataFrame, ref_actions: pd.DataFrame) -> pd.DataFrame:
     """Carbon avoided: Σ over action events of the action's co2e_g (low, high) ÷ 1000, in kg."""
     factors = ref_actions.set_index("action")[["co2e_g", "co2e_g_low", "co2e_g_high"]]
-    joined = actions_by_action.join(factors, on="action", how="left").fillna(
-        {"co2e_g": 0.0, "co2e_g_low": 0.0, "co2e_g_high": 0.0}
-    )
+    joined = actions_by_action.merge(
+        factors, left_on="action", right_index=True, how="left"
+    ).fillna({"co2e_g": 0.0, "co2e_g_low": 0.0, "co2e_g_high": 0.0})
     out = actions_by_action.copy()
     for band in BANDS:
         out[f"co2e_avoided_kg{band}"] = joined["count_actions"] * joined[f"co2e_g{band}"] / 1000.0
@@ -129,9 +129,18 @@ def summary(inputs: SummaryInputs) -> dict[str, float | int]:
 # --- breakdowns (issue 3): every one sums to its total --------------------------------------
 
 
-def carbon_breakdown(frame: pd.DataFrame, ref_actions: pd.DataFrame) -> pd.DataFrame:
+def carbon_breakdown(
+    frame: pd.DataFrame, ref_actions: pd.DataFrame, by: list[str] | None = None
+) -> pd.DataFrame:
     """Carbon avoided by any grouping of action events: count × the action's factor (band), kg."""
-    return co2e_avoided_kg(frame, ref_actions)
+    out = co2e_avoided_kg(frame, ref_actions)
+    if by is None:
+        return out
+    keys = (["period"] if "period" in out.columns else []) + [k for k in by if k != "period"]
+    measures = ["count_actions", "energy_g"] + [f"co2e_avoided_kg{b}" for b in BANDS]
+    if not keys:
+        return out[measures].sum().to_frame().T
+    return out.groupby(keys, as_index=False, dropna=False)[measures].sum()
 
 
 def energy_vs_carbon_share(by_action: pd.DataFrame, ref_actions: pd.DataFrame) -> pd.DataFrame:
@@ -186,30 +195,36 @@ HORIZONS_YEARS = (1, 3, 5)
 
 
 def cohort_survival(plantings: pd.DataFrame, surveys: pd.DataFrame, as_of: date) -> pd.DataFrame:
-    """Survival by planting cohort: alive ÷ sampled over surveys taken h ± ½ years after the
-    batch they follow, for h = 1, 3, 5.
+    """Survival by planting cohort (year planted), h = 1, 3, 5 years on: each batch takes the
+    survey of its project and species closest to h years after planting (within ± ½ year;
+    same-day surveys summed), weighted by units planted.
     """
-    s = surveys[pd.to_datetime(surveys["surveyed_on"]).dt.date <= as_of].copy()
-    p = plantings[["project_id", "species", "planted_on"]].copy()
-    columns = ["cohort_year", "horizon_years", "units_sampled", "units_alive", "survival_rate"]
-    if s.empty or p.empty:
+    columns = ["cohort_year", "horizon_years", "units_planted", "survival_rate"]
+    s = surveys[pd.to_datetime(surveys["surveyed_on"]).dt.date <= as_of]
+    if s.empty or plantings.empty:
         return pd.DataFrame(columns=columns)
-    s["surveyed_on"] = pd.to_datetime(s["surveyed_on"])
-    p["planted_on"] = pd.to_datetime(p["planted_on"])
-    pairs = s.merge(p, on=["project_id", "species"])
-    pairs = pairs[pairs["planted_on"] <= pairs["surveyed_on"]]
-    # Each survey follows the latest batch of its project and species planted before it.
-    pairs = pairs.sort_values("planted_on").groupby("survey_id", as_index=False).last()
+    keys = ["project_id", "species", "surveyed_on"]
+    days = s.groupby(keys, as_index=False)[["units_sampled", "units_alive"]].sum()
+    days["rate"] = days["units_alive"] / days["units_sampled"]
+    days["surveyed_on"] = pd.to_datetime(days["surveyed_on"])
+    batches = plantings[["planting_id", "project_id", "species", "planted_on", "units_planted"]]
+    batches = batches.assign(planted_on=pd.to_datetime(batches["planted_on"]))
+    pairs = batches.merge(days, on=["project_id", "species"])
     age = (pairs["surveyed_on"] - pairs["planted_on"]).dt.days / DAYS_PER_YEAR
-    pairs["horizon_years"] = 0
+    found = []
     for h in HORIZONS_YEARS:
-        pairs.loc[(age >= h - 0.5) & (age < h + 0.5), "horizon_years"] = h
-    pairs = pairs[pairs["horizon_years"] > 0]
-    pairs["cohort_year"] = pairs["planted_on"].dt.year
-    out = pairs.groupby(["cohort_year", "horizon_years"], as_index=False)[
-        ["units_sampled", "units_alive"]
+        near = pairs[(age >= h - 0.5) & (age < h + 0.5)].assign(distance=(age - h).abs())
+        best = near.sort_values(["distance", "surveyed_on"]).groupby("planting_id").head(1)
+        found.append(best.assign(horizon_years=h))
+    matched = pd.concat(found)
+    if matched.empty:
+        return pd.DataFrame(columns=columns)
+    matched["cohort_year"] = matched["planted_on"].dt.year
+    matched["alive_weighted"] = matched["units_planted"] * matched["rate"]
+    out = matched.groupby(["cohort_year", "horizon_years"], as_index=False)[
+        ["units_planted", "alive_weighted"]
     ].sum()
-    out["survival_rate"] = out["units_alive"] / out["units_sampled"]
+    out["survival_rate"] = out["alive_weighted"] / out["units_planted"]
     return out[columns]
 
 

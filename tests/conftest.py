@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from greenstats.demo import DemoResult, generate
 from greenstats.pipeline import IngestResult, ingest_folder
 from tests import handbuilt
 
 ROOT = Path(__file__).resolve().parent.parent
+DEMO_EVENTS = 1_000_000
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +55,17 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]
 def summary_json(db: Path, *args: str) -> dict:
     """`greenstats summary --db DB ARGS --json`, parsed."""
     return json.loads(run_cli("summary", "--db", str(db), *args, "--json", check=True).stdout)
+
+
+@pytest.fixture(scope="session")
+def demo_1m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]:
+    """`greenstats demo` then `greenstats ingest`, once per session."""
+    root = tmp_path_factory.mktemp("demo1m")
+    folder, db = root / "input", root / "warehouse"
+    proc = run_cli("demo", str(folder), "--events", str(DEMO_EVENTS), "--seed", "42")
+    assert proc.returncode == 0, proc.stderr
+    ingest = run_cli("ingest", str(folder), "--db", str(db))
+    assert ingest.returncode == 0, ingest.stderr
+    # The CLI printed its counts; the same generator call tells what it wrote.
+    result = generate(root / "again", events=DEMO_EVENTS, seed=42)
+    return db, result

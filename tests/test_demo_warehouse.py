@@ -10,26 +10,11 @@ from pathlib import Path
 import pytest
 
 from greenstats import queries, sketch
-from greenstats.demo import DemoResult, generate
+from greenstats.demo import DemoResult
 from greenstats.filters import Filters
 from greenstats.warehouse import Warehouse
+from tests.conftest import DEMO_EVENTS as EVENTS
 from tests.conftest import run_cli, summary_json
-
-EVENTS = 1_000_000
-
-
-@pytest.fixture(scope="session")
-def demo_1m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]:
-    """`greenstats demo` then `greenstats ingest`, once per session."""
-    root = tmp_path_factory.mktemp("demo1m")
-    folder, db = root / "input", root / "warehouse"
-    proc = run_cli("demo", str(folder), "--events", str(EVENTS), "--seed", "42")
-    assert proc.returncode == 0, proc.stderr
-    ingest = run_cli("ingest", str(folder), "--db", str(db))
-    assert ingest.returncode == 0, ingest.stderr
-    # The CLI printed its counts; the same generator call tells what it wrote.
-    result = generate(root / "again", events=EVENTS, seed=42)
-    return db, result
 
 
 def test_every_good_demo_event_is_loaded_and_every_bad_row_rejected(

@@ -1,0 +1,152 @@
+"""Property: the parts of every breakdown add up to the total, for random data and filters."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from greenstats import queries, stats
+from greenstats.contract import REGION_CODES
+from greenstats.demo import DemoResult
+from greenstats.filters import Filters
+from greenstats.warehouse import Warehouse
+
+# --- random frames ----------------------------------------------------------------------------
+
+SPECIES = pd.DataFrame(
+    {
+        "species": ["a", "b", "c"],
+        "unit": ["tree", "tree", "m2"],
+        "habitat": ["desert", "forest", "coastal"],
+        "seq_kg_per_unit_yr": [5.0, 2.0, 0.5],
+        "seq_kg_per_unit_yr_low": [2.0, 1.0, 0.1],
+        "seq_kg_per_unit_yr_high": [8.0, 3.0, 1.0],
+        "default_survival": [0.7, 0.6, 0.5],
+    }
+)
+days = st.dates(min_value=date(2016, 1, 1), max_value=date(2027, 12, 31))
+plantings_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["P1", "P2", "P3"]),
+        st.sampled_from(["a", "b", "c"]),
+        days,
+        st.floats(min_value=1, max_value=1e5),
+        st.floats(min_value=0, max_value=100),
+        st.sampled_from(["CN-NM", "CN-GS", "CN-SD"]),
+    ),
+    min_size=1,
+    max_size=40,
+)
+surveys_strategy = st.lists(
+    st.tuples(
+        st.sampled_from(["P1", "P2", "P3"]),
+        st.sampled_from(["a", "b", "c"]),
+        days,
+        st.integers(min_value=1, max_value=500),
+        st.floats(min_value=0, max_value=1),
+    ),
+    max_size=20,
+)
+
+
+def _frames(plantings: list, surveys: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    p = pd.DataFrame(
+        [(f"PL{i}", *row) for i, row in enumerate(plantings)],
+        columns=["planting_id", "project_id", "species", "planted_on", "units_planted",
+                 "area_ha", "region"],
+    )  # fmt: skip
+    s = pd.DataFrame(
+        [(f"S{i}", pid, sp, d, n, round(n * share)) for i, (pid, sp, d, n, share)
+         in enumerate(surveys)],
+        columns=["survey_id", "project_id", "species", "surveyed_on", "units_sampled",
+                 "units_alive"],
+    )  # fmt: skip
+    return p, s
+
+
+@given(plantings=plantings_strategy, surveys=surveys_strategy, as_of=days)
+@settings(max_examples=150, deadline=None)
+def test_planting_breakdowns_sum_to_their_totals(
+    plantings: list, surveys: list, as_of: date
+) -> None:
+    p, s = _frames(plantings, surveys)
+    planted = stats.plantings_carbon(p, s, SPECIES, as_of)
+    for band in stats.BANDS:
+        total = planted[f"sequestration_tco2e{band}"].sum()
+        for by in (["species"], ["habitat"], ["region", "species"], ["project_id"]):
+            parts = stats.sequestration_breakdown(planted, by)[f"sequestration_tco2e{band}"]
+            assert parts.sum() == pytest.approx(total, rel=1e-9, abs=1e-9)
+        by_year = stats.sequestration_by_year(planted, as_of)[f"sequestration_tco2e{band}"]
+        assert by_year.sum() == pytest.approx(total, rel=1e-9, abs=1e-9)
+    for by in (["region"], ["habitat"], ["region", "habitat"]):
+        cov = stats.coverage(planted, by)
+        assert cov["area_ha"].sum() == pytest.approx(planted["area_ha"].sum(), rel=1e-9)
+        assert cov["units_surviving_est"].sum() == pytest.approx(
+            planted["units_surviving_est"].sum(), rel=1e-9
+        )
+    backlog = stats.backlog(
+        p.rename(columns={"planted_on": "day", "units_planted": "units"}), p, as_of
+    )
+    assert (backlog["backlog_units"] >= 0).all()
+
+
+# --- random filters over the demo warehouse ------------------------------------------------
+
+filters_strategy = st.builds(
+    lambda start, length, regions, as_of: Filters(
+        date_from=start, date_to=start + timedelta(days=length), regions=tuple(regions),
+        as_of=as_of,
+    ),
+    start=st.dates(min_value=date(2016, 6, 1), max_value=date(2026, 12, 31)),
+    length=st.integers(min_value=0, max_value=2000),
+    regions=st.lists(st.sampled_from(REGION_CODES), max_size=4, unique=True),
+    as_of=st.dates(min_value=date(2018, 1, 1), max_value=date(2028, 1, 1)),
+)  # fmt: skip
+
+
+@given(f=filters_strategy)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_every_breakdown_a_page_shows_sums_to_the_summary(
+    demo_1m: tuple[Path, DemoResult], f: Filters
+) -> None:
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        total = queries.page_summary(r, f)
+        ref_actions, ref_species = queries.reference_frames(r)
+        for grain, by in ((None, ("action",)), ("month", ("region",)), ("week", ("brand_id",)),
+                          ("day", ("category",)), (None, ("action", "region", "brand_id"))):  # fmt: skip
+            frame = queries.actions_breakdown(r, f, grain, by)
+            parts = stats.carbon_breakdown(frame, ref_actions, list(by))
+            assert parts["count_actions"].sum() == total["actions"]
+            assert parts["energy_g"].sum() == total["energy_issued_g"]
+            for band in stats.BANDS:
+                assert parts[f"co2e_avoided_kg{band}"].sum() == pytest.approx(
+                    total[f"co2e_avoided_kg{band}"], rel=1e-9, abs=1e-9
+                )
+        planted = stats.plantings_carbon(
+            queries.plantings(r, f), queries.surveys(r, f), ref_species, f.as_of
+        )
+        for by in (["region"], ["species"], ["habitat"], ["project_id"]):
+            seq = stats.sequestration_breakdown(planted, by)
+            assert seq["sequestration_tco2e"].sum() == pytest.approx(
+                total["sequestration_tco2e"], rel=1e-9, abs=1e-9
+            )
+            cov = stats.coverage(planted, by)
+            assert cov["area_ha"].sum() == pytest.approx(
+                total["area_planted_ha"], rel=1e-9, abs=1e-9
+            )
+        coastal = stats.coverage(planted[planted["is_coastal"]], ["species"])
+        assert coastal["area_ha"].sum() == pytest.approx(
+            total["coastal_area_ha"], rel=1e-9, abs=1e-9
+        )
+        redemptions = queries.redemptions_by_species(r, f)
+        assert redemptions["units"].sum() == pytest.approx(total["units_adopted"], abs=1e-9)
+        species = queries.area_species(r, f)
+        by_category = stats.protected_species(species, "iucn_category")["species"].sum()
+        assert by_category == total["species_protected"]
