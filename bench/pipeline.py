@@ -32,7 +32,8 @@ def timed(args: list[str]) -> tuple[float, float]:
         sys.exit(f"{' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", proc.stderr)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", proc.stderr)
-    assert wall and rss, proc.stderr[-2000:]
+    if not (wall and rss):
+        sys.exit(f"could not read /usr/bin/time's report:\n{proc.stderr[-2000:]}")
     hours, minutes, seconds = (float(g) if g else 0.0 for g in wall.groups())
     return hours * 3600 + minutes * 60 + seconds, int(rss.group(1)) / 1024
 
