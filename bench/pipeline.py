@@ -77,8 +77,10 @@ def main() -> None:
         wall, rss = timed(cmd)
         rows.append((name, wall, rss))
         print(f"  {wall:,.1f} s, peak {rss:,.0f} MB", flush=True)
-    sizes = f"input {du_mb(folder):,.0f} MB, lake {du_mb(db / 'lake'):,.0f} MB, snapshot " + (
-        f"{du_mb(db / 'snapshots') / max(1, len(list((db / 'snapshots').glob('*.duckdb')))):,.0f} MB"
+    snapshot = max((db / "snapshots").glob("*.duckdb"))
+    sizes = (
+        f"input {du_mb(folder):,.0f} MB, lake {du_mb(db / 'lake'):,.0f} MB, "
+        f"snapshot {snapshot.stat().st_size / 1024**2:,.0f} MB"
     )
     lines = [
         SECTION,
