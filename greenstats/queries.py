@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 
 from greenstats import sketch, stats
@@ -25,7 +26,7 @@ from greenstats.methodology import Reference
 from greenstats.warehouse import Reader
 
 
-def reference_frames(r: Reader) -> tuple[pd.DataFrame, pd.DataFrame]:
+def reference_frames(r: Reader, f: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The methodology stored with the snapshot: action and species factors."""
     return r.df("SELECT * FROM ref_actions"), r.df("SELECT * FROM ref_species")
 
@@ -96,6 +97,12 @@ def users_active_sketch(r: Reader, f: Filters) -> int:
         f"SELECT reg, max(rho) AS rho FROM ({' UNION ALL '.join(parts)}) GROUP BY reg", params
     )
     return round(sketch.estimate(registers["rho"].to_numpy()))
+
+
+def _histogram(group: pd.DataFrame) -> np.ndarray:
+    counts = np.zeros(sketch.HASH_BITS_LEFT + 2)
+    counts[group["rho"].to_numpy(dtype=np.int64)] = group["registers"].to_numpy()
+    return counts
 
 
 def period_pieces(
@@ -270,4 +277,135 @@ def actions_breakdown(
             {w.sql}
             {("GROUP BY " + groups + " ORDER BY " + groups) if groups else ""}""",
         w.params,
+    )
+
+
+# --- small lookups the filter bar and pages need ---------------------------------------------
+
+
+def snapshot_info(r: Reader, f: Filters) -> dict[str, str]:
+    """The snapshot's metadata (the filters are ignored; they key the cache)."""
+    return r.info()
+
+
+NAME_TABLES: dict[str, str] = {
+    "actions": "SELECT action AS code, name_en, name_zh FROM ref_actions ORDER BY action",
+    "species": "SELECT species AS code, name_en, name_zh FROM ref_species ORDER BY species",
+    "projects": "SELECT project_id AS code, name AS name_en, name AS name_zh FROM stg_projects "
+    "ORDER BY project_id",
+}
+
+
+def name_table(r: Reader, f: Filters, kind: str) -> pd.DataFrame:
+    """Codes and their English and Chinese names, for one of NAME_TABLES."""
+    return r.df(NAME_TABLES[kind])
+
+
+def brand_ids(r: Reader, f: Filters) -> list[str]:
+    """Every partner brand that credited an action."""
+    rows = r.rows(
+        "SELECT DISTINCT brand_id FROM mart_actions_daily WHERE brand_id IS NOT NULL ORDER BY 1"
+    )
+    return [b for (b,) in rows]
+
+
+def adoptions(r: Reader, f: Filters) -> pd.DataFrame:
+    """Units adopted and energy redeemed per day, project and species (for funnel and backlog)."""
+    w = where_redemptions(f)
+    return r.df(
+        f"""SELECT day, project_id, species, sum(units) AS units,
+                   sum(energy_g)::BIGINT AS energy_g, sum(count_redemptions)::BIGINT AS redemptions
+            FROM mart_redemptions_daily {w.sql} GROUP BY ALL ORDER BY day""",
+        w.params,
+    )
+
+
+def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
+    """Active users (HLL estimate) and new users (exact) per day, week or month bucket.
+
+    Whole months read the month sketches; days at the edges of the period and day or week
+    buckets read the day sketches. Users are counted across all actions and brands.
+    """
+    if grain not in ("day", "week", "month"):
+        raise ValueError(f"unknown time grain {grain!r}")
+    first, last = _event_days(r)
+    if first is None:
+        return pd.DataFrame(columns=["period", "users_active", "users_new"])
+    lo, hi = max(f.date_from or first, first), min(f.date_to or last, last)
+    region = Where().isin("region", f.regions)
+    bucket = TIME_GRAINS[grain]
+    parts, params = [], []
+    if grain == "month":
+        _, months, _ = period_pieces(lo, hi, lo, hi)
+        whole = list(months)
+        parts.append(
+            "SELECT CAST(month || '-01' AS DATE) AS period, reg, rho FROM mart_users_hll_month "
+            f"WHERE month IN (SELECT unnest(?)){region.and_()}"
+        )
+        params += [whole, *region.params]
+        parts.append(
+            f"SELECT {bucket} AS period, reg, rho FROM mart_users_hll_day "
+            f"WHERE day BETWEEN ? AND ? AND month NOT IN (SELECT unnest(?)){region.and_()}"
+        )
+        params += [lo, hi, whole, *region.params]
+    else:
+        parts.append(
+            f"SELECT {bucket} AS period, reg, rho FROM mart_users_hll_day "
+            f"WHERE day BETWEEN ? AND ?{region.and_()}"
+        )
+        params += [lo, hi, *region.params]
+    histogram = r.df(
+        f"""SELECT period, rho, count(*) AS registers
+            FROM (SELECT period, reg, max(rho) AS rho FROM ({" UNION ALL ".join(parts)})
+                  GROUP BY period, reg)
+            GROUP BY period, rho ORDER BY period""",
+        params,
+    )
+    sums = pd.DataFrame(
+        [
+            (period, round(sketch.estimate_from_histogram(_histogram(group))))
+            for period, group in histogram.groupby("period")
+        ],
+        columns=["period", "users_active"],
+    )
+    w = Where().between("day", lo, hi).isin("region", f.regions)
+    new = r.df(
+        f"SELECT {bucket} AS period, sum(count_new_users)::BIGINT AS users_new "
+        f"FROM mart_new_users_daily {w.sql} GROUP BY 1",
+        w.params,
+    )
+    out = sums.merge(new, on="period", how="left")
+    out["users_new"] = out["users_new"].fillna(0).astype(int)
+    out["users_new"] = out[["users_new", "users_active"]].min(axis=1)
+    out["users_returning"] = out["users_active"] - out["users_new"]
+    return out
+
+
+def freshness(r: Reader, f: Filters) -> pd.DataFrame:
+    """Per partner: latest planting and latest survey received (how fresh their data is)."""
+    return r.df(
+        """SELECT p.partner, max(pl.planted_on) AS latest_planting,
+                  max(s.surveyed_on) AS latest_survey, count(DISTINCT p.project_id) AS projects
+           FROM stg_projects AS p
+           LEFT JOIN stg_plantings AS pl USING (project_id)
+           LEFT JOIN stg_surveys AS s USING (project_id)
+           GROUP BY p.partner ORDER BY p.partner"""
+    )
+
+
+def rejects_by_reason(r: Reader, f: Filters) -> pd.DataFrame:
+    """Rows not loaded, counted by table, column and reason, with one example each."""
+    return r.df(
+        """SELECT table_name, column_name, reason, count(*) AS rows,
+                  arg_min(file, line) AS example_file, min(line) AS example_line,
+                  arg_min(value, line) AS example_value
+           FROM rejects GROUP BY ALL ORDER BY rows DESC, table_name"""
+    )
+
+
+def loads(r: Reader, f: Filters) -> pd.DataFrame:
+    """Every load: when, which file, rows accepted, already loaded, rejected, refusals."""
+    return r.df(
+        """SELECT load_number, loaded_at, table_name, file, accepted, already_loaded, rejected,
+                  refused FROM loads ORDER BY load_number DESC, file"""
     )
