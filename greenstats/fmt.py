@@ -84,17 +84,31 @@ def _sig(value: float, lang: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> str:
-    """Carbon with its range in one unit, e.g. '12.3 kt CO₂e (9.8–15.1)'."""
+def carbon_parts(
+    central_t: float, low_t: float, high_t: float, lang: str = "en"
+) -> tuple[str, str]:
+    """Carbon and its range in one unit: ('12.3 kt CO₂e', '9.8–15.1')."""
     per_unit, unit = carbon_unit(max(abs(central_t), abs(high_t)), lang)
     c, lo, hi = (v / per_unit for v in (central_t, low_t, high_t))
     sep = "" if lang == "zh" else " "
-    return f"{_sig(c, lang)}{sep}{unit} ({_sig(lo, lang)}–{_sig(hi, lang)})"
+    return f"{_sig(c, lang)}{sep}{unit}", f"{_sig(lo, lang)}–{_sig(hi, lang)}"
+
+
+def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> str:
+    """Carbon with its range in one unit, e.g. '12.3 kt CO₂e (9.8–15.1)'."""
+    value, band = carbon_parts(central_t, low_t, high_t, lang)
+    return f"{value} ({band})"
+
+
+_SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions": "unit.action",
+             "unit.users": "unit.user"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
-    """A number with its unit, e.g. '5,500 trees' / '5,500 棵'."""
+    """A number with its unit, e.g. '5,500 trees' / '5,500 棵' ('1 tree', not '1 trees')."""
     sep = "" if lang == "zh" else " "
+    if lang == "en" and value == 1 and unit_key in _SINGULAR:
+        unit_key = _SINGULAR[unit_key]
     return f"{number(value, lang, decimals)}{sep}{t(unit_key, lang)}"
 
 
@@ -116,3 +130,10 @@ def csv_safe(value: object) -> object:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def percent_change(relative: float, lang: str = "en") -> str:
+    """A relative change with its sign, e.g. '+12%' or '−3.5%'."""
+    digits = 1 if abs(relative) < 0.1 else 0
+    text = number(abs(relative) * 100, lang, digits) + "%"
+    return ("+" if relative >= 0 else "-") + text  # ASCII minus: st.metric reads the sign

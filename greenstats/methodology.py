@@ -149,3 +149,23 @@ def _version(folder: Path, actions: pd.DataFrame, species: pd.DataFrame) -> str:
         f"{folder}: no methodology version (methodology.csv with a `version` column, "
         "or a `version` column in actions.csv)"
     )
+
+
+def load_equivalents(folder: str | Path) -> pd.DataFrame:
+    """Everyday equivalents (kg CO2e per unit, names, source); empty when the folder has none."""
+    path = Path(folder) / "equivalents.csv"
+    if not path.exists():
+        return pd.DataFrame(
+            columns=[
+                "key",
+                "name_en",
+                "name_zh",
+                "kg_co2e_per_unit",
+                "unit_en",
+                "unit_zh",
+                "source",
+            ]
+        )
+    frame = pd.read_csv(path, dtype={"key": str}, keep_default_na=False)
+    frame["kg_co2e_per_unit"] = pd.to_numeric(frame["kg_co2e_per_unit"])
+    return frame

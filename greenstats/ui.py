@@ -1,4 +1,5 @@
-"""Shared Streamlit pieces: the data door (cached by snapshot), language, KPI cards, banners.
+"""Shared Streamlit pieces: the data door (cached by snapshot), language, the filter bar bound to
+the URL, KPI cards, chart blocks with their insight and CSV download, empty states.
 
 Pages arrange; they call these and `greenstats.queries`/`stats`/`charts`, never SQL.
 """
@@ -6,22 +7,28 @@ Pages arrange; they call these and `greenstats.queries`/`stats`/`charts`, never 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
 
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
 
-from greenstats import fmt, queries
-from greenstats.filters import Filters
+from greenstats import fmt, geo, pagedata, queries
+from greenstats.contract import K_ANONYMITY, REGION_CODES
+from greenstats.filters import Filters, today_cst
 from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseError
 
-T = TypeVar("T")
+# --- language ---------------------------------------------------------------------------------
 
 
 def lang() -> str:
     """The language the reader chose (English by default)."""
-    value = st.session_state.get("lang", DEFAULT_LANGUAGE)
+    value = st.session_state.get("lang") or DEFAULT_LANGUAGE
     return value if value in LANGUAGES else DEFAULT_LANGUAGE
 
 
@@ -30,15 +37,12 @@ def tr(key: str, **values: object) -> str:
     return t(key, lang(), **values)
 
 
+# --- data ---------------------------------------------------------------------------------------
+
+
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _reader(path: str, number: int) -> Reader:
-    return Warehouse().open_snapshot(Snapshot(number, _as_path(path)))
-
-
-def _as_path(path: str):
-    from pathlib import Path
-
-    return Path(path)
+    return Warehouse().open_snapshot(Snapshot(number, Path(path)))
 
 
 def snapshot() -> Snapshot:
@@ -46,33 +50,22 @@ def snapshot() -> Snapshot:
     return Warehouse().require_current()
 
 
-def reader() -> Reader:
-    """A read-only connection to the published snapshot, shared by all sessions."""
-    snap = snapshot()
-    return _reader(str(snap.path), snap.number)
-
-
-@st.cache_data(max_entries=512, show_spinner=False)
+@st.cache_data(max_entries=1024, show_spinner=False)
 def _cached(name: str, snapshot_path: str, number: int, filters: Filters, extra: tuple) -> Any:
-    func: Callable[..., Any] = getattr(queries, name)
+    func: Callable[..., Any] = getattr(pagedata, name, None) or getattr(queries, name)
     return func(_reader(snapshot_path, number), filters, *extra)
 
 
 def query(name: str, filters: Filters, *extra: Any) -> Any:
-    """Run `queries.<name>(reader, filters, *extra)`, cached by snapshot and filters."""
+    """`pagedata.<name>` or `queries.<name>` (reader, filters, *extra), cached by snapshot
+    version and filters: a new snapshot is a new cache key, so it is picked up at once."""
     snap = snapshot()
     return _cached(name, str(snap.path), snap.number, filters, tuple(extra))
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
-def _info(snapshot_path: str, number: int) -> dict[str, str]:
-    return _reader(snapshot_path, number).info()
-
-
 def info() -> dict[str, str]:
     """The published snapshot's metadata."""
-    snap = snapshot()
-    return _info(str(snap.path), snap.number)
+    return query("snapshot_info", Filters(as_of=date(2000, 1, 1)))
 
 
 def ensure_warehouse() -> None:
@@ -93,10 +86,240 @@ def ensure_warehouse() -> None:
     bar.empty()
 
 
+STYLE = """
+<style>
+/* greenstats: tighter top of page, headline figures that fit their cards. */
+.block-container { padding-top: 4.2rem; }
+h1 { font-size: 2.1rem !important; padding-top: 0.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 1.85rem; }
+.st-key-demo-banner { margin-bottom: -0.6rem; }
+@media (max-width: 640px) {
+  h1 { font-size: 1.6rem !important; }
+  [data-testid="stMetricValue"] { font-size: 1.35rem; }
+  /* Headline cards two to a row on a phone. */
+  .st-key-kpis [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
+  .st-key-kpis [data-testid="stColumn"] {
+    min-width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important;
+  }
+}
+</style>
+"""
+
+
+def style() -> None:
+    """The app's small stylesheet (static: no data ever goes into it)."""
+    st.html(STYLE)
+
+
 def demo_banner() -> None:
     """Say plainly when the figures come from the synthetic demo data set."""
     if info().get("demo") == "true":
-        st.warning(tr("app.demo_banner"), icon=":material/science:")
+        with st.container(key="demo-banner"):
+            st.markdown(f":orange-badge[:material/science: {tr('app.demo_badge')}] "
+                        f":small[{tr('app.demo_banner')}]")  # fmt: skip
+
+
+# --- names for codes --------------------------------------------------------------------------
+
+
+def region_label(code: str) -> str:
+    return geo.region_name(code, lang())
+
+
+def names(kind: str) -> dict[str, str]:
+    """Display names for the codes of a reference table ('actions', 'species', 'projects')."""
+    frames = query("name_table", Filters(as_of=date(2000, 1, 1)), kind)
+    col = "name_zh" if lang() == "zh" else "name_en"
+    return dict(zip(frames["code"], frames[col], strict=True))
+
+
+def vocab(group: str, code: object) -> str:
+    """A fixed vocabulary word (habitat, kind, category, IUCN category, taxon group, status)."""
+    from greenstats.views import vocab as word
+
+    return word(group, code, lang())
+
+
+# --- the filter bar ---------------------------------------------------------------------------
+
+PERIODS = ("30d", "this-year", "last-year", "all", "custom")
+DEFAULT_PERIOD = "this-year"
+FILTER_KEYS = ("region", "action", "brand", "project", "species")
+
+
+def _period_bounds(period: str, latest: date) -> tuple[date | None, date | None]:
+    """A preset's first and last day, counted back from the latest day with data."""
+    if period == "30d":
+        return latest - timedelta(days=29), latest
+    if period == "this-year":
+        return date(latest.year, 1, 1), latest
+    if period == "last-year":
+        return date(latest.year - 1, 1, 1), date(latest.year - 1, 12, 31)
+    return None, None
+
+
+LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
+
+
+def _options() -> dict[str, dict[str, str]]:
+    """Every filter's options: code → the label shown, which is also what the URL carries."""
+    base = Filters(as_of=date(2000, 1, 1))
+    projects = names("projects")
+    return {
+        "period": {p: tr(f"period.{p}") for p in PERIODS},
+        "region": {c: region_label(c) for c in REGION_CODES},
+        "action": names("actions"),
+        "brand": {b: b for b in query("brand_ids", base)},
+        "project": {c: f"{n} · {c}" for c, n in projects.items()},
+        "species": names("species"),
+    }
+
+
+def _check_link(options: dict[str, dict[str, str]]) -> None:
+    """Read the link before the widgets do: a value no widget accepts is ignored by Streamlit;
+    say which, so a mistyped or outdated link is never silently half-applied.
+
+    A bound widget's URL value is its label (in the link's own language, which the link
+    carries as `lang`), so links read naturally: ?lang=en&region=Guangdong&period=Last+30+days.
+    """
+    ignored = []
+    for key, labels in {"lang": LANGUAGE_LABELS, **options}.items():
+        accepted = set(labels.values())
+        ignored += [
+            tr("link.ignored_value", field=tr(f"filter.{key}"), value=v)
+            for v in st.query_params.get_all(key)
+            if v and v not in accepted
+        ]
+    for key in ("from", "to"):
+        for value in st.query_params.get_all(key):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                ignored.append(tr("link.ignored_value", field=tr(f"filter.{key}"), value=value))
+    if ignored:
+        st.session_state["link_notice"] = ignored
+
+
+def _clear_notice() -> None:
+    st.session_state.pop("link_notice", None)
+
+
+def language_switch() -> None:
+    """English / 中文, kept in the URL so a shared link opens in the same language."""
+    st.sidebar.segmented_control(
+        "Language · 语言", list(LANGUAGES), default=DEFAULT_LANGUAGE, key="lang",
+        bind="query-params", format_func=LANGUAGE_LABELS.get, required=True,
+    )  # fmt: skip
+
+
+def filter_bar(applies: Iterable[str]) -> Filters:
+    """The one filter bar, in the sidebar on every page and bound to the URL.
+
+    Filters that do not apply to the page stay in the bar (disabled) so the link keeps them.
+    """
+    applies = set(applies)
+    options = _options()
+    _check_link(options)
+    latest = _latest_day()
+    side = st.sidebar
+    side.markdown(f"**{tr('filter.heading')}**")
+    period = side.selectbox(
+        tr("filter.period"), PERIODS, index=PERIODS.index(DEFAULT_PERIOD), key="period",
+        bind="query-params", format_func=options["period"].get,
+        disabled="period" not in applies, on_change=_clear_notice,
+        help=_help("period", applies),
+    )  # fmt: skip
+    lo, hi = _period_bounds(period, latest)
+    if period == "custom":  # the dates are only part of the link for a custom period
+        col_from, col_to = side.columns(2)
+        lo = col_from.date_input(
+            tr("filter.from"), value=None, key="from", bind="query-params", format="YYYY-MM-DD",
+            min_value=date(2010, 1, 1), max_value=date(2100, 1, 1), on_change=_clear_notice,
+            disabled="period" not in applies,
+        )  # fmt: skip
+        hi = col_to.date_input(
+            tr("filter.to"), value=None, key="to", bind="query-params", format="YYYY-MM-DD",
+            min_value=date(2010, 1, 1), max_value=date(2100, 1, 1), on_change=_clear_notice,
+            disabled="period" not in applies,
+        )  # fmt: skip
+        if lo and hi and lo > hi:
+            lo, hi = hi, lo
+    chosen: dict[str, tuple[str, ...]] = {}
+    for key in FILTER_KEYS:
+        values = side.multiselect(
+            tr(f"filter.{key}"), list(options[key]), key=key, bind="query-params",
+            format_func=options[key].get, disabled=key not in applies,
+            placeholder=tr("filter.all"), on_change=_clear_notice, help=_help(key, applies),
+        )  # fmt: skip
+        chosen[key] = tuple(values) if key in applies else ()
+    if "period" not in applies:
+        lo = hi = None
+    return Filters(
+        date_from=lo, date_to=hi, regions=chosen["region"], actions=chosen["action"],
+        brands=chosen["brand"], projects=chosen["project"], species=chosen["species"],
+        as_of=today_cst(),
+    )  # fmt: skip
+
+
+def _help(key: str, applies: set[str]) -> str | None:
+    return None if key in applies else tr("filter.not_here")
+
+
+def data_days() -> tuple[date, date]:
+    """The first and the latest day with action events in the published snapshot."""
+    meta = info()
+    first, latest = meta.get("first_event_day"), meta.get("latest_event_day")
+    if not first:
+        return today_cst(), today_cst()
+    return date.fromisoformat(first), date.fromisoformat(latest)
+
+
+def _latest_day() -> date:
+    latest = info().get("latest_event_day")
+    return date.fromisoformat(latest) if latest else today_cst()
+
+
+def link_notice() -> None:
+    """Tell the reader which values of the link were ignored (never an error)."""
+    ignored = st.session_state.get("link_notice")
+    if ignored:
+        st.info(tr("link.ignored", values="; ".join(ignored)), icon=":material/link_off:")
+
+
+def filter_words(f: Filters, applies: Iterable[str]) -> str:
+    """The filters in words, e.g. '1 Jan – 27 Nov 2026 · Inner Mongolia, Gansu'."""
+    applies = set(applies)
+    parts = []
+    if "period" in applies:
+        parts.append(period_words(f.date_from, f.date_to))
+    for key, values, label in (
+        ("region", f.regions, region_label),
+        ("action", f.actions, names("actions").get),
+        ("brand", f.brands, str),
+        ("project", f.projects, names("projects").get),
+        ("species", f.species, names("species").get),
+    ):
+        if key in applies:
+            parts.append(
+                ", ".join(label(v) or v for v in values) if values else tr(f"filter.all_{key}")
+            )
+    return " · ".join(parts)
+
+
+def period_words(lo: date | None, hi: date | None) -> str:
+    """A period as a reader says it."""
+    if lo is None and hi is None:
+        return tr("period.all_time")
+    return tr("period.range", start=day_words(lo) if lo else "…", end=day_words(hi) if hi else "…")
+
+
+def day_words(d: date) -> str:
+    if lang() == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return d.strftime("%-d %b %Y")
+
+
+# --- cards, charts, tables, downloads --------------------------------------------------------
 
 
 def kpi(
@@ -104,18 +327,142 @@ def kpi(
     label_key: str,
     value: str,
     *,
+    note: str = "",
     help_text: str | None = None,
-    delta: str | None = None,
-    delta_description: str | None = None,
+    change: tuple[float, float | None] | None = None,
+    against: str = "",
     inverse: bool = False,
 ) -> None:
-    """One headline card: label, value with unit, change against the previous period."""
-    column.metric(
-        tr(label_key),
-        value,
-        delta=delta,
-        delta_color="inverse" if inverse else "normal",
-        help=help_text,
-        border=True,
-        delta_description=delta_description,
-    )
+    """One headline card: label, value with unit, a note (range or exact), change vs before."""
+    delta = None
+    if change is not None:
+        _, relative = change
+        delta = fmt.percent_change(relative, lang()) if relative is not None else None
+    with column.container(border=True):
+        st.metric(
+            tr(label_key), value, delta=delta, delta_color="inverse" if inverse else "normal",
+            help=help_text, delta_description=against or None,
+        )  # fmt: skip
+        st.caption(note or "\u00a0")
+
+
+def number_columns(frame: pd.DataFrame, decimals: dict[str, int] | None = None) -> dict:
+    """Column settings that show every number with thousands separators."""
+    config = {}
+    for col in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            whole = pd.api.types.is_integer_dtype(frame[col]) or bool(
+                (frame[col].dropna() % 1 == 0).all()
+            )
+            places = (decimals or {}).get(col, 0 if whole else 1)
+            config[col] = st.column_config.NumberColumn(format="%,." + str(places) + "f")
+    return config
+
+
+def sources(reference: pd.DataFrame, code: str) -> None:
+    """Every factor's full source and basis, readable and with working links."""
+    name = "name_zh" if lang() == "zh" else "name_en"
+    with st.expander(tr("method.sources")):
+        for row in reference.itertuples(index=False):
+            basis = getattr(row, "co2e_basis", "") or ""
+            source = getattr(row, "source", "") or ""
+            st.markdown(
+                f"**{getattr(row, name)}** — {source}" + (f"  \n:gray[{basis}]" if basis else "")
+            )
+
+
+def wide_text(frame: pd.DataFrame, *columns: str) -> dict:
+    """Column settings that give long text (sources, reasons) room to wrap."""
+    return {c: st.column_config.TextColumn(c, width="large") for c in columns if c in frame}
+
+
+def carbon_kpi(
+    column: Any, label_key: str, frame_or_row: Any, prefix: str, help_key: str | None = None
+) -> None:
+    """A headline card of carbon in tonnes with its range: `prefix` names the three columns or
+    keys (e.g. 'sequestration_tco2e' → _low, _high); a frame's columns are summed."""
+    values = [frame_or_row[f"{prefix}{b}"] for b in ("", "_low", "_high")]
+    tonnes = [float(v.sum()) if hasattr(v, "sum") else float(v) for v in values]
+    if prefix.endswith("_kg"):
+        tonnes = [v / 1000 for v in tonnes]
+    value, band = fmt.carbon_parts(*tonnes, lang())
+    kpi(column, label_key, value, note=tr("kpi.range", band=band),
+        help_text=tr(help_key) if help_key else None)  # fmt: skip
+
+
+def plotly(fig: go.Figure, key: str) -> None:
+    """A chart, full width, without the Plotly logo, responsive on phones."""
+    st.plotly_chart(
+        fig, width="stretch", key=key,
+        config={"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]},
+    )  # fmt: skip
+
+
+def chart_block(
+    title: str, insight: str, fig: go.Figure | None, frame: pd.DataFrame, name: str,
+    *, empty: str | None = None,
+) -> None:  # fmt: skip
+    """A chart with its title, one insight sentence above it and a CSV download under it."""
+    st.subheader(title)
+    if fig is None or frame.empty:
+        st.info(empty or tr("empty.default"), icon=":material/info:")
+        return
+    st.markdown(insight)
+    plotly(fig, key=f"chart-{name}")
+    download(frame, name)
+
+
+def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
+    """A CSV of exactly what is shown, safe to open in Excel or WPS."""
+    st.download_button(
+        label or tr("download.csv"), data=csv_bytes(frame), file_name=f"greenstats-{name}.csv",
+        mime="text/csv", key=f"download-{name}", icon=":material/download:",
+        width="content", type="tertiary",
+    )  # fmt: skip
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a BOM (so Excel reads Chinese), formula-like cells neutralised."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(fmt.csv_safe)
+    return safe.to_csv(index=False).encode("utf-8-sig")
+
+
+def people_column(values: pd.Series) -> pd.Series:
+    """A column of people-counts for a table or export: counts under k become '< k'."""
+    return values.map(lambda v: f"< {K_ANONYMITY}" if 0 < v < K_ANONYMITY else int(v))
+
+
+def page_filters() -> tuple[Filters, set[str]]:
+    """The filters app.py read from the bar for this page, and which of them apply here."""
+    if "filters" not in st.session_state:
+        # Only when the first request a freshly started server gets is a link to a page:
+        # until app.py has called st.navigation once, Streamlit runs a file of pages/ alone
+        # (its legacy mode). Record what st.navigation would, and run the same request again,
+        # through app.py, with the link untouched.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state["filters"], st.session_state["applies"]
+
+
+def page_header(title_key: str, f: Filters, applies: Iterable[str], note: str = "") -> None:
+    """The page title and the filters in words, under which everything on the page is."""
+    st.title(tr(title_key))
+    words = filter_words(f, applies) if applies else ""
+    if words or note:
+        st.caption(" · ".join(p for p in (words, note) if p))
+    link_notice()
+
+
+def empty(message_key: str) -> None:
+    st.info(tr(message_key), icon=":material/info:")
+
+
+def without_period(f: Filters) -> Filters:
+    """The same filters over all time (for history charts: cohorts, seasons, years)."""
+    return replace(f, date_from=None, date_to=None)

@@ -1,0 +1,380 @@
+"""Plotly figure builders: a frame in, a figure out, one template and one palette for all.
+
+The colour of a thing is the same on every page (each habitat, action category, IUCN category);
+the palette is Okabe–Ito, which stays distinct for colour-blind readers. Hover text is passed in
+already formatted (numbers with units, in the reader's language), so charts never format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from greenstats import geo
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
+GREY = "#9A9A9A"
+
+HABITAT_COLORS = {
+    "desert": "#E69F00",
+    "forest": "#009E73",
+    "grassland": "#56B4E9",
+    "coastal": "#0072B2",
+}
+CATEGORY_COLORS = {
+    "mobility": "#0072B2",
+    "paperless": "#009E73",
+    "consumption": "#D55E00",
+    "other": GREY,
+}
+IUCN_COLORS = {
+    "EX": "#000000",
+    "EW": "#CC79A7",
+    "CR": "#D55E00",
+    "EN": "#E69F00",
+    "VU": "#F0E442",
+    "NT": "#56B4E9",
+    "LC": "#009E73",
+    "DD": GREY,
+    "NE": "#D0D0D0",
+}
+HORIZON_COLORS = {1: "#56B4E9", 3: "#0072B2", 5: "#000000"}
+KIND_COLORS = {"afforestation": "#E69F00", "coastal": "#0072B2", "conservation": "#009E73"}
+
+pio.templates["greenstats"] = go.layout.Template(
+    layout=go.Layout(
+        colorway=OKABE_ITO,
+        font={"family": "Source Sans Pro, Noto Sans CJK SC, sans-serif", "size": 13},
+        margin={"l": 8, "r": 8, "t": 8, "b": 8},
+        legend={
+            "orientation": "h",
+            "yanchor": "top",
+            "y": -0.18,
+            "xanchor": "left",
+            "x": 0,
+            "title": {"text": ""},
+        },
+        hoverlabel={"font": {"size": 13}},
+        paper_bgcolor="rgba(0,0,0,0)",
+        plot_bgcolor="rgba(0,0,0,0)",
+        xaxis={"gridcolor": "#ECECEC", "zeroline": False, "automargin": True},
+        yaxis={
+            "gridcolor": "#ECECEC",
+            "zeroline": True,
+            "zerolinecolor": "#BBBBBB",
+            "automargin": True,
+            "rangemode": "tozero",
+        },
+    )
+)
+TEMPLATE = "plotly_white+greenstats"
+HEIGHT = 340
+
+
+def _layout(
+    fig: go.Figure, *, y_title: str = "", x_title: str = "", height: int = HEIGHT
+) -> go.Figure:
+    fig.update_layout(template=TEMPLATE, height=height, hovermode="closest")
+    fig.update_yaxes(title_text=y_title)
+    fig.update_xaxes(title_text=x_title)
+    return fig
+
+
+def time_band(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    low: str,
+    high: str,
+    hover: str,
+    name: str,
+    band_name: str,
+    y_title: str,
+    color: str = OKABE_ITO[2],
+    height: int = HEIGHT,
+) -> go.Figure:
+    """A series over time with its low–high range as a shaded band."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=frame[x],
+        y=frame[high],
+        mode="lines",
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+    )
+    fig.add_scatter(
+        x=frame[x],
+        y=frame[low],
+        mode="lines",
+        line={"width": 0},
+        fill="tonexty",
+        fillcolor=_alpha(color, 0.22),
+        name=band_name,
+        hoverinfo="skip",
+    )
+    fig.add_scatter(
+        x=frame[x],
+        y=frame[y],
+        mode="lines+markers" if len(frame) <= 12 else "lines",
+        line={"color": color, "width": 2.4},
+        name=name,
+        customdata=frame[[hover]],
+        hovertemplate="%{customdata[0]}<extra></extra>",
+    )
+    return _layout(fig, y_title=y_title, height=height)
+
+
+def stacked_bars(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str,
+    labels: dict[str, str],
+    hover: str,
+    y_title: str,
+    colors: dict[str, str] | None = None,
+    horizontal: bool = False,
+    order: Sequence[str] | None = None,
+) -> go.Figure:
+    """Bars split by a category (stacked), e.g. carbon by action category over time."""
+    fig = go.Figure()
+    keys = list(order) if order is not None else list(dict.fromkeys(frame[color]))
+    for i, key in enumerate(keys):
+        part = frame[frame[color] == key]
+        if part.empty:
+            continue
+        marker = (colors or {}).get(key, OKABE_ITO[i % len(OKABE_ITO)])
+        args = (
+            {"y": part[x], "x": part[y], "orientation": "h"}
+            if horizontal
+            else {"x": part[x], "y": part[y]}
+        )
+        fig.add_bar(
+            **args,
+            name=labels.get(key, str(key)),
+            marker_color=marker,
+            customdata=part[[hover]],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+        )
+    fig.update_layout(barmode="stack", bargap=0.15)
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", rangemode="normal")
+        fig.update_xaxes(rangemode="tozero")
+        return _layout(fig, x_title=y_title, height=max(HEIGHT, 26 * frame[x].nunique() + 80))
+    return _layout(fig, y_title=y_title)
+
+
+def bars(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    value: str,
+    hover: str,
+    value_title: str,
+    color: str | Sequence[str] = OKABE_ITO[0],
+    horizontal: bool = True,
+) -> go.Figure:
+    """One bar per category, largest first (horizontal by default, so long names fit)."""
+    fig = go.Figure()
+    if horizontal:
+        fig.add_bar(
+            y=frame[category],
+            x=frame[value],
+            orientation="h",
+            marker_color=color,
+            customdata=frame[[hover]],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+        )
+        fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
+        return _layout(fig, x_title=value_title, height=max(220, 26 * len(frame) + 70))
+    fig.add_bar(
+        x=frame[category],
+        y=frame[value],
+        marker_color=color,
+        customdata=frame[[hover]],
+        hovertemplate="%{customdata[0]}<extra></extra>",
+    )
+    fig.update_xaxes(type="category")
+    return _layout(fig, y_title=value_title)
+
+
+def grouped_bars(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    series: Sequence[tuple[str, str, str, str]],
+    value_title: str,
+    horizontal: bool = True,
+) -> go.Figure:
+    """Several measures side by side per category: series = (column, label, colour, hover)."""
+    fig = go.Figure()
+    for col, label, colour, hover in series:
+        kwargs = (
+            {"y": frame[category], "x": frame[col], "orientation": "h"}
+            if horizontal
+            else {"x": frame[category], "y": frame[col]}
+        )
+        fig.add_bar(
+            **kwargs,
+            name=label,
+            marker_color=colour,
+            customdata=frame[[hover]],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+        )
+    fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05)
+    if horizontal:
+        fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
+        return _layout(fig, x_title=value_title, height=max(HEIGHT, 34 * len(frame) + 90))
+    fig.update_xaxes(type="category")
+    return _layout(fig, y_title=value_title)
+
+
+def lines(
+    frame: pd.DataFrame,
+    *,
+    x: str,
+    y: str,
+    color: str,
+    labels: dict,
+    hover: str,
+    y_title: str,
+    colors: dict | None = None,
+    markers: bool = True,
+) -> go.Figure:
+    """One line per category, e.g. new and returning users, or survival by horizon."""
+    fig = go.Figure()
+    for i, key in enumerate(dict.fromkeys(frame[color])):
+        part = frame[frame[color] == key]
+        fig.add_scatter(
+            x=part[x],
+            y=part[y],
+            mode="lines+markers" if markers else "lines",
+            name=labels.get(key, str(key)),
+            line={"color": (colors or {}).get(key, OKABE_ITO[i % len(OKABE_ITO)]), "width": 2.2},
+            customdata=part[[hover]],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+        )
+    return _layout(fig, y_title=y_title)
+
+
+def sites_map(
+    frame: pd.DataFrame,
+    *,
+    lat: str = "lat",
+    lon: str = "lon",
+    size: str,
+    color: str,
+    labels: dict[str, str],
+    colors: dict[str, str],
+    hover: str,
+    height: int = 420,
+) -> go.Figure:
+    """Sites as points sized by a measure and coloured by kind, on shipped country outlines.
+
+    `scatter_map` with the white-bg style and a GeoJSON line layer: no tile, font or sprite is
+    fetched, so the map renders with no internet.
+    """
+    fig = go.Figure()
+    biggest = float(frame[size].max()) if len(frame) else 1.0
+    for key in dict.fromkeys(frame[color]):
+        part = frame[frame[color] == key]
+        fig.add_scattermap(
+            lat=part[lat],
+            lon=part[lon],
+            mode="markers",
+            name=labels.get(key, str(key)),
+            marker={
+                "size": 7 + 26 * (part[size].clip(lower=0) / (biggest or 1.0)) ** 0.5,
+                "color": colors.get(key, GREY),
+                "opacity": 0.78,
+            },
+            customdata=part[[hover]],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+        )
+    center, zoom = (
+        geo.fit(frame[lat], frame[lon]) if len(frame) else geo.fit(pd.Series(), pd.Series())
+    )
+    fig.update_layout(
+        template=TEMPLATE,
+        height=height,
+        margin={"l": 0, "r": 0, "t": 0, "b": 0},
+        map={
+            "style": "white-bg",
+            "center": center,
+            "zoom": zoom,
+            "layers": [
+                {
+                    "source": geo.outlines(),
+                    "type": "line",
+                    "color": "#8A8A8A",
+                    "line": {"width": 0.8},
+                    "below": "traces",
+                }
+            ],
+        },
+        legend={
+            "orientation": "h",
+            "y": 0.0,
+            "yanchor": "bottom",
+            "x": 0.01,
+            "bgcolor": "rgba(255,255,255,0.8)",
+        },
+    )
+    return fig
+
+
+def _alpha(hex_color: str, alpha: float) -> str:
+    r, g, b = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def top_n(frame: pd.DataFrame, key: str, value: str, n: int, other_label: str) -> pd.DataFrame:
+    """The n largest rows by value, the rest summed into one 'Other' row (parts still sum up)."""
+    ordered = frame.sort_values(value, ascending=False)
+    head, rest = ordered.head(n), ordered.iloc[n:]
+    if rest.empty:
+        return head.reset_index(drop=True)
+    numeric = rest.select_dtypes("number").sum()
+    other = {col: numeric.get(col, other_label) for col in frame.columns}
+    other[key] = other_label
+    return pd.concat([head, pd.DataFrame([other])], ignore_index=True)
+
+
+def bars_with_range(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    value: str,
+    low: str,
+    high: str,
+    hover: str,
+    value_title: str,
+    color: str = OKABE_ITO[0],
+) -> go.Figure:
+    """Horizontal bars of a central value with its low–high range drawn as a whisker."""
+    fig = go.Figure()
+    fig.add_bar(
+        y=frame[category],
+        x=frame[value],
+        orientation="h",
+        marker_color=color,
+        error_x={
+            "type": "data",
+            "symmetric": False,
+            "array": frame[high] - frame[value],
+            "arrayminus": frame[value] - frame[low],
+            "color": "#555555",
+            "thickness": 1.4,
+            "width": 6,
+        },
+        customdata=frame[[hover]],
+        hovertemplate="%{customdata[0]}<extra></extra>",
+    )
+    fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
+    return _layout(fig, x_title=value_title, height=max(220, 30 * len(frame) + 80))
