@@ -21,7 +21,7 @@ with st.container(key="kpis"):
     ui.kpi(
         cols[1],
         "kpi.energy",
-        fmt.compact_quantity(s["energy_issued_g"], "unit.g_energy", lang),
+        fmt.compact_quantity(s["energy_issued_g"], "unit.g", lang),
         help_text=ui.tr(
             "help.exact", value=fmt.quantity(s["energy_issued_g"], "unit.g_energy", lang)
         ),

@@ -37,7 +37,7 @@ with st.container(key="kpis"):
         "coastal.surviving_area",
         fmt.quantity(surviving_area, "unit.ha", lang, 2),
         note=ui.tr(
-            "kpi.survival_share",
+            "kpi.area_survival_share",
             share=fmt.percent(
                 surviving_area / totals["area_ha"] if totals["area_ha"] else None, lang
             ),

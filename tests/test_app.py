@@ -97,7 +97,7 @@ def test_actions_page_figures_equal_the_summary(app, handbuilt_db: Path) -> None
     s = summary_json(handbuilt_db, "--region", "CN-GD")
     assert number(metric(at, "Low-carbon actions")) == s["actions"] == 4
     assert number(metric(at, "Green energy issued")) == s["energy_issued_g"]
-    assert number(metric(at, "Partner brands crediting")) == s["brands"]
+    assert number(metric(at, "Partner brands")) == s["brands"]
 
 
 def test_funnel_stages_equal_the_summary(app, handbuilt_db: Path) -> None:
