@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from greenstats.pipeline import ingest_folder
 from tests import handbuilt
 from tests.conftest import ROOT, summary_json
 
@@ -148,3 +149,25 @@ def test_no_user_id_reaches_any_page(app) -> None:
         for frame in at.dataframe:
             shown += frame.value.to_csv()
         assert not re.search(r"\bu[1-9]\b", shown), page
+
+
+def test_a_new_snapshot_is_picked_up_without_restarting(
+    handbuilt_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "wh"
+    ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN)
+    monkeypatch.setenv("GREENSTATS_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["period"] = "All time"
+    at.run()
+    assert number(metric(at, "Low-carbon actions")) == 10
+    more = tmp_path / "more"
+    more.mkdir()
+    (more / "actions.csv").write_text(
+        "event_id,user_id,occurred_at,action,region,energy_g\n"
+        "n1,u1,2025-04-01 09:00,walking,CN-GD,100\n"
+        "n2,u2,2025-04-01 10:00,walking,CN-GD,100\n"
+    )
+    ingest_folder(more, db)
+    at.run()
+    assert number(metric(at, "Low-carbon actions")) == 12
