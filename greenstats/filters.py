@@ -20,6 +20,21 @@ def today_cst() -> date:
     return datetime.now(ZoneInfo(LOCAL_TZ)).date()
 
 
+#: The filter bar's period presets ("custom" takes its own dates).
+PERIODS = ("30d", "this-year", "last-year", "all", "custom")
+
+
+def period_bounds(period: str, latest: date) -> tuple[date | None, date | None]:
+    """A preset's first and last day, counted back from the latest day with data."""
+    if period == "30d":
+        return latest - timedelta(days=29), latest
+    if period == "this-year":
+        return date(latest.year, 1, 1), latest
+    if period == "last-year":
+        return date(latest.year - 1, 1, 1), date(latest.year - 1, 12, 31)
+    return None, None
+
+
 @dataclass(frozen=True)
 class Filters:
     """A period of whole CST days (both ends included), regions, and the page filters."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ import streamlit as st
 
 from greenstats import fmt, geo, pagedata, queries
 from greenstats.contract import K_ANONYMITY, REGION_CODES
-from greenstats.filters import Filters, today_cst
+from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseError
 
@@ -142,20 +142,8 @@ def vocab(group: str, code: object) -> str:
 
 # --- the filter bar ---------------------------------------------------------------------------
 
-PERIODS = ("30d", "this-year", "last-year", "all", "custom")
 DEFAULT_PERIOD = "this-year"
 FILTER_KEYS = ("region", "action", "brand", "project", "species")
-
-
-def _period_bounds(period: str, latest: date) -> tuple[date | None, date | None]:
-    """A preset's first and last day, counted back from the latest day with data."""
-    if period == "30d":
-        return latest - timedelta(days=29), latest
-    if period == "this-year":
-        return date(latest.year, 1, 1), latest
-    if period == "last-year":
-        return date(latest.year - 1, 1, 1), date(latest.year - 1, 12, 31)
-    return None, None
 
 
 LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
@@ -209,7 +197,21 @@ def language_switch() -> None:
     st.sidebar.segmented_control(
         "Language · 语言", list(LANGUAGES), default=DEFAULT_LANGUAGE, key="lang",
         bind="query-params", format_func=LANGUAGE_LABELS.get, required=True,
+        on_change=_relabel_link,
     )  # fmt: skip
+
+
+def _relabel_link() -> None:
+    """After a language switch, write the filters into the link again in the new language.
+
+    The link carries each filter as its label; without this it would keep the old language's
+    labels ('period=All+time' beside 'lang=中文'), which the next page or a reload would no
+    longer recognise. Assigning a bound widget's own value makes Streamlit rewrite its URL
+    value with this run's labels; the chosen codes are unchanged.
+    """
+    for key in ("period", "from", "to", *FILTER_KEYS):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def filter_bar(applies: Iterable[str]) -> Filters:
@@ -229,7 +231,7 @@ def filter_bar(applies: Iterable[str]) -> Filters:
         disabled="period" not in applies, on_change=_clear_notice,
         help=_help("period", applies),
     )  # fmt: skip
-    lo, hi = _period_bounds(period, latest)
+    lo, hi = period_bounds(period, latest)
     if period == "custom":  # the dates are only part of the link for a custom period
         col_from, col_to = side.columns(2)
         lo = col_from.date_input(

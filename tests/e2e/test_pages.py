@@ -1,0 +1,187 @@
+"""Every page in a real Chromium, as a reader opens it: no error box, nothing in the console, no
+request beyond the dashboard's own host, every chart and map drawn with its data, the headline
+figures equal to `greenstats summary` for the same filters; and no sideways scroll on a phone."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page
+
+from tests.conftest import run_cli
+from tests.e2e.conftest import App
+from tests.e2e.harness import (
+    PHONE,
+    Watch,
+    check_charts,
+    check_close,
+    check_console,
+    check_figure,
+    check_no_exception,
+    check_no_horizontal_scroll,
+    check_own_host_only,
+    help_text,
+    metrics,
+    open_page,
+    shown,
+    shown_tonnes,
+)
+
+pytestmark = pytest.mark.e2e
+
+# name: (URL path, title, charts the page draws on all-time demo data). A chart replaced by an
+# empty-state note on all-time data is a chart missing, so the count is part of the check.
+PAGES = {
+    "overview": ("", "Impact at a glance", 1),
+    "actions": ("actions", "Actions", 6),
+    "funnel": ("funnel", "Funnel", 1),
+    "trees": ("trees", "Trees", 6),
+    "species": ("species", "Species protected", 3),
+    "coastal": ("coastal", "Coastal restoration", 3),
+    "projects": ("projects", "Projects", 1),
+    "methodology": ("methodology", "Methodology & data", 0),
+}
+ALL_TIME = "?period=All+time"
+
+
+def check_carbon_band(label: str, value: str, note: str, low_t: float, high_t: float) -> None:
+    """'Range 5.24–86.8' under '28.4 t CO₂e': the low and high ends, in the value's unit."""
+    per_unit = shown_tonnes(value).value / shown(value).value if shown(value).value else 1.0
+    match = re.search(r"([\d,.]+)–([\d,.]+)", note)
+    assert match, f"{label}: no range in {note!r}"
+    for text, exact in zip(match.groups(), (low_t, high_t), strict=True):
+        seen = shown(text)
+        seen = type(seen)(seen.value * per_unit, seen.step * per_unit)
+        assert seen.matches(exact), f"{label}: range {note!r}, the summary says {low_t}–{high_t}"
+
+
+def overview_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    cards = metrics(page)
+    # Distinct users come from HyperLogLog sketches; the card says "estimated (±1%)".
+    check_close("Active users", cards["Active users"]["value"], s["users_active"], rel=0.01)
+    check_figure("Low-carbon actions", cards["Low-carbon actions"]["value"], s["actions"])
+    assert help_text(page, "Low-carbon actions") == f"Exact figure: {s['actions']:,} actions"
+    check_figure("Energy issued", cards["Low-carbon actions"]["note"], s["energy_issued_g"])
+    carbon = cards["Carbon avoided"]
+    check_figure("Carbon avoided", carbon["value"], s["co2e_avoided_kg"] / 1000, tonnes=True)
+    check_carbon_band(
+        "Carbon avoided", carbon["value"], carbon["note"],
+        s["co2e_avoided_kg_low"] / 1000, s["co2e_avoided_kg_high"] / 1000,
+    )  # fmt: skip
+    check_figure("Trees planted", cards["Trees planted"]["value"], s["trees_planted"])
+    check_figure(
+        "Trees surviving", cards["Trees surviving (est.)"]["value"], s["trees_surviving_est"]
+    )
+    check_figure("Area planted", cards["Area planted"]["value"], s["area_planted_ha"])
+    check_figure("Coastal area", cards["Coastal area restored"]["value"], s["coastal_area_ha"])
+    check_figure("Species protected", cards["Species protected"]["value"], s["species_protected"])
+    check_figure("Threatened", cards["Species protected"]["note"], s["species_threatened"])
+
+
+def actions_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    cards = metrics(page)
+    check_figure("Low-carbon actions", cards["Low-carbon actions"]["value"], s["actions"])
+    check_figure("Green energy issued", cards["Green energy issued"]["value"], s["energy_issued_g"])
+    energy = help_text(page, "Green energy issued")
+    assert energy == f"Exact figure: {s['energy_issued_g']:,} g energy", energy
+    carbon = cards["Carbon avoided"]
+    check_figure("Carbon avoided", carbon["value"], s["co2e_avoided_kg"] / 1000, tonnes=True)
+    check_carbon_band(
+        "Carbon avoided", carbon["value"], carbon["note"],
+        s["co2e_avoided_kg_low"] / 1000, s["co2e_avoided_kg_high"] / 1000,
+    )  # fmt: skip
+    check_figure("Partner brands", cards["Partner brands"]["value"], s["brands"])
+
+
+def funnel_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    cards = metrics(page)
+    check_figure("Energy issued", cards["Energy issued"]["value"], s["energy_issued_g"])
+    check_figure("Energy redeemed", cards["Energy redeemed"]["value"], s["energy_redeemed_g"])
+    # Units planted: trees and m² of coastal habitat (1 ha = 10,000 m²).
+    planted = s["trees_planted"] + s["coastal_area_ha"] * 10_000
+    check_figure("Units planted", cards["Units planted"]["value"], planted)
+
+
+def trees_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    cards = metrics(page)
+    check_figure("Trees planted", cards["Trees planted"]["value"], s["trees_planted"])
+    assert cards["Trees planted"]["note"] == f"Exact figure: {s['trees_planted']:,.0f} trees"
+    check_figure(
+        "Trees surviving", cards["Trees surviving (est.)"]["value"], s["trees_surviving_est"]
+    )
+
+
+def species_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    cards = metrics(page)
+    check_figure("Protected areas", cards["Protected areas"]["value"], s["protected_areas"])
+    check_figure("Area protected", cards["Area protected"]["value"], s["protected_area_ha"])
+    check_figure("Species protected", cards["Species protected"]["value"], s["species_protected"])
+    check_figure("Threatened", cards["Threatened species"]["value"], s["species_threatened"])
+
+
+def coastal_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    card = metrics(page)["Coastal area restored"]
+    check_figure("Coastal area restored", card["value"], s["coastal_area_ha"])
+    check_figure("Coastal area in m²", card["note"], s["coastal_area_ha"] * 10_000)
+
+
+def projects_figures(page: Page, app: App) -> None:
+    s = app.summary()
+    main = page.get_by_test_id("stMain")
+    sentence = main.get_by_text(re.compile(r"^[\d,]+ projects; [\d,]+ behind plan\.$"))
+    check_figure("Projects", sentence.inner_text(), s["projects"])
+
+
+def methodology_figures(page: Page, app: App) -> None:
+    main = page.get_by_test_id("stMain")
+    version = f"Methodology {app.info['methodology_version']} · snapshot {app.info['snapshot']}"
+    assert version in main.inner_text(), main.inner_text()[:500]
+    page.get_by_role("tab", name="Data").click()
+    rejects = json.loads(run_cli("rejects", "--db", str(app.db), "--json", check=True).stdout)
+    intro = main.get_by_text(re.compile(r"rows broke a rule of the data contract"))
+    check_figure("Rows rejected", intro.inner_text(), rejects["total"])
+
+
+FIGURES: dict[str, Callable[[Page, App], None]] = {
+    "overview": overview_figures,
+    "actions": actions_figures,
+    "funnel": funnel_figures,
+    "trees": trees_figures,
+    "species": species_figures,
+    "coastal": coastal_figures,
+    "projects": projects_figures,
+    "methodology": methodology_figures,
+}
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_shows_its_charts_and_figures(page: Page, watch: Watch, app: App, name: str) -> None:
+    path, title, charts = PAGES[name]
+    open_page(page, f"{app.url}/{path}{ALL_TIME}")
+    check_no_exception(page, app.server)
+    assert page.locator("h1").first.inner_text() == title
+    check_charts(page, expected=charts)
+    FIGURES[name](page, app)
+    check_console(watch)
+    check_own_host_only(watch)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_page_fits_a_phone(page: Page, watch: Watch, app: App, name: str) -> None:
+    page.set_viewport_size(PHONE)
+    path, title, _ = PAGES[name]
+    open_page(page, f"{app.url}/{path}{ALL_TIME}")
+    check_no_exception(page, app.server)
+    assert page.locator("h1").first.inner_text() == title
+    check_no_horizontal_scroll(page)
+    check_console(watch)
+    check_own_host_only(watch)
