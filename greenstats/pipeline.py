@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from greenstats.build import BuildInput, build_snapshot
 from greenstats.ingest import FileReport, Loader, discover, load_folder
 from greenstats.methodology import Reference, load_reference
@@ -17,7 +15,6 @@ from greenstats.warehouse import (
     Snapshot,
     Warehouse,
     WarehouseError,
-    configure,
 )
 
 #: A file with this name in an input folder marks its data as synthetic (written by `demo`).
@@ -37,39 +34,35 @@ class IngestResult:
         return any(r.refused for r in self.reports)
 
 
-def reference_of(snap: Snapshot) -> Reference:
+def reference_of(warehouse: Warehouse, snap: Snapshot) -> Reference:
     """The methodology stored with a snapshot."""
-    con = duckdb.connect(str(snap.path), read_only=True)
-    try:
-        actions = con.execute("SELECT * FROM ref_actions").df()
-        species = con.execute("SELECT * FROM ref_species").df()
-        version, source, fingerprint = con.execute(
+    with warehouse.open_snapshot(snap) as reader:
+        actions = reader.df("SELECT * FROM ref_actions")
+        species = reader.df("SELECT * FROM ref_species")
+        version, source, fingerprint = reader.rows(
             "SELECT version, source, fingerprint FROM ref_methodology"
-        ).fetchone()
-    finally:
-        con.close()
+        )[0]
     return Reference(actions, species, version, source, fingerprint)
 
 
-def _lake_files(snap: Snapshot | None) -> dict[str, list[LakeFile]]:
+def _lake_files(warehouse: Warehouse, snap: Snapshot | None) -> dict[str, list[LakeFile]]:
     files: dict[str, list[LakeFile]] = {}
     if snap is None:
         return files
-    con = duckdb.connect(str(snap.path), read_only=True)
-    try:
-        rows = con.execute("SELECT table_name, path, month, rows FROM lake_files").fetchall()
-    finally:
-        con.close()
+    with warehouse.open_snapshot(snap) as reader:
+        rows = reader.rows("SELECT table_name, path, month, rows FROM lake_files")
     for table, path, month, n in rows:
         files.setdefault(table, []).append(LakeFile(table, path, month, n))
     return files
 
 
-def _reference(prev: Snapshot | None, reference_dir: str | Path | None) -> Reference:
+def _reference(
+    warehouse: Warehouse, prev: Snapshot | None, reference_dir: str | Path | None
+) -> Reference:
     if reference_dir is not None:
         return load_reference(reference_dir)
     if prev is not None:
-        return reference_of(prev)
+        return reference_of(warehouse, prev)
     return load_reference(DEFAULT_REFERENCE)
 
 
@@ -91,25 +84,22 @@ def ingest_folder(
     ignored = [p for p in found.ignored if p.name != DEMO_MARKER]
     with warehouse.writer_lock():
         prev = warehouse.current()
-        reference = _reference(prev, reference_dir)
+        reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
-        con = duckdb.connect()
-        configure(con, tmp_dir=warehouse.tmp)
-        loader = Loader(con, warehouse.root, number, reference, _lake_files(prev))
-        try:
-            reports = load_folder(loader, folder, found.files, on_file)
-            rows = [
-                (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
-                 r.refused, "; ".join(r.warnings) or None)
-                for r in reports
-            ]  # fmt: skip
-            spec = BuildInput(reference, loader.new_files, rows, "new_rejects", demo=demo)
-            snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
-        except BaseException:
-            loader.discard_new_files()
-            raise
-        finally:
-            con.close()
+        with warehouse.work_connection() as con:
+            loader = Loader(con, warehouse.root, number, reference, _lake_files(warehouse, prev))
+            try:
+                reports = load_folder(loader, folder, found.files, on_file)
+                rows = [
+                    (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
+                     r.refused, "; ".join(r.warnings) or None)
+                    for r in reports
+                ]  # fmt: skip
+                spec = BuildInput(reference, loader.new_files, rows, "new_rejects", demo=demo)
+                snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
+            except BaseException:
+                loader.discard_new_files()
+                raise
     return IngestResult(reports, ignored, snap)
 
 
@@ -123,13 +113,9 @@ def rebuild(
     warehouse = Warehouse(db)
     with warehouse.writer_lock():
         prev = warehouse.require_current()
-        reference = _reference(prev, reference_dir)
+        reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
-        con = duckdb.connect()
-        configure(con, tmp_dir=warehouse.tmp)
-        try:
+        with warehouse.work_connection() as con:
             return build_snapshot(
                 warehouse, con, number, prev, BuildInput(reference, full=True), on_step
             )
-        finally:
-            con.close()

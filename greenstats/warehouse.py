@@ -69,6 +69,9 @@ def configure(con: duckdb.DuckDBPyConnection, *, tmp_dir: Path | None = None) ->
         tmp_dir.mkdir(parents=True, exist_ok=True)
         con.execute(f"SET temp_directory = {sql_literal(str(tmp_dir))}")
         con.execute(f"SET memory_limit = {sql_literal(WRITER_MEMORY_LIMIT)}")
+        # Row order of a write never matters (every model states its own ORDER BY where it
+        # needs one); without it DuckDB can stream and spill large results in parallel.
+        con.execute("SET preserve_insertion_order = false")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,16 @@ class Warehouse:
                 yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def work_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory DuckDB for one ingest or build: bounded memory, spilling to tmp/."""
+        con = duckdb.connect()
+        try:
+            configure(con, tmp_dir=self.tmp)
+            yield con
+        finally:
+            con.close()
 
     def next_number(self) -> int:
         """The number the next snapshot gets: one past any that exists or is being built."""
