@@ -326,12 +326,16 @@ class Loader:
             )
             raw = ", ".join(q(c) for c in columns if c in table.names)
             checks = _checks(table, columns)
+            # Only the line, the typed values and the verdict are kept: the raw values are
+            # read once, for the rules and for the value a reject reports.
+            kept = ", ".join(q(c.name + "__v") for c in table.columns)
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE f_checked AS
-                SELECT *, {_error_case(checks)} AS _err FROM (
-                  SELECT {line} AS _line, {raw},
-                  {typed}
-                  FROM {source})"""
+                SELECT _line, {kept}, _err FROM (
+                  SELECT *, {_error_case(checks)} AS _err FROM (
+                    SELECT {line} AS _line, {raw},
+                    {typed}
+                    FROM {source}))"""
             )
         except FileRefusedError as exc:
             report.refused = str(exc)
@@ -399,50 +403,49 @@ class Loader:
     def _dedupe_and_write(self, table: Table, name: str) -> tuple[int, int, int]:
         """Reject repeats of a key within the file, skip keys already loaded, write the rest.
 
+        Repeats are found with one hash aggregate (keys seen more than once, and the line each
+        was first seen at); the rows are then filtered against that usually empty table.
         Returns (accepted, already loaded, repeats rejected).
         """
         con = self.con
         key = " || chr(31) || ".join(q(f"{k}__v") for k in table.key)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE f_repeats AS
+            SELECT {key} AS _key, min(_line) AS _first FROM f_checked
+            WHERE _err IS NULL GROUP BY ALL HAVING count(*) > 1"""
+        )
+        key_label = " + ".join(table.key)
+        repeated = con.execute(
+            f"""INSERT INTO new_rejects
+            SELECT ?, ?, c._line, ?, 'duplicate ' || ? || ' within the file (first at line '
+                   || r._first || ')', r._key
+            FROM f_checked AS c JOIN f_repeats AS r ON {key} = r._key
+            WHERE c._err IS NULL AND c._line > r._first""",
+            [table.name, name, table.key[0], key_label],
+        ).fetchone()[0]
         values = ", ".join(f"{q(c.name + '__v')} AS {q(c.name)}" for c in table.columns)
         derived = ""
         if table.partition_by:
             ts = q(table.partition_by + "__v")
-            derived = (
-                f", CAST(timezone('{LOCAL_TZ}', {ts}) AS DATE) AS day,"
-                f" strftime(timezone('{LOCAL_TZ}', {ts}), '%Y-%m') AS month"
-            )
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE f_valid AS
-            SELECT _line, {key} AS _key, min(_line) OVER (PARTITION BY {key}) AS _first,
-                   {values}{derived}
-            FROM f_checked WHERE _err IS NULL"""
-        )
-        key_label = " + ".join(table.key)
-        con.execute(
-            """INSERT INTO new_rejects
-            SELECT ?, ?, _line, ?, 'duplicate ' || ? || ' within the file (first at line '
-                   || _first || ')', _key
-            FROM f_valid WHERE _line > _first""",
-            [table.name, name, table.key[0], key_label],
-        )
+            derived = f", CAST(timezone('{LOCAL_TZ}', {ts}) AS DATE) AS day"
+        firsts = f"""SELECT {values}{derived} FROM f_checked AS c
+            WHERE _err IS NULL AND NOT EXISTS (
+              SELECT 1 FROM f_repeats AS r WHERE r._key = {key} AND c._line > r._first)"""
+        if table.partition_by:
+            firsts = f"SELECT *, strftime(day, '%Y-%m') AS month FROM ({firsts})"
         existing = self._existing_paths(table)
         key_expr = " || chr(31) || ".join(q(k) for k in table.key)
         if existing:
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE f_new AS
-                SELECT * EXCLUDE (_line, _key, _first) FROM f_valid
-                WHERE _line = _first AND _key NOT IN (
+                SELECT * FROM ({firsts}) WHERE {key_expr} NOT IN (
                   SELECT {key_expr} FROM read_parquet(?::VARCHAR[]))""",
                 [existing],
             )
         else:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE f_new AS "
-                "SELECT * EXCLUDE (_line, _key, _first) FROM f_valid WHERE _line = _first"
-            )
-        candidates, repeated = con.execute(
-            "SELECT count(*) FILTER (_line = _first), count(*) FILTER (_line > _first) FROM f_valid"
-        ).fetchone()
+            con.execute(f"CREATE OR REPLACE TEMP TABLE f_new AS {firsts}")
+        valid = con.execute("SELECT count(*) FROM f_checked WHERE _err IS NULL").fetchone()[0]
+        candidates = valid - repeated
         accepted = con.execute("SELECT count(*) FROM f_new").fetchone()[0]
         if accepted:
             self._write_lake(table)
@@ -454,11 +457,18 @@ class Loader:
 
     def _existing_paths(self, table: Table) -> list[str]:
         files = self.files[table.name]
-        if table.partition_by:
-            months = {
-                r[0] for r in self.con.execute("SELECT DISTINCT month FROM f_valid").fetchall()
-            }
-            files = [f for f in files if f.month in months]
+        if table.partition_by and files:
+            # The months between the file's first and last valid row (an aggregate, not a
+            # distinct over every row): only their lake files can hold one of its keys.
+            ts = q(table.partition_by + "__v")
+            first, last = self.con.execute(
+                f"SELECT strftime(min(timezone('{LOCAL_TZ}', {ts})), '%Y-%m'), "
+                f"strftime(max(timezone('{LOCAL_TZ}', {ts})), '%Y-%m') "
+                "FROM f_checked WHERE _err IS NULL"
+            ).fetchone()
+            if first is None:
+                return []
+            files = [f for f in files if f.month and first <= f.month <= last]
         return [str(self.root / f.path) for f in files]
 
     def _write_lake(self, table: Table) -> None:
