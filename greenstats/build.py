@@ -4,7 +4,8 @@ Models are SQL files under `greenstats/models/`, one per table, each a SELECT wi
 materialization stated in its header:
 
 - `table`: rebuilt whole every time (the small tables);
-- `partitioned by month|year`: only the partitions a load touched are deleted and rebuilt;
+- `partitioned by month|year|week`: only the partitions a load touched are deleted and rebuilt
+  (a week: when either month it overlaps was touched);
 - `merge on KEY keeping the earliest COL`: new candidate rows are merged into the table.
 
 A build starts from a copy of the published snapshot (or from nothing, for a full build), works
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from greenstats.contract import CONTRACT_VERSION, TABLES
+from greenstats.contract import CONTRACT_VERSION, TABLES, Table
 from greenstats.ingest import SQL_TYPES, q
 from greenstats.methodology import Reference
 from greenstats.warehouse import LakeFile, Snapshot, Warehouse, sql_literal
@@ -38,16 +39,20 @@ MODEL_ORDER: tuple[str, ...] = (
     "staging/stg_plantings",
     "staging/stg_surveys",
     "marts/mart_actions_daily",
+    "marts/mart_actions_monthly",
     "marts/mart_redemptions_daily",
     "marts/mart_users_hll_day",
     "marts/mart_users_hll_month",
     "marts/mart_users_hll_year",
+    "marts/mart_users_daily_exact",
+    "marts/mart_users_weekly_exact",
+    "marts/mart_users_monthly_exact",
     "marts/mart_users_first",
     "marts/mart_new_users_daily",
 )
 
 _MATERIALIZED = re.compile(r"^-- materialized: (.+)$", re.MULTILINE)
-_PARTITIONED = re.compile(r"^partitioned by (month|year)$")
+_PARTITIONED = re.compile(r"^partitioned by (month|year|week)$")
 _MERGE = re.compile(r"^merge on (\w+) keeping the earliest (\w+)$")
 
 
@@ -186,27 +191,57 @@ def _affected_months(con: duckdb.DuckDBPyConnection, spec: BuildInput) -> list[s
     con.execute(
         "INSERT INTO affected_months SELECT m, left(m, 4) FROM unnest(?::VARCHAR[]) t(m)", [months]
     )
+    # The weeks (starting Monday) that overlap an affected month, some starting the month before.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE affected_weeks AS
+        SELECT DISTINCT CAST(w AS DATE) AS week
+        FROM affected_months,
+             LATERAL (SELECT CAST(month || '-01' AS DATE) AS first_day) AS m,
+             generate_series(date_trunc('week', first_day),
+                             date_trunc('week', last_day(first_day)), INTERVAL 7 DAY) AS t(w)"""
+    )
     return months
 
 
+def _neighbours(months: list[str]) -> list[str]:
+    """The months with the month before and after each (weeks straddle months)."""
+    out = set(months)
+    for m in months:
+        year, month = int(m[:4]), int(m[5:])
+        before = (year, month - 1) if month > 1 else (year - 1, 12)
+        after = (year, month + 1) if month < 12 else (year + 1, 1)
+        out |= {f"{y:04d}-{n:02d}" for y, n in (before, after)}
+    return sorted(out)
+
+
 def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -> None:
-    """A view `lake_<table>` per table over the lake files this build reads."""
+    """A view `lake_<table>` per table over the lake files this build reads, and
+    `lake_actions_around` over the actions of those months and their neighbours."""
     for table in TABLES:
-        sql = "SELECT path FROM lake_files WHERE table_name = ?"
-        params: list = [table.name]
+        _lake_view(con, root, table, f"lake_{table.name}", months)
+        if table.name == "actions":
+            _lake_view(con, root, table, "lake_actions_around", _neighbours(months))
+
+
+def _lake_view(
+    con: duckdb.DuckDBPyConnection, root: Path, table: Table, view: str, months: list[str]
+) -> None:
+    """A view over the lake files of one table (of `months`, if it is partitioned)."""
+    sql = "SELECT path FROM lake_files WHERE table_name = ?"
+    params: list = [table.name]
+    if table.partition_by:
+        sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(months)
+    paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
+    if paths:
+        listed = ", ".join(sql_literal(p) for p in paths)
+        body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
+    else:
+        cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]
         if table.partition_by:
-            sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
-            params.append(months)
-        paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
-        if paths:
-            listed = ", ".join(sql_literal(p) for p in paths)
-            body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
-        else:
-            cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]
-            if table.partition_by:
-                cols += ["CAST(NULL AS DATE) AS day", "CAST(NULL AS VARCHAR) AS month"]
-            body = f"SELECT {', '.join(cols)} WHERE false"
-        con.execute(f"CREATE OR REPLACE TEMP VIEW lake_{table.name} AS {body}")
+            cols += ["CAST(NULL AS DATE) AS day", "CAST(NULL AS VARCHAR) AS month"]
+        body = f"SELECT {', '.join(cols)} WHERE false"
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {body}")
 
 
 def _run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool) -> None:
@@ -220,7 +255,8 @@ def _run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool) -> N
         return
     if m := _PARTITIONED.match(how):
         col = m.group(1)
-        con.execute(f"DELETE FROM {model.name} WHERE {col} IN (SELECT {col} FROM affected_months)")
+        affected = "affected_weeks" if col == "week" else "affected_months"
+        con.execute(f"DELETE FROM {model.name} WHERE {col} IN (SELECT {col} FROM {affected})")
         con.execute(f"INSERT INTO {model.name} BY NAME {model.sql}")
         return
     if m := _MERGE.match(how):

@@ -6,6 +6,7 @@ metric itself (that is `greenstats.stats`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -33,21 +34,56 @@ def reference_frames(r: Reader, f: Filters | None = None) -> tuple[pd.DataFrame,
 
 def actions_by_action(r: Reader, f: Filters) -> pd.DataFrame:
     """Action count and energy issued per action code."""
-    w = where_actions(f)
+    source, params = actions_source(r, f)
+    w = _where_actions_but_period(f)
     return r.df(
         f"""SELECT action, sum(count_actions)::BIGINT AS count_actions,
                    sum(energy_g)::BIGINT AS energy_g
-            FROM mart_actions_daily {w.sql} GROUP BY action ORDER BY action""",
-        w.params,
+            FROM {source} AS m {w.sql} GROUP BY action ORDER BY action""",
+        [*params, *w.params],
     )
 
 
 def brands_count(r: Reader, f: Filters) -> int:
     """Distinct partner brands among the selected action events."""
-    w = where_actions(f)
+    source, params = actions_source(r, f)
+    w = _where_actions_but_period(f)
     return int(
-        r.scalar(f"SELECT count(DISTINCT brand_id) FROM mart_actions_daily {w.sql}", w.params)
+        r.scalar(
+            f"SELECT count(DISTINCT brand_id) FROM {source} AS m {w.sql}", [*params, *w.params]
+        )
     )
+
+
+def actions_source(r: Reader, f: Filters, grain: str | None = None) -> tuple[str, list]:
+    """The action rows of the period, as the fewest mart rows: whole months from
+    mart_actions_monthly (dated the 1st), the days at the edges from mart_actions_daily.
+    Day and week buckets need the days. Returns (a parenthesised SELECT, its parameters) with
+    the columns day, region, action, brand_id, count_actions, energy_g."""
+    columns = "region, action, brand_id, count_actions, energy_g"
+    first, last = _event_days(r)
+    if grain in ("day", "week") or first is None:
+        w = Where().period(f)
+        return f"(SELECT day, {columns} FROM mart_actions_daily {w.sql})", w.params
+    lo, hi = max(f.date_from or first, first), min(f.date_to or last, last)
+    if lo > hi:
+        return f"(SELECT day, {columns} FROM mart_actions_daily WHERE false)", []
+    years, months, days = period_pieces(lo, hi, first, last)
+    months = sorted([*months, *(f"{y}-{m:02d}" for y in years for m in range(1, 13))])
+    parts = [
+        f"SELECT CAST(month || '-01' AS DATE) AS day, {columns} FROM mart_actions_monthly "
+        "WHERE month IN (SELECT unnest(?::VARCHAR[]))"
+    ]
+    params: list = [months]
+    for a, b in days:
+        parts.append(f"SELECT day, {columns} FROM mart_actions_daily WHERE day BETWEEN ? AND ?")
+        params += [a, b]
+    return f"({' UNION ALL '.join(parts)})", params
+
+
+def _where_actions_but_period(f: Filters) -> Where:
+    """where_actions without the period, which actions_source has applied."""
+    return where_actions(replace(f, date_from=None, date_to=None), alias="m")
 
 
 def users_active_exact(r: Reader, f: Filters) -> int:
@@ -266,17 +302,18 @@ def actions_breakdown(
     select = [f"{ACTION_DIMENSIONS[d]} AS {d}" for d in by]
     if grain:
         select.insert(0, f"{TIME_GRAINS[grain].replace('day', 'm.day')} AS period")
-    w = where_actions(f, alias="m")
+    source, params = actions_source(r, f, grain)
+    w = _where_actions_but_period(f)
     groups = ", ".join(str(i + 1) for i in range(len(select)))
     cols = ", ".join(select)
     return r.df(
         f"""SELECT {cols}{", " if cols else ""}
                    sum(m.count_actions)::BIGINT AS count_actions,
                    sum(m.energy_g)::BIGINT AS energy_g
-            FROM mart_actions_daily AS m LEFT JOIN ref_actions AS a ON a.action = m.action
+            FROM {source} AS m LEFT JOIN ref_actions AS a ON a.action = m.action
             {w.sql}
             {("GROUP BY " + groups + " ORDER BY " + groups) if groups else ""}""",
-        w.params,
+        [*params, *w.params],
     )
 
 
@@ -304,7 +341,7 @@ def name_table(r: Reader, f: Filters, kind: str) -> pd.DataFrame:
 def brand_ids(r: Reader, f: Filters) -> list[str]:
     """Every partner brand that credited an action."""
     rows = r.rows(
-        "SELECT DISTINCT brand_id FROM mart_actions_daily WHERE brand_id IS NOT NULL ORDER BY 1"
+        "SELECT DISTINCT brand_id FROM mart_actions_monthly WHERE brand_id IS NOT NULL ORDER BY 1"
     )
     return [b for (b,) in rows]
 
@@ -320,40 +357,123 @@ def adoptions(r: Reader, f: Filters) -> pd.DataFrame:
     )
 
 
-def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
-    """Active users (HLL estimate) and new users (exact) per day, week or month bucket.
+#: Exact distinct users per whole bucket (no region, or one): mart and its period column.
+EXACT_USERS: dict[str, tuple[str, str]] = {
+    "day": ("mart_users_daily_exact", "day"),
+    "week": ("mart_users_weekly_exact", "week"),
+    "month": ("mart_users_monthly_exact", "CAST(month || '-01' AS DATE)"),
+}
 
-    Whole months read the month sketches; days at the edges of the period and day or week
-    buckets read the day sketches. Users are counted across all actions and brands.
+
+def _buckets(grain: str, lo: date, hi: date, first: date, last: date) -> list[tuple[date, bool]]:
+    """Each bucket's start in [lo, hi], and whether the period covers all of its data days
+    (days before the first event or after the last hold none)."""
+    out = []
+    start = {"day": lo, "week": lo - timedelta(days=lo.weekday()), "month": lo.replace(day=1)}
+    cursor = start[grain]
+    while cursor <= hi:
+        end = _bucket_spans(grain, [cursor])[0][1]
+        whole = max(cursor, first) >= lo and min(end, last) <= hi
+        out.append((cursor, whole))
+        cursor = end + timedelta(days=1)
+    return out
+
+
+def _bucket_spans(grain: str, starts: list[date]) -> list[tuple[date, date]]:
+    """Each bucket's first and last day."""
+    if grain == "day":
+        return [(s, s) for s in starts]
+    if grain == "week":
+        return [(s, s + timedelta(days=6)) for s in starts]
+    return [(s, (s + timedelta(days=32)).replace(day=1) - timedelta(days=1)) for s in starts]
+
+
+def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
+    """Active users and new users (both exact where they can be) per day, week or month.
+
+    With no region or one, a bucket the period covers whole is read exact from
+    mart_users_<grain>_exact; a bucket cut by the period's ends, or any bucket when several
+    regions are chosen, is estimated from the day sketches (HyperLogLog). New users are exact.
+    Users are counted across all actions and brands.
     """
     if grain not in ("day", "week", "month"):
         raise ValueError(f"unknown time grain {grain!r}")
     first, last = _event_days(r)
-    if first is None:
-        return pd.DataFrame(columns=["period", "users_active", "users_new"])
-    lo, hi = max(f.date_from or first, first), min(f.date_to or last, last)
+    lo = max(f.date_from or first, first) if first else None
+    hi = min(f.date_to or last, last) if last else None
+    if first is None or lo > hi:
+        return pd.DataFrame(
+            {"period": pd.Series(dtype="datetime64[us]"), "users_active": pd.Series(dtype=int),
+             "users_new": pd.Series(dtype=int), "users_returning": pd.Series(dtype=int)}
+        )  # fmt: skip
+    buckets = _buckets(grain, lo, hi, first, last)
+    exact = pd.DataFrame(columns=["period", "users_active"])
+    if len(f.regions) <= 1:
+        table, period = EXACT_USERS[grain]
+        whole = [b for b, is_whole in buckets if is_whole]
+        exact = r.df(
+            f"SELECT {period} AS period, users AS users_active FROM {table} "
+            f"WHERE region = ? AND {period} IN (SELECT unnest(?::DATE[])) ORDER BY 1",
+            [f.regions[0] if f.regions else "*", whole],
+        )
+        estimate = [b for b, is_whole in buckets if not is_whole]
+    else:
+        estimate = [b for b, _ in buckets]
+    estimated = _users_estimated(r, f, grain, estimate, lo, hi)
+    sums = pd.concat([d for d in (exact, estimated) if len(d)], ignore_index=True)
+    sums["period"] = pd.to_datetime(sums["period"])
+    w = Where().between("day", lo, hi).isin("region", f.regions)
+    bucket = TIME_GRAINS[grain]
+    new = r.df(
+        f"SELECT {bucket} AS period, sum(count_new_users)::BIGINT AS users_new "
+        f"FROM mart_new_users_daily {w.sql} GROUP BY 1",
+        w.params,
+    )
+    new["period"] = pd.to_datetime(new["period"])
+    out = sums.sort_values("period").merge(new, on="period", how="left").reset_index(drop=True)
+    out["users_active"] = out["users_active"].astype(int)
+    out["users_new"] = out["users_new"].fillna(0).astype(int)
+    out["users_new"] = out[["users_new", "users_active"]].min(axis=1)
+    out["users_returning"] = out["users_active"] - out["users_new"]
+    return out
+
+
+def _users_estimated(
+    r: Reader, f: Filters, grain: str, starts: list[date], lo: date, hi: date
+) -> pd.DataFrame:
+    """HyperLogLog estimates for the given buckets, each clipped to [lo, hi]: whole months
+    from the month sketches, everything else from the day sketches."""
+    if not starts:
+        return pd.DataFrame(columns=["period", "users_active"])
     region = Where().isin("region", f.regions)
     bucket = TIME_GRAINS[grain]
+    first, last = _event_days(r)
+    buckets = _buckets(grain, lo, hi, first, last)
+    whole_months = [b.strftime("%Y-%m") for b, w in buckets if w and grain == "month"]
     parts, params = [], []
-    if grain == "month":
-        _, months, _ = period_pieces(lo, hi, lo, hi)
-        whole = list(months)
+    if whole_months:
         parts.append(
             "SELECT CAST(month || '-01' AS DATE) AS period, reg, rho FROM mart_users_hll_month "
-            f"WHERE month IN (SELECT unnest(?)){region.and_()}"
+            f"WHERE month IN (SELECT unnest(?::VARCHAR[])) "
+            f"AND CAST(month || '-01' AS DATE) IN (SELECT unnest(?::DATE[])){region.and_()}"
         )
-        params += [whole, *region.params]
+        params += [whole_months, starts, *region.params]
+    # The other buckets' days, clipped to [lo, hi], as few ranges as they make.
+    ranges: list[list[date]] = []
+    wanted = set(starts) - {date.fromisoformat(m + "-01") for m in whole_months}
+    for start, end in _bucket_spans(grain, sorted(wanted)):
+        a, b = max(start, lo), min(end, hi)
+        if ranges and ranges[-1][1] == a - timedelta(days=1):
+            ranges[-1][1] = b
+        else:
+            ranges.append([a, b])
+    if ranges:
+        days = " OR ".join(["day BETWEEN ? AND ?"] * len(ranges))
         parts.append(
             f"SELECT {bucket} AS period, reg, rho FROM mart_users_hll_day "
-            f"WHERE day BETWEEN ? AND ? AND month NOT IN (SELECT unnest(?)){region.and_()}"
+            f"WHERE ({days}){region.and_()}"
         )
-        params += [lo, hi, whole, *region.params]
-    else:
-        parts.append(
-            f"SELECT {bucket} AS period, reg, rho FROM mart_users_hll_day "
-            f"WHERE day BETWEEN ? AND ?{region.and_()}"
-        )
-        params += [lo, hi, *region.params]
+        params += [d for pair in ranges for d in pair] + region.params
     histogram = r.df(
         f"""SELECT period, rho, count(*) AS registers
             FROM (SELECT period, reg, max(rho) AS rho FROM ({" UNION ALL ".join(parts)})
@@ -361,24 +481,13 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
             GROUP BY period, rho ORDER BY period""",
         params,
     )
-    sums = pd.DataFrame(
+    return pd.DataFrame(
         [
             (period, round(sketch.estimate_from_histogram(_histogram(group))))
             for period, group in histogram.groupby("period")
         ],
         columns=["period", "users_active"],
     )
-    w = Where().between("day", lo, hi).isin("region", f.regions)
-    new = r.df(
-        f"SELECT {bucket} AS period, sum(count_new_users)::BIGINT AS users_new "
-        f"FROM mart_new_users_daily {w.sql} GROUP BY 1",
-        w.params,
-    )
-    out = sums.merge(new, on="period", how="left")
-    out["users_new"] = out["users_new"].fillna(0).astype(int)
-    out["users_new"] = out[["users_new", "users_active"]].min(axis=1)
-    out["users_returning"] = out["users_active"] - out["users_new"]
-    return out
 
 
 def freshness(r: Reader, f: Filters) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -10,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenstats import queries, stats
+from greenstats import queries, sketch, stats
 from greenstats.contract import REGION_CODES
 from greenstats.demo import DemoResult
-from greenstats.filters import Filters
+from greenstats.filters import Filters, where_actions
 from greenstats.warehouse import Warehouse
 
 # --- random frames ----------------------------------------------------------------------------
@@ -151,3 +152,68 @@ def test_every_breakdown_a_page_shows_sums_to_the_summary(
         species = queries.area_species(r, f)
         by_category = stats.protected_species(species, "iucn_category")["species"].sum()
         assert by_category == total["species_protected"]
+
+
+@given(f=filters_strategy)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_whole_months_from_the_monthly_mart_equal_the_days_they_hold(
+    demo_1m: tuple[Path, DemoResult], f: Filters
+) -> None:
+    """Pages read whole months from mart_actions_monthly and only the edge days from
+    mart_actions_daily: the counts must be those of the days alone, action by action."""
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        w = where_actions(f)
+        days = r.df(
+            f"""SELECT action, sum(count_actions)::BIGINT AS count_actions,
+                       sum(energy_g)::BIGINT AS energy_g
+                FROM mart_actions_daily {w.sql} GROUP BY action ORDER BY action""",
+            w.params,
+        )
+        routed = queries.actions_by_action(r, f)
+        pd.testing.assert_frame_equal(routed, days)
+        brands = r.scalar(
+            f"SELECT count(DISTINCT brand_id) FROM mart_actions_daily {w.sql}", w.params
+        )
+        assert queries.brands_count(r, f) == brands
+
+
+@given(f=filters_strategy, grain=st.sampled_from(["day", "week", "month"]))
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_users_per_bucket_are_exact_where_whole_and_estimated_within_the_bound_elsewhere(
+    demo_1m: tuple[Path, DemoResult], f: Filters, grain: str
+) -> None:
+    """The users chart: with no region or one, a bucket the period covers whole is the exact
+    count; a bucket cut by the period, or any bucket for several regions, is a HyperLogLog
+    estimate within three standard errors (3 × 0.81%) of the exact count from the lake, or a
+    few users where there are few (two users falling in one register of 16,384 is chance)."""
+    f = replace(f, date_to=min(f.date_to, f.date_from + timedelta(days=120)))
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        series = queries.users_series(r, f, grain)
+        first, last = queries._event_days(r)
+        lo, hi = max(f.date_from, first), min(f.date_to, last)
+        w = where_actions(f)
+        exact = r.df(
+            f"""SELECT CAST({queries.TIME_GRAINS[grain]} AS DATE) AS period,
+                       count(DISTINCT user_id) AS exact
+                FROM read_parquet(?::VARCHAR[]) {w.sql} GROUP BY 1""",
+            [r.lake_paths("actions"), *w.params],
+        )
+    if lo > hi:
+        assert series.empty
+        return
+    exact["period"] = pd.to_datetime(exact["period"])
+    both = series.merge(exact, on="period", how="outer")
+    assert both["users_active"].notna().all(), "a bucket with users is missing from the chart"
+    both["exact"] = both["exact"].fillna(0)
+    buckets = queries._buckets(grain, lo, hi, first, last)
+    whole = {pd.Timestamp(b) for b, is_whole in buckets if is_whole}
+    for row in both.itertuples():
+        if len(f.regions) <= 1 and row.period in whole:
+            assert row.users_active == row.exact, row
+        else:
+            bound = max(3 * sketch.STANDARD_ERROR * row.exact, 4)
+            assert abs(row.users_active - row.exact) <= bound, row
