@@ -29,7 +29,7 @@ def progress(r: Reader, f: Filters) -> pd.DataFrame:
     """Every selected project's delivery against target and pace, to as_of."""
     whole = all_time(f)
     return stats.project_progress(
-        queries.projects(r, whole), planted(r, whole), queries.adoptions(r, whole), f.as_of
+        queries.projects(r, whole), planted(r, whole), queries.adoptions_total(r, whole), f.as_of
     )
 
 
@@ -47,7 +47,7 @@ def funnel(r: Reader, f: Filters) -> pd.DataFrame:
     of the planting stages; `protection` reports them beside the funnel.
     """
     issued = float(queries.actions_by_action(r, f)["energy_g"].sum())
-    adopted = queries.adoptions(r, f)
+    adopted = queries.adoptions_total(r, f)
     projects = queries.projects(r, all_time(f))[["project_id", "kind"]]
     adopted = adopted.merge(projects, on="project_id")
     planting_only = adopted[adopted["kind"] != "conservation"]
@@ -60,7 +60,7 @@ def funnel(r: Reader, f: Filters) -> pd.DataFrame:
 
 def protection(r: Reader, f: Filters) -> float:
     """m² of protected land adopted in the period (conservation projects)."""
-    adopted = queries.adoptions(r, f)
+    adopted = queries.adoptions_total(r, f)
     kinds = queries.projects(r, all_time(f))[["project_id", "kind"]]
     adopted = adopted.merge(kinds, on="project_id")
     return float(adopted.loc[adopted["kind"] == "conservation", "units"].sum())
@@ -146,10 +146,13 @@ def partners(r: Reader, f: Filters) -> list[str]:
 def project_report(r: Reader, f: Filters) -> dict[str, pd.DataFrame]:
     """Everything the Projects page shows for the projects the filters select."""
     whole = all_time(f)
+    projects = queries.projects(r, whole)
+    planted_rows = planted(r, whole)
+    adopted = queries.adoptions_total(r, whole)
     return {
-        "projects": queries.projects(r, whole),
-        "progress": progress(r, f),
-        "planted": planted(r, whole),
+        "projects": projects,
+        "progress": stats.project_progress(projects, planted_rows, adopted, f.as_of),
+        "planted": planted_rows,
         "surveys": queries.surveys(r, whole),
-        "adoptions": queries.adoptions(r, whole),
+        "adoptions": adopted,
     }

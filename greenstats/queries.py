@@ -100,6 +100,12 @@ def users_active_exact(r: Reader, f: Filters) -> int:
     )
 
 
+def _merged_regions(f: Filters) -> Where:
+    """Region condition on the month and year sketches: the chosen regions, or the '*' rows
+    that hold every region merged."""
+    return Where().isin("region", f.regions or ("*",))
+
+
 def users_active_sketch(r: Reader, f: Filters) -> int:
     """Distinct users among action events in the period and regions, from the HLL marts."""
     first, last = _event_days(r)
@@ -112,18 +118,19 @@ def users_active_sketch(r: Reader, f: Filters) -> int:
     years, months, days = period_pieces(lo, hi, first, last)
     parts, params = [], []
     region = Where().isin("region", f.regions)
+    merged = _merged_regions(f)  # month and year sketches have all regions merged as '*'
     if years:
         parts.append(
             "SELECT reg, rho FROM mart_users_hll_year "
-            f"WHERE year IN (SELECT unnest(?)){region.and_()}"
+            f"WHERE year IN (SELECT unnest(?)){merged.and_()}"
         )
-        params += [years, *region.params]
+        params += [years, *merged.params]
     if months:
         parts.append(
             "SELECT reg, rho FROM mart_users_hll_month "
-            f"WHERE month IN (SELECT unnest(?)){region.and_()}"
+            f"WHERE month IN (SELECT unnest(?)){merged.and_()}"
         )
-        params += [months, *region.params]
+        params += [months, *merged.params]
     for a, b in days:
         parts.append(
             f"SELECT reg, rho FROM mart_users_hll_day WHERE day BETWEEN ? AND ?{region.and_()}"
@@ -346,6 +353,18 @@ def brand_ids(r: Reader, f: Filters) -> list[str]:
     return [b for (b,) in rows]
 
 
+def adoptions_total(r: Reader, f: Filters) -> pd.DataFrame:
+    """Units adopted and energy redeemed per project and species, over the whole period (the
+    same sums as `adoptions`, without a row per day)."""
+    w = where_redemptions(f)
+    return r.df(
+        f"""SELECT project_id, species, sum(units) AS units,
+                   sum(energy_g)::BIGINT AS energy_g, sum(count_redemptions)::BIGINT AS redemptions
+            FROM mart_redemptions_daily {w.sql} GROUP BY ALL ORDER BY ALL""",
+        w.params,
+    )
+
+
 def adoptions(r: Reader, f: Filters) -> pd.DataFrame:
     """Units adopted and energy redeemed per day, project and species (for funnel and backlog)."""
     w = where_redemptions(f)
@@ -452,12 +471,13 @@ def _users_estimated(
     whole_months = [b.strftime("%Y-%m") for b, w in buckets if w and grain == "month"]
     parts, params = [], []
     if whole_months:
+        merged = _merged_regions(f)
         parts.append(
             "SELECT CAST(month || '-01' AS DATE) AS period, reg, rho FROM mart_users_hll_month "
             f"WHERE month IN (SELECT unnest(?::VARCHAR[])) "
-            f"AND CAST(month || '-01' AS DATE) IN (SELECT unnest(?::DATE[])){region.and_()}"
+            f"AND CAST(month || '-01' AS DATE) IN (SELECT unnest(?::DATE[])){merged.and_()}"
         )
-        params += [whole_months, starts, *region.params]
+        params += [whole_months, starts, *merged.params]
     # The other buckets' days, clipped to [lo, hi], as few ranges as they make.
     ranges: list[list[date]] = []
     wanted = set(starts) - {date.fromisoformat(m + "-01") for m in whole_months}

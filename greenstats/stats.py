@@ -177,8 +177,9 @@ def backlog(adoptions: pd.DataFrame, plantings: pd.DataFrame, as_of: date) -> pd
     out = out.rename(columns={"units": "units_adopted"})
     out["backlog_units"] = (out["units_adopted"] - out["units_planted"]).clip(lower=0)
     oldest: dict[tuple[str, str], date | None] = {}
+    planted_by_key = planted.set_index(keys)["units_planted"]
     for key, group in adoptions.sort_values("day").groupby(keys):
-        done = float(planted.set_index(keys)["units_planted"].get(key, 0.0))
+        done = float(planted_by_key.get(key, 0.0))
         cumulative = group["units"].cumsum()
         waiting = group[cumulative > done + 1e-9]
         oldest[key] = pd.Timestamp(waiting["day"].iloc[0]).date() if len(waiting) else None

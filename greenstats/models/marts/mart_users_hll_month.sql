@@ -1,6 +1,8 @@
--- mart_users_hll_month: one row per (month, region, reg): the day sketches merged by month.
+-- mart_users_hll_month: one row per (month, region, reg): the day sketches merged by month;
+-- and per (month, reg) over all regions, with region '*' (at most 16,384 rows a month, which
+-- is what a reader with no region filter needs, instead of every region's).
 -- materialized: partitioned by month
-SELECT month, region, reg, max(rho) AS rho
+SELECT month, coalesce(region, '*') AS region, reg, max(rho) AS rho
 FROM mart_users_hll_day
 WHERE month IN (SELECT month FROM affected_months)
-GROUP BY ALL
+GROUP BY GROUPING SETS ((month, region, reg), (month, reg))
