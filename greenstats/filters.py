@@ -107,8 +107,11 @@ class Where:
         """column is one of values (no condition when values is empty)."""
         values = list(values)
         if values:
-            self.parts.append(f"{self._col(column)} IN (SELECT unnest(?))")
-            self.params.append(values)
+            # One placeholder per value: DuckDB pushes a constant IN list into the table scan
+            # (a filter on each row group), where IN (SELECT unnest(?)) would be a join.
+            marks = ", ".join("?" * len(values))
+            self.parts.append(f"{self._col(column)} IN ({marks})")
+            self.params.extend(values)
         return self
 
     def period(self, f: Filters, column: str = "day") -> Where:

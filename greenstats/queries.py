@@ -70,11 +70,12 @@ def actions_source(r: Reader, f: Filters, grain: str | None = None) -> tuple[str
         return f"(SELECT day, {columns} FROM mart_actions_daily WHERE false)", []
     years, months, days = period_pieces(lo, hi, first, last)
     months = sorted([*months, *(f"{y}-{m:02d}" for y in years for m in range(1, 13))])
+    in_months = Where().isin("month", months or ["none"])
     parts = [
         f"SELECT CAST(month || '-01' AS DATE) AS day, {columns} FROM mart_actions_monthly "
-        "WHERE month IN (SELECT unnest(?::VARCHAR[]))"
+        f"{in_months.sql}"
     ]
-    params: list = [months]
+    params: list = list(in_months.params)
     for a, b in days:
         parts.append(f"SELECT day, {columns} FROM mart_actions_daily WHERE day BETWEEN ? AND ?")
         params += [a, b]
@@ -100,12 +101,6 @@ def users_active_exact(r: Reader, f: Filters) -> int:
     )
 
 
-def _merged_regions(f: Filters) -> Where:
-    """Region condition on the month and year sketches: the chosen regions, or the '*' rows
-    that hold every region merged."""
-    return Where().isin("region", f.regions or ("*",))
-
-
 def users_active_sketch(r: Reader, f: Filters) -> int:
     """Distinct users among action events in the period and regions, from the HLL marts."""
     first, last = _event_days(r)
@@ -118,19 +113,15 @@ def users_active_sketch(r: Reader, f: Filters) -> int:
     years, months, days = period_pieces(lo, hi, first, last)
     parts, params = [], []
     region = Where().isin("region", f.regions)
-    merged = _merged_regions(f)  # month and year sketches have all regions merged as '*'
+    # Month and year sketches hold every region merged as region '*'.
     if years:
-        parts.append(
-            "SELECT reg, rho FROM mart_users_hll_year "
-            f"WHERE year IN (SELECT unnest(?)){merged.and_()}"
-        )
-        params += [years, *merged.params]
+        w = Where().isin("year", years).isin("region", f.regions or ("*",))
+        parts.append(f"SELECT reg, rho FROM mart_users_hll_year {w.sql}")
+        params += w.params
     if months:
-        parts.append(
-            "SELECT reg, rho FROM mart_users_hll_month "
-            f"WHERE month IN (SELECT unnest(?)){merged.and_()}"
-        )
-        params += [months, *merged.params]
+        w = Where().isin("month", months).isin("region", f.regions or ("*",))
+        parts.append(f"SELECT reg, rho FROM mart_users_hll_month {w.sql}")
+        params += w.params
     for a, b in days:
         parts.append(
             f"SELECT reg, rho FROM mart_users_hll_day WHERE day BETWEEN ? AND ?{region.and_()}"
@@ -380,7 +371,7 @@ def adoptions(r: Reader, f: Filters) -> pd.DataFrame:
 EXACT_USERS: dict[str, tuple[str, str]] = {
     "day": ("mart_users_daily_exact", "day"),
     "week": ("mart_users_weekly_exact", "week"),
-    "month": ("mart_users_monthly_exact", "CAST(month || '-01' AS DATE)"),
+    "month": ("mart_users_monthly_exact", "month"),
 }
 
 
@@ -428,13 +419,19 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     buckets = _buckets(grain, lo, hi, first, last)
     exact = pd.DataFrame(columns=["period", "users_active"])
     if len(f.regions) <= 1:
-        table, period = EXACT_USERS[grain]
+        table, column = EXACT_USERS[grain]
         whole = [b for b, is_whole in buckets if is_whole]
+        if grain == "month":
+            bounds = [buckets[0][0].strftime("%Y-%m"), buckets[-1][0].strftime("%Y-%m")]
+            period = "CAST(month || '-01' AS DATE)"
+        else:
+            bounds, period = [buckets[0][0], buckets[-1][0]], column
         exact = r.df(
             f"SELECT {period} AS period, users AS users_active FROM {table} "
-            f"WHERE region = ? AND {period} IN (SELECT unnest(?::DATE[])) ORDER BY 1",
-            [f.regions[0] if f.regions else "*", whole],
+            f"WHERE region = ? AND {column} BETWEEN ? AND ? ORDER BY 1",
+            [f.regions[0] if f.regions else "*", *bounds],
         )
+        exact = exact[exact["period"].isin(pd.to_datetime(whole))]
         estimate = [b for b, is_whole in buckets if not is_whole]
     else:
         estimate = [b for b, _ in buckets]
@@ -468,19 +465,21 @@ def _users_estimated(
     bucket = TIME_GRAINS[grain]
     first, last = _event_days(r)
     buckets = _buckets(grain, lo, hi, first, last)
-    whole_months = [b.strftime("%Y-%m") for b, w in buckets if w and grain == "month"]
+    wanted = set(starts)
+    whole_months = [
+        b.strftime("%Y-%m") for b, w in buckets if w and grain == "month" and b in wanted
+    ]
     parts, params = [], []
     if whole_months:
-        merged = _merged_regions(f)
+        w = Where().isin("month", whole_months).isin("region", f.regions or ("*",))
         parts.append(
-            "SELECT CAST(month || '-01' AS DATE) AS period, reg, rho FROM mart_users_hll_month "
-            f"WHERE month IN (SELECT unnest(?::VARCHAR[])) "
-            f"AND CAST(month || '-01' AS DATE) IN (SELECT unnest(?::DATE[])){merged.and_()}"
+            "SELECT CAST(month || '-01' AS DATE) AS period, reg, rho "
+            f"FROM mart_users_hll_month {w.sql}"
         )
-        params += [whole_months, starts, *merged.params]
+        params += w.params
     # The other buckets' days, clipped to [lo, hi], as few ranges as they make.
     ranges: list[list[date]] = []
-    wanted = set(starts) - {date.fromisoformat(m + "-01") for m in whole_months}
+    wanted -= {date.fromisoformat(m + "-01") for m in whole_months}
     for start, end in _bucket_spans(grain, sorted(wanted)):
         a, b = max(start, lo), min(end, hi)
         if ranges and ranges[-1][1] == a - timedelta(days=1):

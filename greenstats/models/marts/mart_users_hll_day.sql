@@ -3,6 +3,7 @@
 -- The sketch (greenstats/sketch.py): 2^14 registers; reg = top 14 bits of hash(user_id),
 -- rho = 1 + leading zeros of the remaining 50 bits. Registers merge by max, so any set of
 -- days and regions gives the sketch of its union.
+-- Stored in day order, so a read of a few days skips the rest by DuckDB's zone maps.
 -- materialized: partitioned by month
 WITH hashed AS (
     SELECT day, month, region, hash(user_id) AS h
@@ -15,3 +16,4 @@ SELECT day, month, region,
                 END) AS UTINYINT) AS rho
 FROM hashed
 GROUP BY ALL
+ORDER BY day, region
