@@ -70,10 +70,9 @@ def backlog(r: Reader, f: Filters) -> pd.DataFrame:
     """Per planting project and species, to as_of: adopted, planted, backlog and its age."""
     whole = all_time(f)
     projects = queries.projects(r, whole)
-    adopted = queries.adoptions(r, whole)
-    adopted = adopted[pd.to_datetime(adopted["day"]).dt.date <= f.as_of]
-    rows = queries.plantings(r, whole)
-    rows = rows[pd.to_datetime(rows["planted_on"]).dt.date <= f.as_of]
+    to_as_of = replace(whole, date_to=f.as_of)
+    adopted = queries.adoptions(r, to_as_of)
+    rows = queries.plantings(r, to_as_of)
     out = stats.backlog(adopted, rows, f.as_of)
     out = out.merge(projects[["project_id", "name", "partner", "kind", "region"]], on="project_id")
     return out[out["kind"] != "conservation"].reset_index(drop=True)

@@ -29,7 +29,7 @@ from greenstats.warehouse import Reader
 
 def reference_frames(r: Reader, f: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The methodology stored with the snapshot: action and species factors."""
-    return r.df("SELECT * FROM ref_actions"), r.df("SELECT * FROM ref_species")
+    return r.whole("ref_actions"), r.whole("ref_species")
 
 
 def actions_by_action(r: Reader, f: Filters) -> pd.DataFrame:
@@ -357,12 +357,13 @@ def adoptions_total(r: Reader, f: Filters) -> pd.DataFrame:
 
 
 def adoptions(r: Reader, f: Filters) -> pd.DataFrame:
-    """Units adopted and energy redeemed per day, project and species (for funnel and backlog)."""
+    """Units adopted per day, project and species (the mart's grain) in planting projects (not
+    conservation), for the backlog; in no particular order."""
     w = where_redemptions(f)
     return r.df(
-        f"""SELECT day, project_id, species, sum(units) AS units,
-                   sum(energy_g)::BIGINT AS energy_g, sum(count_redemptions)::BIGINT AS redemptions
-            FROM mart_redemptions_daily {w.sql} GROUP BY ALL ORDER BY day""",
+        f"""SELECT day, project_id, species, units FROM mart_redemptions_daily
+            WHERE project_id IN (
+                SELECT project_id FROM stg_projects WHERE kind <> 'conservation'){w.and_()}""",
         w.params,
     )
 
@@ -512,11 +513,13 @@ def _users_estimated(
 def freshness(r: Reader, f: Filters) -> pd.DataFrame:
     """Per partner: latest planting and latest survey received (how fresh their data is)."""
     return r.df(
-        """SELECT p.partner, max(pl.planted_on) AS latest_planting,
-                  max(s.surveyed_on) AS latest_survey, count(DISTINCT p.project_id) AS projects
+        """SELECT p.partner, max(pl.latest) AS latest_planting, max(s.latest) AS latest_survey,
+                  count(*) AS projects
            FROM stg_projects AS p
-           LEFT JOIN stg_plantings AS pl USING (project_id)
-           LEFT JOIN stg_surveys AS s USING (project_id)
+           LEFT JOIN (SELECT project_id, max(planted_on) AS latest FROM stg_plantings
+                      GROUP BY project_id) AS pl USING (project_id)
+           LEFT JOIN (SELECT project_id, max(surveyed_on) AS latest FROM stg_surveys
+                      GROUP BY project_id) AS s USING (project_id)
            GROUP BY p.partner ORDER BY p.partner"""
     )
 

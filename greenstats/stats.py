@@ -50,7 +50,7 @@ def co2e_avoided_kg(actions_by_action: pd.DataFrame, ref_actions: pd.DataFrame) 
 
 def survival_rates(surveys: pd.DataFrame, ref_species: pd.DataFrame, as_of: date) -> pd.DataFrame:
     """Survival rate: alive ÷ sampled of the latest survey up to as_of (same-day surveys summed)."""
-    s = surveys[pd.to_datetime(surveys["surveyed_on"]).dt.date <= as_of]
+    s = surveys[pd.to_datetime(surveys["surveyed_on"]) <= pd.Timestamp(as_of)]
     latest = s.groupby(["project_id", "species"])["surveyed_on"].transform("max")
     last = s[s["surveyed_on"] == latest]
     agg = last.groupby(["project_id", "species", "surveyed_on"], as_index=False)[
@@ -176,19 +176,17 @@ def backlog(adoptions: pd.DataFrame, plantings: pd.DataFrame, as_of: date) -> pd
     out = adopted.merge(planted, on=keys, how="outer").fillna({"units": 0.0, "units_planted": 0.0})
     out = out.rename(columns={"units": "units_adopted"})
     out["backlog_units"] = (out["units_adopted"] - out["units_planted"]).clip(lower=0)
-    oldest: dict[tuple[str, str], date | None] = {}
-    planted_by_key = planted.set_index(keys)["units_planted"]
-    for key, group in adoptions.sort_values("day").groupby(keys):
-        done = float(planted_by_key.get(key, 0.0))
-        cumulative = group["units"].cumsum()
-        waiting = group[cumulative > done + 1e-9]
-        oldest[key] = pd.Timestamp(waiting["day"].iloc[0]).date() if len(waiting) else None
-    out["oldest_unplanted_day"] = [
-        oldest.get((p, s)) for p, s in zip(out["project_id"], out["species"], strict=True)
-    ]
-    out["backlog_age_days"] = [
-        (as_of - d).days if d is not None else 0 for d in out["oldest_unplanted_day"]
-    ]
+    # First in, first out: an adoption waits while the units adopted up to and including its
+    # day exceed the units planted; the oldest such day per project and species.
+    ordered = adoptions.astype({"units": float}).sort_values("day", kind="stable")
+    cumulative = ordered.groupby(keys, sort=False)["units"].cumsum().to_numpy()
+    done = ordered[keys].merge(planted, on=keys, how="left")["units_planted"].fillna(0.0)
+    waiting = ordered[cumulative > done.to_numpy() + 1e-9]
+    oldest = waiting.groupby(keys, as_index=False)["day"].min()
+    out = out.merge(oldest.rename(columns={"day": "oldest_unplanted_day"}), on=keys, how="left")
+    oldest_day = pd.to_datetime(out["oldest_unplanted_day"])
+    out["backlog_age_days"] = (pd.Timestamp(as_of) - oldest_day).dt.days.fillna(0).astype(int)
+    out["oldest_unplanted_day"] = [d.date() if pd.notna(d) else None for d in oldest_day]
     return out
 
 
@@ -201,7 +199,7 @@ def cohort_survival(plantings: pd.DataFrame, surveys: pd.DataFrame, as_of: date)
     same-day surveys summed), weighted by units planted.
     """
     columns = ["cohort_year", "horizon_years", "units_planted", "survival_rate"]
-    s = surveys[pd.to_datetime(surveys["surveyed_on"]).dt.date <= as_of]
+    s = surveys[pd.to_datetime(surveys["surveyed_on"]) <= pd.Timestamp(as_of)]
     if s.empty or plantings.empty:
         return pd.DataFrame(columns=columns)
     keys = ["project_id", "species", "surveyed_on"]

@@ -233,6 +233,10 @@ class Warehouse:
                 d.rmdir()
 
 
+#: Tables of a snapshot small enough to keep whole in memory per reader (the methodology).
+SMALL_TABLES = ("ref_actions", "ref_species")
+
+
 class Reader:
     """A read-only connection to one snapshot; each query runs on its own cursor."""
 
@@ -241,6 +245,9 @@ class Reader:
         self.snapshot = snap
         self.con = duckdb.connect(str(snap.path), read_only=True)
         configure(self.con)
+        # A snapshot never changes, so what is read whole from it is read once per reader.
+        self._memo: dict[str, pd.DataFrame] = {}
+        self._info: dict[str, str] | None = None
 
     def close(self) -> None:
         self.con.close()
@@ -272,9 +279,19 @@ class Reader:
         rows = self.rows(sql, params)
         return rows[0][0] if rows else None
 
+    def whole(self, table: str) -> pd.DataFrame:
+        """A small table of the snapshot, whole (read once; each caller gets its own copy)."""
+        if table not in SMALL_TABLES:
+            raise ValueError(f"{table!r} is not one of the snapshot's small tables")
+        if table not in self._memo:
+            self._memo[table] = self.df(f"SELECT * FROM {table}")
+        return self._memo[table].copy()
+
     def info(self) -> dict[str, str]:
         """The snapshot's metadata (number, when built, methodology version, ...)."""
-        return dict(self.rows("SELECT key, value FROM snapshot_info"))
+        if self._info is None:
+            self._info = dict(self.rows("SELECT key, value FROM snapshot_info"))
+        return dict(self._info)
 
     def lake_paths(self, table: str, months: Sequence[str] | None = None) -> list[str]:
         """Absolute paths of the lake files this snapshot lists for a table."""

@@ -96,6 +96,38 @@ def test_planting_breakdowns_sum_to_their_totals(
     assert (backlog["backlog_units"] >= 0).all()
 
 
+adoptions_strategy = st.lists(
+    st.tuples(st.sampled_from(["P1", "P2", "P3"]), st.sampled_from(["a", "b", "c"]), days,
+              st.floats(min_value=0.5, max_value=1e4)),
+    max_size=40,
+)  # fmt: skip
+
+
+@given(adoptions=adoptions_strategy, plantings=plantings_strategy, as_of=days)
+@settings(max_examples=80, deadline=None)
+def test_backlog_age_is_that_of_the_first_adoption_planting_has_not_reached(
+    adoptions: list, plantings: list, as_of: date
+) -> None:
+    a = pd.DataFrame(adoptions, columns=["project_id", "species", "day", "units"])
+    a = a.groupby(["day", "project_id", "species"], as_index=False)["units"].sum()  # mart grain
+    p, _ = _frames(plantings, [])
+    out = stats.backlog(a, p, as_of).set_index(["project_id", "species"])
+    # The definition, walked one adoption at a time: plantings serve the oldest first.
+    for (project, species), row in out.iterrows():
+        mine = a[(a["project_id"] == project) & (a["species"] == species)].sort_values("day")
+        planted = p.loc[(p["project_id"] == project) & (p["species"] == species), "units_planted"]
+        served, oldest = planted.sum(), None
+        for day, units in zip(mine["day"], mine["units"], strict=True):
+            served -= units
+            if served < -1e-9:
+                oldest = day
+                break
+        assert row["oldest_unplanted_day"] == oldest
+        assert row["backlog_age_days"] == ((as_of - oldest).days if oldest else 0)
+        expected = max(mine["units"].sum() - planted.sum(), 0.0)
+        assert row["backlog_units"] == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
 # --- random filters over the demo warehouse ------------------------------------------------
 
 filters_strategy = st.builds(

@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from greenstats import queries, sketch
@@ -83,3 +84,25 @@ def test_the_page_summary_differs_from_the_exact_one_only_in_users(
     assert {k: v for k, v in page.items() if k != "users_active"} == {
         k: v for k, v in exact.items() if k != "users_active"
     }
+
+
+def test_freshness_gives_each_partner_its_latest_planting_and_survey(
+    demo_1m: tuple[Path, DemoResult],
+) -> None:
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        fresh = queries.freshness(r, Filters()).set_index("partner")
+        projects = r.df("SELECT project_id, partner FROM stg_projects")
+        plantings = r.df("SELECT project_id, planted_on FROM stg_plantings")
+        surveys = r.df("SELECT project_id, surveyed_on FROM stg_surveys")
+    by_partner = projects.set_index("project_id")["partner"]
+    latest_planting = plantings.groupby(plantings["project_id"].map(by_partner))["planted_on"].max()
+    latest_survey = surveys.groupby(surveys["project_id"].map(by_partner))["surveyed_on"].max()
+    assert sorted(fresh.index) == sorted(projects["partner"].unique())
+    assert fresh["projects"].to_dict() == projects["partner"].value_counts().to_dict()
+    for partner, row in fresh.iterrows():
+        assert row["latest_planting"] == latest_planting.get(partner, pd.NaT) or (
+            pd.isna(row["latest_planting"]) and partner not in latest_planting
+        )
+        assert row["latest_survey"] == latest_survey.get(partner, pd.NaT) or (
+            pd.isna(row["latest_survey"]) and partner not in latest_survey
+        )
