@@ -9,7 +9,9 @@ materialization stated in its header:
 - `merge on KEY keeping the earliest COL`: new candidate rows are merged into the table.
 
 A build starts from a copy of the published snapshot (or from nothing, for a full build), works
-on that copy under tmp/, and publishes it only when every model has run.
+on that copy under tmp/, and publishes it only when every model has run. A full build runs in
+passes over consecutive months, oldest first, each pass an incremental build of its months
+(PASS_ROWS): every GROUP BY and sort then fits in memory instead of spilling all of history.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -132,13 +134,19 @@ def build_snapshot(
             for name in ("lake_files", "loads", "rejects", "snapshot_info"):
                 con.execute(f"INSERT INTO {name} SELECT * FROM prev.main.{name}")
         _record_load(con, number, spec)
-        affected = _affected_months(con, spec)
         _write_reference(con, spec.reference)
-        _lake_views(con, warehouse.root, affected)
-        for model in load_models():
-            if on_step:
-                on_step(model.name)
-            _run_model(con, model, full=spec.full or previous is None)
+        full = spec.full or previous is None
+        passes = _passes(con, spec, full)
+        for i, months in enumerate(passes):
+            _lake_views(con, warehouse.root, months)
+            _run_pass(
+                con,
+                months,
+                full=full,
+                first=i == 0,
+                last=i == len(passes) - 1,
+                on_step=on_step if len(passes) == 1 else _with_month(on_step, months),
+            )
         _write_info(con, number, spec)
         con.execute("USE memory")
         con.execute("DETACH snap")
@@ -178,15 +186,72 @@ def _record_load(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) 
         )
 
 
-def _affected_months(con: duckdb.DuckDBPyConnection, spec: BuildInput) -> list[str]:
-    """Months whose partitions this build rebuilds: all of them for a full build."""
-    if spec.full:
-        rows = con.execute(
-            "SELECT DISTINCT month FROM lake_files WHERE month IS NOT NULL"
+#: A full build runs as a series of passes over consecutive months of about this many action
+#: events each, every pass an incremental build of its months: each GROUP BY and ORDER BY then
+#: works on one pass's rows in memory instead of spilling the whole history to disk.
+PASS_ROWS = 2_000_000
+
+
+def _passes(con: duckdb.DuckDBPyConnection, spec: BuildInput, full: bool) -> list[list[str]]:
+    """The months this build rebuilds, in passes: for a full build every month, oldest first,
+    grouped into passes of about PASS_ROWS action events; else the months the load touched."""
+    if not full:
+        return [sorted({f.month for f in spec.new_files if f.month})]
+    rows = con.execute(
+        """SELECT month, sum(rows) FILTER (WHERE table_name = 'actions') FROM lake_files
+           WHERE month IS NOT NULL GROUP BY month ORDER BY month"""
+    ).fetchall()
+    passes: list[list[str]] = [[]]
+    size = 0
+    for month, count in rows:
+        if passes[-1] and size + (count or 0) > PASS_ROWS:
+            passes.append([])
+            size = 0
+        passes[-1].append(month)
+        size += count or 0
+    return passes
+
+
+def _run_pass(
+    con: duckdb.DuckDBPyConnection,
+    months: list[str],
+    *,
+    full: bool,
+    first: bool,
+    last: bool,
+    on_step: Callable[[str], None] | None,
+) -> None:
+    """Every model over one pass's months. Whole tables are built on the first pass (later
+    passes read the staging tables) and again on the last (a mart over marts reads what every
+    pass built); a year's partition once a pass holds its December (or the last month)."""
+    _set_affected(con, months)
+    year_ends = last or any(m.endswith("-12") for m in months)
+    existing = {
+        t for (t,) in con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = 'snap'"
         ).fetchall()
-        months = sorted(r[0] for r in rows)
-    else:
-        months = sorted({f.month for f in spec.new_files if f.month})
+    }  # fmt: skip
+    for model in load_models():
+        if model.materialized == "table" and not (first or last):
+            continue
+        if model.materialized == "partitioned by year" and not year_ends:
+            continue
+        if on_step:
+            on_step(model.name)
+        _run_model(con, model, full=(full and first) or model.name not in existing)
+
+
+def _with_month(
+    on_step: Callable[[str], None] | None, months: list[str]
+) -> Callable[[str], None] | None:
+    """Progress steps that also say which months a pass has reached."""
+    if on_step is None:
+        return None
+    return lambda name: on_step(f"{name} (to {months[-1]})")
+
+
+def _set_affected(con: duckdb.DuckDBPyConnection, months: list[str]) -> None:
+    """The temp tables affected_months and affected_weeks that partitioned models read."""
     con.execute("CREATE OR REPLACE TEMP TABLE affected_months (month VARCHAR, year VARCHAR)")
     con.execute(
         "INSERT INTO affected_months SELECT m, left(m, 4) FROM unnest(?::VARCHAR[]) t(m)", [months]
@@ -200,7 +265,6 @@ def _affected_months(con: duckdb.DuckDBPyConnection, spec: BuildInput) -> list[s
              generate_series(date_trunc('week', first_day),
                              date_trunc('week', last_day(first_day)), INTERVAL 7 DAY) AS t(w)"""
     )
-    return months
 
 
 def _neighbours(months: list[str]) -> list[str]:
@@ -220,13 +284,30 @@ def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -
     for table in TABLES:
         _lake_view(con, root, table, f"lake_{table.name}", months)
         if table.name == "actions":
-            _lake_view(con, root, table, "lake_actions_around", _neighbours(months))
+            _lake_view(con, root, table, "lake_actions_around", _neighbours(months), _weeks(months))
+
+
+def _weeks(months: list[str]) -> tuple[date, date] | None:
+    """The first and last day of the weeks (Monday to Sunday) that overlap `months`."""
+    if not months:
+        return None
+    first = date.fromisoformat(f"{min(months)}-01")
+    year, month = int(max(months)[:4]), int(max(months)[5:])
+    after = date(year + month // 12, month % 12 + 1, 1)
+    last = after - timedelta(days=1)
+    return first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
 
 
 def _lake_view(
-    con: duckdb.DuckDBPyConnection, root: Path, table: Table, view: str, months: list[str]
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    table: Table,
+    view: str,
+    months: list[str],
+    days: tuple[date, date] | None = None,
 ) -> None:
-    """A view over the lake files of one table (of `months`, if it is partitioned)."""
+    """A view over the lake files of one table (of `months`, if it is partitioned; of the
+    `days` from first to last, if given)."""
     sql = "SELECT path FROM lake_files WHERE table_name = ?"
     params: list = [table.name]
     if table.partition_by:
@@ -236,6 +317,8 @@ def _lake_view(
     if paths:
         listed = ", ".join(sql_literal(p) for p in paths)
         body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
+        if days is not None:
+            body += f" WHERE day BETWEEN DATE '{days[0]}' AND DATE '{days[1]}'"
     else:
         cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]
         if table.partition_by:
@@ -245,12 +328,10 @@ def _lake_view(
 
 
 def _run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool) -> None:
-    exists = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE database_name = 'snap' AND table_name = ?",
-        [model.name],
-    ).fetchone()[0]
+    """Run one model: create its table whole (`full`, or a whole-table model), else rebuild
+    the affected partitions or merge the new rows."""
     how = model.materialized
-    if how == "table" or full or not exists:
+    if how == "table" or full:
         con.execute(f"CREATE OR REPLACE TABLE {model.name} AS {model.sql}")
         return
     if m := _PARTITIONED.match(how):
