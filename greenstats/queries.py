@@ -133,12 +133,6 @@ def users_active_sketch(r: Reader, f: Filters) -> int:
     return round(sketch.estimate(registers["rho"].to_numpy()))
 
 
-def _histogram(group: pd.DataFrame) -> np.ndarray:
-    counts = np.zeros(sketch.HASH_BITS_LEFT + 2)
-    counts[group["rho"].to_numpy(dtype=np.int64)] = group["registers"].to_numpy()
-    return counts
-
-
 def period_pieces(
     lo: date, hi: date, first: date, last: date
 ) -> tuple[list[str], list[str], list[tuple[date, date]]]:
@@ -437,8 +431,13 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     else:
         estimate = [b for b, _ in buckets]
     estimated = _users_estimated(r, f, grain, estimate, lo, hi)
-    sums = pd.concat([d for d in (exact, estimated) if len(d)], ignore_index=True)
-    sums["period"] = pd.to_datetime(sums["period"])
+    # Every bucket of the period gets a row: one no user acted in (no row in a mart) has 0.
+    sums = pd.DataFrame({"period": pd.to_datetime([b for b, _ in buckets]), "users_active": 0})
+    for part in (exact, estimated):
+        if len(part):
+            values = part.set_index(pd.to_datetime(part["period"]))["users_active"]
+            known = sums["period"].isin(values.index)
+            sums.loc[known, "users_active"] = values.reindex(sums.loc[known, "period"]).to_numpy()
     w = Where().between("day", lo, hi).isin("region", f.regions)
     bucket = TIME_GRAINS[grain]
     new = r.df(
@@ -501,12 +500,15 @@ def _users_estimated(
             GROUP BY period, rho ORDER BY period""",
         params,
     )
+    # One row of register counts per period (counts[i, k]: registers of period i holding k).
+    periods, index = np.unique(histogram["period"].to_numpy(), return_inverse=True)
+    counts = np.zeros((len(periods), sketch.HASH_BITS_LEFT + 2))
+    counts[index, histogram["rho"].to_numpy(dtype=np.int64)] = histogram["registers"].to_numpy()
     return pd.DataFrame(
-        [
-            (period, round(sketch.estimate_from_histogram(_histogram(group))))
-            for period, group in histogram.groupby("period")
-        ],
-        columns=["period", "users_active"],
+        {
+            "period": periods,
+            "users_active": [round(sketch.estimate_from_histogram(row)) for row in counts],
+        }
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from greenstats import queries, sketch
+from greenstats.contract import REGION_CODES
 from greenstats.demo import DemoResult
 from greenstats.filters import Filters
 from greenstats.warehouse import Warehouse
@@ -106,3 +107,22 @@ def test_freshness_gives_each_partner_its_latest_planting_and_survey(
         assert row["latest_survey"] == latest_survey.get(partner, pd.NaT) or (
             pd.isna(row["latest_survey"]) and partner not in latest_survey
         )
+
+
+def test_the_users_chart_shows_zero_for_days_no_one_in_the_region_acted(
+    demo_1m: tuple[Path, DemoResult],
+) -> None:
+    first = demo_1m[1].first_day
+    with Warehouse(demo_1m[0]).open_snapshot() as r:
+        active = {
+            region for (region,) in r.rows(
+                "SELECT DISTINCT region FROM mart_users_daily_exact WHERE day BETWEEN ? AND ?",
+                [first, first + timedelta(days=6)],
+            )
+        }  # fmt: skip
+        quiet = next(c for c in REGION_CODES if c not in active)
+        f = Filters(first, first + timedelta(days=6), regions=(quiet,), as_of=first)
+        series = queries.users_series(r, f, "day")
+    assert len(series) == 7  # a row for each day of the week, none missing
+    assert series["users_active"].tolist() == [0] * 7
+    assert series["users_new"].tolist() == [0] * 7

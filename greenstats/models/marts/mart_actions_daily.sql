@@ -2,11 +2,12 @@
 -- day is the China Standard Time calendar day of occurred_at.
 -- Carbon is not stored: queries multiply count_actions by the methodology's factors, so a
 -- restatement under another methodology needs no rebuild.
--- Stored in day order, so a read of a few days skips the rest by DuckDB's zone maps.
+-- Stored by region, then day, within each build pass (oldest months first), so a read of a
+-- few days or a few regions skips the rest by DuckDB's zone maps.
 -- materialized: partitioned by month
 SELECT day, month, region, action, brand_id,
        count(*) AS count_actions,
        sum(energy_g) AS energy_g
 FROM lake_actions
 GROUP BY ALL
-ORDER BY day, region
+ORDER BY region, day

@@ -3,7 +3,8 @@
 -- The sketch (greenstats/sketch.py): 2^14 registers; reg = top 14 bits of hash(user_id),
 -- rho = 1 + leading zeros of the remaining 50 bits. Registers merge by max, so any set of
 -- days and regions gives the sketch of its union.
--- Stored in day order, so a read of a few days skips the rest by DuckDB's zone maps.
+-- Stored by region, then day, within each build pass (oldest months first), so a read of a
+-- few days or a few regions skips the rest by DuckDB's zone maps.
 -- materialized: partitioned by month
 WITH hashed AS (
     SELECT day, month, region, hash(user_id) AS h
@@ -16,4 +17,4 @@ SELECT day, month, region,
                 END) AS UTINYINT) AS rho
 FROM hashed
 GROUP BY ALL
-ORDER BY day, region
+ORDER BY region, day
