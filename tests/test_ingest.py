@@ -198,4 +198,4 @@ def test_a_reference_folder_of_only_required_columns_falls_back_to_codes(
 def test_summary_on_a_missing_warehouse_says_what_to_run(tmp_path: Path) -> None:
     proc = run_cli("summary", "--db", str(tmp_path / "none"), "--json")
     assert proc.returncode == 1
-    assert "python -m greenstats ingest" in proc.stderr.replace("\n", "")
+    assert f"run `python -m greenstats ingest DIR --db {tmp_path / 'none'}` first" in proc.stderr
