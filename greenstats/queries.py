@@ -394,7 +394,8 @@ def _bucket_spans(grain: str, starts: list[date]) -> list[tuple[date, date]]:
 
 
 def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
-    """Active users and new users (both exact where they can be) per day, week or month.
+    """Active users and new users (both exact where they can be) per day, week or month;
+    `exact` says whether a bucket's active users were counted exactly or estimated.
 
     With no region or one, a bucket the period covers whole is read exact from
     mart_users_<grain>_exact; a bucket cut by the period's ends, or any bucket when several
@@ -409,7 +410,8 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     if first is None or lo > hi:
         return pd.DataFrame(
             {"period": pd.Series(dtype="datetime64[us]"), "users_active": pd.Series(dtype=int),
-             "users_new": pd.Series(dtype=int), "users_returning": pd.Series(dtype=int)}
+             "users_new": pd.Series(dtype=int), "users_returning": pd.Series(dtype=int),
+             "exact": pd.Series(dtype=bool)}
         )  # fmt: skip
     buckets = _buckets(grain, lo, hi, first, last)
     exact = pd.DataFrame(columns=["period", "users_active"])
@@ -433,6 +435,7 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     estimated = _users_estimated(r, f, grain, estimate, lo, hi)
     # Every bucket of the period gets a row: one no user acted in (no row in a mart) has 0.
     sums = pd.DataFrame({"period": pd.to_datetime([b for b, _ in buckets]), "users_active": 0})
+    sums["exact"] = np.array([whole for _, whole in buckets], dtype=bool) & (len(f.regions) <= 1)
     for part in (exact, estimated):
         if len(part):
             values = part.set_index(pd.to_datetime(part["period"]))["users_active"]

@@ -101,6 +101,17 @@ def test_actions_page_figures_equal_the_summary(app, handbuilt_db: Path) -> None
     assert number(metric(at, "Partner brands")) == s["brands"]
 
 
+def test_the_users_note_says_exact_or_estimated_as_the_chart_is(app) -> None:
+    # All time, all regions: every bar is a whole month, counted exactly.
+    notes = " ".join(c.value for c in app("actions", **ALL_TIME).caption)
+    assert "counted exactly;" in notes
+    assert "estimated" not in notes
+    # Two regions: users in both are merged from sketches, so every bar is an estimate.
+    at = app("actions", region=["Guangdong", "Beijing"], **ALL_TIME)
+    notes = " ".join(c.value for c in at.caption)
+    assert "Users are distinct within each bar (estimated, about ±1%)" in notes
+
+
 def test_funnel_stages_equal_the_summary(app, handbuilt_db: Path) -> None:
     at = app("funnel", **ALL_TIME)
     s = summary_json(handbuilt_db)
