@@ -354,7 +354,7 @@ def adoptions(r: Reader, f: Filters) -> pd.DataFrame:
     """Units adopted per day, project and species (the mart's grain) in planting projects (not
     conservation), for the backlog; in no particular order."""
     w = where_redemptions(f)
-    return r.df(
+    return r.arrow_df(
         f"""SELECT day, project_id, species, units FROM mart_redemptions_daily
             WHERE project_id IN (
                 SELECT project_id FROM stg_projects WHERE kind <> 'conservation'){w.and_()}""",
