@@ -21,7 +21,7 @@ import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -138,9 +138,9 @@ def build_snapshot(
         full = spec.full or previous is None
         passes = _passes(con, spec, full)
         for i, months in enumerate(passes):
-            _lake_views(con, warehouse.root, months)
             _run_pass(
                 con,
+                warehouse.root,
                 months,
                 full=full,
                 first=i == 0,
@@ -214,6 +214,7 @@ def _passes(con: duckdb.DuckDBPyConnection, spec: BuildInput, full: bool) -> lis
 
 def _run_pass(
     con: duckdb.DuckDBPyConnection,
+    root: Path,
     months: list[str],
     *,
     full: bool,
@@ -225,6 +226,7 @@ def _run_pass(
     passes read the staging tables) and again on the last (a mart over marts reads what every
     pass built); a year's partition once a pass holds its December (or the last month)."""
     _set_affected(con, months)
+    _lake_views(con, root, months)
     year_ends = last or any(m.endswith("-12") for m in months)
     existing = {
         t for (t,) in con.execute(
@@ -280,22 +282,14 @@ def _neighbours(months: list[str]) -> list[str]:
 
 def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -> None:
     """A view `lake_<table>` per table over the lake files this build reads, and
-    `lake_actions_around` over the actions of those months and their neighbours."""
+    `lake_actions_around` over the actions of those months and their neighbours, only on the
+    days of affected_weeks (so _set_affected runs first)."""
     for table in TABLES:
         _lake_view(con, root, table, f"lake_{table.name}", months)
         if table.name == "actions":
-            _lake_view(con, root, table, "lake_actions_around", _neighbours(months), _weeks(months))
-
-
-def _weeks(months: list[str]) -> tuple[date, date] | None:
-    """The first and last day of the weeks (Monday to Sunday) that overlap `months`."""
-    if not months:
-        return None
-    first = date.fromisoformat(f"{min(months)}-01")
-    year, month = int(max(months)[:4]), int(max(months)[5:])
-    after = date(year + month // 12, month % 12 + 1, 1)
-    last = after - timedelta(days=1)
-    return first - timedelta(days=first.weekday()), last + timedelta(days=6 - last.weekday())
+            # Only the days of the affected weeks (set by _set_affected) that spill over.
+            days = con.execute("SELECT min(week), max(week) + 6 FROM affected_weeks").fetchone()
+            _lake_view(con, root, table, "lake_actions_around", _neighbours(months), days)
 
 
 def _lake_view(
@@ -307,7 +301,7 @@ def _lake_view(
     days: tuple[date, date] | None = None,
 ) -> None:
     """A view over the lake files of one table (of `months`, if it is partitioned; of the
-    `days` from first to last, if given)."""
+    `days` from first to last, if given and not empty)."""
     sql = "SELECT path FROM lake_files WHERE table_name = ?"
     params: list = [table.name]
     if table.partition_by:
@@ -317,7 +311,7 @@ def _lake_view(
     if paths:
         listed = ", ".join(sql_literal(p) for p in paths)
         body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
-        if days is not None:
+        if days is not None and days[0] is not None:
             body += f" WHERE day BETWEEN DATE '{days[0]}' AND DATE '{days[1]}'"
     else:
         cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]

@@ -436,11 +436,10 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     # Every bucket of the period gets a row: one no user acted in (no row in a mart) has 0.
     sums = pd.DataFrame({"period": pd.to_datetime([b for b, _ in buckets]), "users_active": 0})
     sums["exact"] = np.array([whole for _, whole in buckets], dtype=bool) & (len(f.regions) <= 1)
-    for part in (exact, estimated):
-        if len(part):
-            values = part.set_index(pd.to_datetime(part["period"]))["users_active"]
-            known = sums["period"].isin(values.index)
-            sums.loc[known, "users_active"] = values.reindex(sums.loc[known, "period"]).to_numpy()
+    found = [p.assign(period=pd.to_datetime(p["period"])) for p in (exact, estimated) if len(p)]
+    if found:
+        counts = pd.concat(found).set_index("period")["users_active"]
+        sums["users_active"] = sums["period"].map(counts).fillna(0)
     w = Where().between("day", lo, hi).isin("region", f.regions)
     bucket = TIME_GRAINS[grain]
     new = r.df(

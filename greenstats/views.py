@@ -237,6 +237,17 @@ def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int) -> tuple[pd.Dat
                   pct=fmt.percent(last["users_new"] / last["users_active"], lang))  # fmt: skip
 
 
+def users_note(series: pd.DataFrame, lang: str, k: int) -> str:
+    """The users chart's note: whether its bars are exact counts, estimates, or exact but for
+    the bars the period's ends cut (users_series flags each), and how small counts show."""
+    estimated = int((~series["exact"].astype(bool)).sum())
+    if estimated == 0:
+        return t("actions.users_note_exact", lang, k=k)
+    if estimated < len(series):
+        return t("actions.users_note_mixed", lang, k=k, n=estimated)
+    return t("actions.users_note", lang, k=k)
+
+
 # --- funnel, trees, coastal -------------------------------------------------------------------
 
 STAGE_UNITS = {

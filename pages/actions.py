@@ -207,13 +207,7 @@ ui.chart_block(
     "actions-users",
     empty=ui.tr("empty.actions"),
 )
-estimated = int((~users["exact"]).sum()) if len(users) else 0
-if estimated == 0:
-    notes = [ui.tr("actions.users_note_exact", k=K_ANONYMITY)]
-elif estimated < len(users):
-    notes = [ui.tr("actions.users_note_mixed", k=K_ANONYMITY, n=estimated)]
-else:
-    notes = [ui.tr("actions.users_note", k=K_ANONYMITY)]
+notes = [views.users_note(users, lang, K_ANONYMITY)]
 if f.actions or f.brands:
     notes.append(ui.tr("actions.users_all_actions"))
 st.caption(" ".join(notes))
