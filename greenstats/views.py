@@ -711,12 +711,19 @@ def equivalent_factors(table: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def freshness(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Latest planting and survey received per partner."""
+    """Latest planting and survey received per partner, as days a reader reads ('none
+    received' for a partner that sent none, e.g. one that only guards protected areas)."""
+
+    def day(value: object) -> str:
+        if pd.isna(value):
+            return t("method.none_received", lang)
+        return period_label(value, "day", lang)
+
     return pd.DataFrame({
         t("col.partner", lang): frame["partner"],
         t("col.projects", lang): frame["projects"],
-        t("col.latest_planting", lang): frame["latest_planting"],
-        t("col.latest_survey", lang): frame["latest_survey"],
+        t("col.latest_planting", lang): [day(v) for v in frame["latest_planting"]],
+        t("col.latest_survey", lang): [day(v) for v in frame["latest_survey"]],
     })  # fmt: skip
 
 

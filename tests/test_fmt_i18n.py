@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats import fmt
+from greenstats import fmt, views
 from greenstats.i18n import TABLE, keys, t
 from greenstats.ui import csv_bytes
 
@@ -72,3 +72,16 @@ def test_every_key_the_code_asks_for_is_in_the_table() -> None:
     missing = sorted(k for k in used if k not in have and not k.endswith(".csv"))
     assert not missing
     assert t("page.overview", "zh") == "总览"
+
+
+def test_freshness_shows_days_as_readers_write_them_and_says_when_none_came() -> None:
+    frame = pd.DataFrame({
+        "partner": ["Gobi Edge", "Highland Guardians"], "projects": [12, 5],
+        "latest_planting": pd.to_datetime(["2026-11-24", None]),
+        "latest_survey": pd.to_datetime(["2026-11-03", None]),
+    })  # fmt: skip
+    en = views.freshness(frame, "en")
+    assert en["Latest planting"].tolist() == ["24 Nov 2026", "none received"]
+    assert en["Latest survey"].tolist() == ["3 Nov 2026", "none received"]
+    zh = views.freshness(frame, "zh")
+    assert zh.iloc[:, 2].tolist() == ["2026年11月24日", "尚未收到"]
