@@ -2,9 +2,10 @@
 
 Each file is read by DuckDB's own CSV or Parquet reader (all CSV values as text, so that a bad
 value becomes a reject instead of a failed file), checked against the rules compiled from
-`greenstats.contract` in one SQL pass, de-duplicated by its unique key, and its accepted rows are
-written to the lake as new Parquet files. The snapshot that lists them is built and published by
-`greenstats.build`; until then nothing a reader sees has changed.
+`greenstats.contract`, de-duplicated by its unique key, and its accepted rows are written to
+the lake as new Parquet files; a Parquet file is streamed through these steps, never held
+whole. The snapshot that lists them is built and published by `greenstats.build`; until then
+nothing a reader sees has changed.
 """
 
 from __future__ import annotations
@@ -220,9 +221,13 @@ def _checks(table: Table, columns: dict[str, str]) -> list[tuple[str, str, str]]
             continue  # an optional column the file does not have
         is_text = columns[col.name] == "VARCHAR"
         blank = f"({raw} IS NULL OR trim({raw}) = '')" if is_text else f"{raw} IS NULL"
+        if col.type == "text" and is_text:
+            # Text is its own typed value, trimmed, NULL exactly when blank: no type check.
+            blank = f"{v} IS NULL"
         if col.required:
             checks.append((col.name, blank, "missing required value"))
-        checks.append((col.name, f"NOT {blank} AND {v} IS NULL", _TYPE_WORDS[col.type]))
+        if not (col.type == "text" and is_text):
+            checks.append((col.name, f"NOT {blank} AND {v} IS NULL", _TYPE_WORDS[col.type]))
         if col.min_value is not None:
             checks.append((col.name, f"{v} < {col.min_value!r}", f"must be ≥ {col.min_value:g}"))
         if col.above is not None:
@@ -310,7 +315,14 @@ class Loader:
         )
 
     def load_file(self, table: Table, path: Path, name: str) -> FileReport:
-        """Validate one file, keep its rejects, write its new rows to the lake."""
+        """Validate one file, keep its rejects, write its new rows to the lake.
+
+        A Parquet file is streamed: it is read once to find the rows that break a rule (few,
+        kept in f_bad), once to find keys it repeats (a hash aggregate that keeps only the
+        repeats) and once more by the COPY that writes its good rows to the lake; nothing of the
+        size of the file is held. A CSV file is first read into a table of its raw text (its
+        lines numbered in file order) and then checked the same way.
+        """
         report = FileReport(table.name, name)
         con = self.con
         try:
@@ -326,16 +338,19 @@ class Loader:
             )
             raw = ", ".join(q(c) for c in columns if c in table.names)
             checks = _checks(table, columns)
-            # Only the line, the typed values and the verdict are kept: the raw values are
-            # read once, for the rules and for the value a reject reports.
-            kept = ", ".join(q(c.name + "__v") for c in table.columns)
+            numbered = f"SELECT {line} AS _line, {raw} FROM {source}"
+            src = f"({numbered})"
+            if path.suffix.lower() == ".csv":
+                # Read once, in file order: its lines are numbered by position.
+                con.execute(f"CREATE OR REPLACE TEMP TABLE f_src AS {numbered}")
+                src = "f_src"
+            structural = self._structural_rejects(path, table, name)
+            checked = f"(SELECT _line, {raw},\n  {typed}\n  FROM {src})"
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE f_checked AS
-                SELECT _line, {kept}, _err FROM (
-                  SELECT *, {_error_case(checks)} AS _err FROM (
-                    SELECT {line} AS _line, {raw},
-                    {typed}
-                    FROM {source}))"""
+                f"""CREATE OR REPLACE TEMP TABLE f_bad AS
+                SELECT _line, _err FROM (
+                  SELECT _line, {_error_case(checks)} AS _err FROM {checked})
+                WHERE _err IS NOT NULL"""
             )
         except FileRefusedError as exc:
             report.refused = str(exc)
@@ -343,12 +358,15 @@ class Loader:
         except duckdb.Error as exc:
             report.refused = f"cannot be read: {_first_line(exc)}"
             return report
-        structural = self._structural_rejects(path, table, name)
-        report.rows_read = con.execute("SELECT count(*) FROM f_checked").fetchone()[0] + structural
-        report.rejected = structural + self._rule_rejects(table, name)
-        accepted, already, repeated = self._dedupe_and_write(table, name)
+        bad = self._rule_rejects(table, name)
+        valid = checked
+        if bad:
+            valid = f"(SELECT * FROM {checked} WHERE _line NOT IN (SELECT _line FROM f_bad))"
+        good, months = self._valid_rows(table, valid)
+        report.rows_read = structural + bad + good
+        accepted, already, repeated = self._dedupe_and_write(table, name, valid, good, months)
+        report.rejected = structural + bad + repeated
         report.accepted, report.already_loaded = accepted, already
-        report.rejected += repeated
         return report
 
     def _structural_rejects(self, path: Path, table: Table, name: str) -> int:
@@ -369,12 +387,12 @@ class Loader:
         self.con.execute(
             """CREATE OR REPLACE TEMP TABLE line_map AS
             SELECT row_number() OVER (ORDER BY l) + 1 AS rn, l AS real_line
-            FROM range(2, (SELECT count(*) FROM f_checked) + ? + 2) t(l)
+            FROM range(2, (SELECT count(*) FROM f_src) + ? + 2) t(l)
             WHERE l NOT IN (SELECT unnest(?::BIGINT[]))""",
             [len(rows), [r[0] for r in rows]],
         )
         self.con.execute(
-            "UPDATE f_checked SET _line = m.real_line FROM line_map m WHERE f_checked._line = m.rn"
+            "UPDATE f_src SET _line = m.real_line FROM line_map m WHERE f_src._line = m.rn"
         )
         reasons = {
             "TOO MANY COLUMNS": "row has more fields than the header",
@@ -390,113 +408,131 @@ class Loader:
         return len(rows)
 
     def _rule_rejects(self, table: Table, name: str) -> int:
-        self.con.execute(
+        return self.con.execute(
             """INSERT INTO new_rejects
-            SELECT ?, ?, _line, _err.column_name, _err.reason, _err.value
-            FROM f_checked WHERE _err IS NOT NULL""",
+            SELECT ?, ?, _line, _err.column_name, _err.reason, _err.value FROM f_bad""",
             [table.name, name],
-        )
-        return self.con.execute("SELECT count(*) FROM f_checked WHERE _err IS NOT NULL").fetchone()[
-            0
-        ]
+        ).fetchone()[0]
 
-    def _dedupe_and_write(self, table: Table, name: str) -> tuple[int, int, int]:
+    def _valid_rows(self, table: Table, valid: str) -> tuple[int, tuple[str, str] | None]:
+        """How many rows break no rule, and (for a table partitioned by month) the first and
+        last month they fall in, or None if there are none."""
+        if not table.partition_by:
+            return self.con.execute(f"SELECT count(*) FROM {valid}").fetchone()[0], None
+        ts = q(table.partition_by + "__v")
+        count, first, last = self.con.execute(
+            f"SELECT count(*), strftime(timezone('{LOCAL_TZ}', min({ts})), '%Y-%m'), "
+            f"strftime(timezone('{LOCAL_TZ}', max({ts})), '%Y-%m') FROM {valid}"
+        ).fetchone()
+        return count, (first, last) if first is not None else None
+
+    def _dedupe_and_write(
+        self, table: Table, name: str, valid: str, valid_rows: int, months: tuple | None
+    ) -> tuple[int, int, int]:
         """Reject repeats of a key within the file, skip keys already loaded, write the rest.
 
-        Repeats are found with one hash aggregate (keys seen more than once, and the line each
-        was first seen at); the rows are then filtered against that usually empty table.
+        `valid` is the SQL of the file's rows that break no rule. Repeats are found with one
+        hash aggregate that keeps only keys seen more than once (with the lines they are on);
+        the rows are filtered against that usually empty table as they are written.
         Returns (accepted, already loaded, repeats rejected).
         """
         con = self.con
+        if not valid_rows:
+            return 0, 0, 0
         key = " || chr(31) || ".join(q(f"{k}__v") for k in table.key)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE f_repeats AS
-            SELECT {key} AS _key, min(_line) AS _first FROM f_checked
-            WHERE _err IS NULL GROUP BY ALL HAVING count(*) > 1"""
+            SELECT {key} AS _key, min(_line) AS _first, list(_line) AS _lines FROM {valid}
+            GROUP BY ALL HAVING count(*) > 1"""
         )
         key_label = " + ".join(table.key)
-        repeated = con.execute(
-            f"""INSERT INTO new_rejects
-            SELECT ?, ?, c._line, ?, 'duplicate ' || ? || ' within the file (first at line '
-                   || r._first || ')', r._key
-            FROM f_checked AS c JOIN f_repeats AS r ON {key} = r._key
-            WHERE c._err IS NULL AND c._line > r._first""",
-            [table.name, name, table.key[0], key_label],
-        ).fetchone()[0]
+        repeated = 0
+        if con.execute("SELECT count(*) FROM f_repeats").fetchone()[0]:
+            repeated = con.execute(
+                """INSERT INTO new_rejects
+                SELECT ?, ?, line, ?, 'duplicate ' || ? || ' within the file (first at line '
+                       || _first || ')', _key
+                FROM (SELECT _key, _first, unnest(_lines) AS line FROM f_repeats)
+                WHERE line > _first""",
+                [table.name, name, table.key[0], key_label],
+            ).fetchone()[0]
         values = ", ".join(f"{q(c.name + '__v')} AS {q(c.name)}" for c in table.columns)
         derived = ""
         if table.partition_by:
             ts = q(table.partition_by + "__v")
             derived = f", CAST(timezone('{LOCAL_TZ}', {ts}) AS DATE) AS day"
-        firsts = f"""SELECT {values}{derived} FROM f_checked AS c
-            WHERE _err IS NULL AND NOT EXISTS (
-              SELECT 1 FROM f_repeats AS r WHERE r._key = {key} AND c._line > r._first)"""
+        firsts = f"SELECT {values}{derived} FROM {valid} AS c"
+        if repeated:
+            firsts += (
+                f" WHERE NOT EXISTS (SELECT 1 FROM f_repeats AS r "
+                f"WHERE r._key = {key} AND c._line > r._first)"
+            )
         if table.partition_by:
             firsts = f"SELECT *, strftime(day, '%Y-%m') AS month FROM ({firsts})"
-        existing = self._existing_paths(table)
+        existing = self._existing_paths(table, months)
         key_expr = " || chr(31) || ".join(q(k) for k in table.key)
+        params: list = []
         if existing:
+            firsts = f"""SELECT * FROM ({firsts}) WHERE {key_expr} NOT IN (
+                  SELECT {key_expr} FROM read_parquet(?::VARCHAR[]))"""
+            params = [existing]
+        written = self._write_lake(table, firsts, params, months)
+        accepted = sum(f.rows for f in written)
+        if written and table.name in ("projects", "protected_areas"):
             con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE f_new AS
-                SELECT * FROM ({firsts}) WHERE {key_expr} NOT IN (
-                  SELECT {key_expr} FROM read_parquet(?::VARCHAR[]))""",
-                [existing],
+                f"INSERT INTO known_keys SELECT ?, {q(table.key[0])} FROM read_parquet(?)",
+                [table.name, [str(self.root / f.path) for f in written]],
             )
-        else:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE f_new AS {firsts}")
-        valid = con.execute("SELECT count(*) FROM f_checked WHERE _err IS NULL").fetchone()[0]
-        candidates = valid - repeated
-        accepted = con.execute("SELECT count(*) FROM f_new").fetchone()[0]
-        if accepted:
-            self._write_lake(table)
-            if table.name in ("projects", "protected_areas"):
-                con.execute(
-                    f"INSERT INTO known_keys SELECT ?, {q(table.key[0])} FROM f_new", [table.name]
-                )
-        return accepted, candidates - accepted, repeated
+        return accepted, valid_rows - repeated - accepted, repeated
 
-    def _existing_paths(self, table: Table) -> list[str]:
+    def _existing_paths(self, table: Table, months: tuple[str, str] | None) -> list[str]:
+        """The lake files that could already hold one of the file's keys: for a table
+        partitioned by month, those of the months between its first and last valid row."""
         files = self.files[table.name]
-        if table.partition_by and files:
-            # The months between the file's first and last valid row (an aggregate, not a
-            # distinct over every row): only their lake files can hold one of its keys.
-            ts = q(table.partition_by + "__v")
-            first, last = self.con.execute(
-                f"SELECT strftime(min(timezone('{LOCAL_TZ}', {ts})), '%Y-%m'), "
-                f"strftime(max(timezone('{LOCAL_TZ}', {ts})), '%Y-%m') "
-                "FROM f_checked WHERE _err IS NULL"
-            ).fetchone()
-            if first is None:
+        if table.partition_by:
+            if months is None:
                 return []
-            files = [f for f in files if f.month and first <= f.month <= last]
+            files = [f for f in files if f.month and months[0] <= f.month <= months[1]]
         return [str(self.root / f.path) for f in files]
 
-    def _write_lake(self, table: Table) -> None:
+    def _write_lake(
+        self, table: Table, rows_sql: str, params: list, months: tuple[str, str] | None
+    ) -> list[LakeFile]:
+        """COPY the rows to new lake files (one per month, if the table is partitioned);
+        returns the files written, with their row counts (none if there were no rows).
+        A file of one month, the usual case, is written without PARTITION_BY (a third faster)."""
         self._file_index += 1
         stem = f"L{self.load_number:06d}-{self._file_index:04d}"
         rel_dir = Path("lake") / table.name
         (self.root / rel_dir).mkdir(parents=True, exist_ok=True)
-        if table.partition_by:
-            counts = self.con.execute(
-                "SELECT month, count(*) FROM f_new GROUP BY month ORDER BY month"
-            ).fetchall()
-            for month, rows in counts:
-                rel = rel_dir / f"month={month}" / f"{stem}.parquet"
-                (self.root / rel).parent.mkdir(parents=True, exist_ok=True)
-                self.con.execute(
-                    f"COPY (SELECT * FROM f_new WHERE month = ?) "
-                    f"TO {sql_literal(str(self.root / rel))} (FORMAT parquet, COMPRESSION zstd)",
-                    [month],
-                )
-                self._add(LakeFile(table.name, str(rel), month, rows))
-        else:
-            rel = rel_dir / f"{stem}.parquet"
-            rows = self.con.execute("SELECT count(*) FROM f_new").fetchone()[0]
-            self.con.execute(
-                f"COPY f_new TO {sql_literal(str(self.root / rel))} "
-                "(FORMAT parquet, COMPRESSION zstd)"
+        options = "FORMAT parquet, COMPRESSION zstd, RETURN_STATS true"
+        if table.partition_by and months is not None and months[0] == months[1]:
+            target = self.root / rel_dir / f"month={months[0]}" / f"{stem}.parquet"
+            target.parent.mkdir(exist_ok=True)
+        elif table.partition_by:
+            target = self.root / rel_dir
+            options += (
+                f", PARTITION_BY (month), WRITE_PARTITION_COLUMNS true, OVERWRITE_OR_IGNORE true, "
+                f"FILENAME_PATTERN {sql_literal(stem + '-{i}')}"
             )
-            self._add(LakeFile(table.name, str(rel), None, rows))
+        else:
+            target = self.root / rel_dir / f"{stem}.parquet"
+        stats = self.con.execute(
+            f"COPY ({rows_sql}) TO {sql_literal(str(target))} ({options})", params
+        ).fetchall()
+        written = []
+        for filename, rows, *_, partition_keys, _extra in stats:
+            file = Path(filename)
+            if not rows:
+                file.unlink(missing_ok=True)
+                continue
+            month = None
+            if table.partition_by:
+                month = (partition_keys or {}).get("month") or months[0]
+            lake_file = LakeFile(table.name, str(file.relative_to(self.root)), month, rows)
+            self._add(lake_file)
+            written.append(lake_file)
+        return written
 
     def _add(self, lake_file: LakeFile) -> None:
         self.files[lake_file.table].append(lake_file)
