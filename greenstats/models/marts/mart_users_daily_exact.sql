@@ -2,6 +2,12 @@
 -- the exact number of distinct users with an accepted action that day. Not additive over days
 -- or regions: it answers day buckets for no region or one region (the users chart).
 -- materialized: partitioned by month
-SELECT day, month, coalesce(region, '*') AS region, count(DISTINCT user_id) AS users
-FROM lake_actions
-GROUP BY GROUPING SETS ((day, month, region), (day, month))
+-- From the user-days (greenstats/build.py USER_DAYS): one row per (day, region, user), so a
+-- region's users are its rows; all regions count each user once.
+SELECT day, month, region, count(*) AS users
+FROM lake_user_days
+GROUP BY day, month, region
+UNION ALL
+SELECT day, month, '*' AS region, count(DISTINCT user_id) AS users
+FROM lake_user_days
+GROUP BY day, month
