@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from greenstats.contract import TABLES
@@ -199,3 +200,65 @@ def test_summary_on_a_missing_warehouse_says_what_to_run(tmp_path: Path) -> None
     proc = run_cli("summary", "--db", str(tmp_path / "none"), "--json")
     assert proc.returncode == 1
     assert f"run `python -m greenstats ingest DIR --db {tmp_path / 'none'}` first" in proc.stderr
+
+
+def _actions_parquet(path: Path, rows: list[tuple]) -> None:
+    """An actions Parquet file with typed columns, as a partner's export would have."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect()
+    try:
+        con.execute(
+            """CREATE TABLE t (event_id VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ,
+               action VARCHAR, region VARCHAR, energy_g BIGINT, brand_id VARCHAR)"""
+        )
+        con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        con.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    finally:
+        con.close()
+
+
+def test_a_streamed_parquet_file_keeps_the_first_good_row_of_a_key_over_two_months(
+    tmp_path: Path,
+) -> None:
+    folder = _folder_with(tmp_path, {})
+    _actions_parquet(
+        folder / "actions" / "export.parquet",
+        [
+            ("b1", "u1", "2025-01-31 16:30:00+00", "walking", "CN-GD", 100, None),  # 1 Feb CST
+            ("b2", "u2", "2025-01-31 12:00:00+00", "walking", "CN-GD", -1, None),  # bad energy
+            ("b2", "u2", "2025-01-31 12:00:00+00", "walking", "CN-GD", 10, None),  # good: kept
+            ("b3", "u3", "2025-01-10 12:00:00+00", "walking", "CN-BJ", 20, None),
+            ("b3", "u3", "2025-01-11 12:00:00+00", "walking", "CN-BJ", 30, None),  # repeat
+            ("b3", "u3", "2025-01-12 12:00:00+00", "walking", "CN-BJ", 40, None),  # repeat
+        ],
+    )
+    _actions_parquet(
+        folder / "actions" / "all-bad.parquet",
+        [("c1", "u1", "2025-03-01 12:00:00+00", "teleport", "CN-GD", 5, None)],
+    )
+    db = tmp_path / "wh"
+    ref = str(handbuilt.REFERENCE_MIN)
+    run_cli("ingest", str(folder), "--db", str(db), "--reference", ref, check=True)
+    with Warehouse(db).open_snapshot() as r:
+        loads = r.df(
+            "SELECT file, rows_read, accepted, rejected FROM loads WHERE table_name = 'actions'"
+        ).set_index("file")
+        reasons = r.rows(
+            "SELECT file, line, reason FROM rejects WHERE table_name = 'actions' ORDER BY file, line"
+        )
+        months = r.rows(
+            "SELECT month, sum(rows) FROM lake_files WHERE table_name = 'actions' "
+            "GROUP BY month ORDER BY month"
+        )
+        energy = r.scalar("SELECT sum(energy_g) FROM mart_actions_daily")
+    assert loads.loc["actions/export.parquet"].tolist() == [6, 3, 3]
+    assert loads.loc["actions/all-bad.parquet"].tolist() == [1, 0, 1]
+    assert reasons == [
+        ("actions/all-bad.parquet", 1, "unknown code (not in the methodology's actions.csv)"),
+        ("actions/export.parquet", 2, "must be ≥ 0"),
+        ("actions/export.parquet", 5, "duplicate event_id within the file (first at line 4)"),
+        ("actions/export.parquet", 6, "duplicate event_id within the file (first at line 4)"),
+    ]
+    # b1 falls on 1 February in China time, the rest in January; nothing of the bad file.
+    assert months == [("2025-01", 2), ("2025-02", 1)]
+    assert energy == 100 + 10 + 20
