@@ -517,9 +517,15 @@ class Loader:
             )
         else:
             target = self.root / rel_dir / f"{stem}.parquet"
-        stats = self.con.execute(
-            f"COPY ({rows_sql}) TO {sql_literal(str(target))} ({options})", params
-        ).fetchall()
+        try:
+            stats = self.con.execute(
+                f"COPY ({rows_sql}) TO {sql_literal(str(target))} ({options})", params
+            ).fetchall()
+        except BaseException:
+            # A COPY that fails part way may have written some of its files: none is kept.
+            for left in (self.root / rel_dir).glob(f"**/{stem}*.parquet"):
+                left.unlink(missing_ok=True)
+            raise
         written = []
         for filename, rows, *_, partition_keys, _extra in stats:
             file = Path(filename)
