@@ -227,6 +227,7 @@ def _run_pass(
     pass built); a year's partition once a pass holds its December (or the last month)."""
     _set_affected(con, months)
     _lake_views(con, root, months)
+    _user_days(con)
     year_ends = last or any(m.endswith("-12") for m in months)
     existing = {
         t for (t,) in con.execute(
@@ -283,14 +284,18 @@ def _neighbours(months: list[str]) -> list[str]:
 def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -> None:
     """A view `lake_<table>` per table over the lake files this build reads, and
     `lake_actions_around` over the actions of those months and their neighbours, only on the
-    days of affected_weeks (so _set_affected runs first). Then the user-days of those actions
-    (USER_DAYS): `lake_user_days_around`, and `lake_user_days` for the affected months."""
+    days of affected_weeks (so _set_affected runs first)."""
     for table in TABLES:
         _lake_view(con, root, table, f"lake_{table.name}", months)
         if table.name == "actions":
             # Only the days of the affected weeks (set by _set_affected) that spill over.
             days = con.execute("SELECT min(week), max(week) + 6 FROM affected_weeks").fetchone()
             _lake_view(con, root, table, "lake_actions_around", _neighbours(months), days)
+
+
+def _user_days(con: duckdb.DuckDBPyConnection) -> None:
+    """The user-days (USER_DAYS) of lake_actions_around as a temp table,
+    `lake_user_days_around`, and the view `lake_user_days` of its affected months."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE lake_user_days_around AS {USER_DAYS}")
     con.execute(
         """CREATE OR REPLACE TEMP VIEW lake_user_days AS SELECT * FROM lake_user_days_around

@@ -339,12 +339,12 @@ class Loader:
             raw = ", ".join(q(c) for c in columns if c in table.names)
             checks = _checks(table, columns)
             numbered = f"SELECT {line} AS _line, {raw} FROM {source}"
-            src = f"({numbered})"
+            src, structural = f"({numbered})", 0
             if path.suffix.lower() == ".csv":
                 # Read once, in file order: its lines are numbered by position.
                 con.execute(f"CREATE OR REPLACE TEMP TABLE f_src AS {numbered}")
                 src = "f_src"
-            structural = self._structural_rejects(path, table, name)
+                structural = self._structural_rejects(table, name)
             checked = f"(SELECT _line, {raw},\n  {typed}\n  FROM {src})"
             con.execute(
                 f"""CREATE OR REPLACE TEMP TABLE f_bad AS
@@ -369,10 +369,9 @@ class Loader:
         report.accepted, report.already_loaded = accepted, already
         return report
 
-    def _structural_rejects(self, path: Path, table: Table, name: str) -> int:
-        """Rows DuckDB's CSV reader could not split into the header's columns."""
-        if path.suffix.lower() != ".csv":
-            return 0
+    def _structural_rejects(self, table: Table, name: str) -> int:
+        """Rows DuckDB's CSV reader could not split into the header's columns (f_src's lines
+        are renumbered to the file's real lines around them)."""
         exists = self.con.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'csv_reject_errors'"
         ).fetchone()[0]
@@ -427,7 +426,12 @@ class Loader:
         return count, (first, last) if first is not None else None
 
     def _dedupe_and_write(
-        self, table: Table, name: str, valid: str, valid_rows: int, months: tuple | None
+        self,
+        table: Table,
+        name: str,
+        valid: str,
+        valid_rows: int,
+        months: tuple[str, str] | None,
     ) -> tuple[int, int, int]:
         """Reject repeats of a key within the file, skip keys already loaded, write the rest.
 
