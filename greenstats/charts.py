@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from greenstats import geo
+from greenstats import fmt, geo
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F0E442", "#000000"]
 GREY = "#9A9A9A"
@@ -60,8 +60,19 @@ pio.templates["greenstats"] = go.layout.Template(
         hoverlabel={"font": {"size": 13}},
         paper_bgcolor="rgba(0,0,0,0)",
         plot_bgcolor="rgba(0,0,0,0)",
-        xaxis={"gridcolor": "#ECECEC", "zeroline": False, "automargin": True},
+        # No SI prefixes on ticks (μ on tonnes, k on counts): values come in the unit the axis
+        # title names, with thousands separators.
+        separators=".,",
+        xaxis={
+            "gridcolor": "#ECECEC",
+            "zeroline": False,
+            "automargin": True,
+            "exponentformat": "none",
+            "separatethousands": True,
+        },
         yaxis={
+            "exponentformat": "none",
+            "separatethousands": True,
             "gridcolor": "#ECECEC",
             "zeroline": True,
             "zerolinecolor": "#BBBBBB",
@@ -127,6 +138,36 @@ def time_band(
         hovertemplate="%{customdata[0]}<extra></extra>",
     )
     return _layout(fig, y_title=y_title, height=height)
+
+
+def carbon_band(
+    frame: pd.DataFrame, name: str, band_name: str, lang: str, *, prefix: str = "co2e_t",
+    x: str = "period", hover: str = "hover", color: str = OKABE_ITO[2], height: int = HEIGHT,
+) -> go.Figure:  # fmt: skip
+    """Carbon in tonnes over time with its range as a band, drawn in the unit that suits its
+    size (kg, t, kt …) so ticks never carry μ or k, and the axis names that unit."""
+    per_unit, unit = fmt.carbon_unit(float(frame[f"{prefix}_high"].abs().max() or 0), lang)
+    scaled = frame.assign(**{f"{prefix}{b}": frame[f"{prefix}{b}"] / per_unit
+                             for b in ("", "_low", "_high")})  # fmt: skip
+    fig = time_band(scaled, x=x, y=prefix, low=f"{prefix}_low", high=f"{prefix}_high",
+                    hover=hover, name=name, band_name=band_name, y_title=unit, color=color,
+                    height=height)  # fmt: skip
+    return localise_dates(fig, lang)
+
+
+#: Date ticks in Chinese, by zoom: 2026年1月3日, 2026年1月, 2026年 (d3 time formats).
+_ZH_DATE_STOPS = [
+    {"dtickrange": [None, 86_400_000 * 27], "value": "%-m月%-d日\n%Y年"},
+    {"dtickrange": [86_400_000 * 27, 86_400_000 * 360], "value": "%Y年%-m月"},
+    {"dtickrange": [86_400_000 * 360, None], "value": "%Y年"},
+]
+
+
+def localise_dates(fig: go.Figure, lang: str) -> go.Figure:
+    """Date axes in the reader's language ('Jan 2026' in English, '2026年1月' in Chinese)."""
+    if lang == "zh":
+        fig.update_xaxes(tickformatstops=_ZH_DATE_STOPS)
+    return fig
 
 
 def stacked_bars(

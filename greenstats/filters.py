@@ -35,6 +35,14 @@ def period_bounds(period: str, latest: date) -> tuple[date | None, date | None]:
     return None, None
 
 
+def _year_earlier(d: date) -> date:
+    return (
+        d.replace(year=d.year - 1, day=28)
+        if (d.month, d.day) == (2, 29)
+        else d.replace(year=d.year - 1)
+    )
+
+
 @dataclass(frozen=True)
 class Filters:
     """A period of whole CST days (both ends included), regions, and the page filters."""
@@ -58,6 +66,28 @@ class Filters:
             date_from=self.date_from - timedelta(days=days),
             date_to=self.date_from - timedelta(days=1),
         )
+
+    def year_before(self) -> Filters | None:
+        """The same dates one year earlier (29 Feb becomes 28 Feb)."""
+        if self.date_from is None or self.date_to is None:
+            return None
+        return replace(self, date_from=_year_earlier(self.date_from),
+                       date_to=_year_earlier(self.date_to))  # fmt: skip
+
+    def starts_a_year(self) -> bool:
+        """Whether the period is a year to date or a whole year (starts on 1 January and ends
+        within that year): planting and travel are seasonal, so it compares with last year."""
+        return (
+            self.date_from is not None
+            and self.date_to is not None
+            and (self.date_from.month, self.date_from.day) == (1, 1)
+            and self.date_to.year == self.date_from.year
+        )
+
+    def comparison_period(self) -> Filters | None:
+        """What a change is measured against: the same dates last year for a year (to date),
+        else the period of the same length just before; None for an unbounded period."""
+        return self.year_before() if self.starts_a_year() else self.previous_period()
 
     def months(self) -> tuple[str, str] | None:
         """The first and last month ('YYYY-MM') the period touches, for partition pruning."""

@@ -132,6 +132,11 @@ def csv_safe(value: object) -> object:
     return value
 
 
+def tidy_float(value: float) -> float:
+    """A float without binary noise (10 significant digits), for exports."""
+    return value if not math.isfinite(value) else float(f"{value:.10g}")
+
+
 def percent_change(relative: float, lang: str = "en") -> str:
     """A relative change with its sign, e.g. '+12%' or '−3.5%'."""
     digits = 1 if abs(relative) < 0.1 else 0

@@ -61,7 +61,7 @@ def actions_source(r: Reader, f: Filters, grain: str | None = None) -> tuple[str
     Day and week buckets need the days. Returns (a parenthesised SELECT, its parameters) with
     the columns day, region, action, brand_id, count_actions, energy_g."""
     columns = "region, action, brand_id, count_actions, energy_g"
-    first, last = _event_days(r)
+    first, last = event_days(r)
     if grain in ("day", "week") or first is None:
         w = Where().period(f)
         return f"(SELECT day, {columns} FROM mart_actions_daily {w.sql})", w.params
@@ -103,7 +103,7 @@ def users_active_exact(r: Reader, f: Filters) -> int:
 
 def users_active_sketch(r: Reader, f: Filters) -> int:
     """Distinct users among action events in the period and regions, from the HLL marts."""
-    first, last = _event_days(r)
+    first, last = event_days(r)
     if first is None:
         return 0
     lo = max(f.date_from or first, first)
@@ -165,7 +165,7 @@ def period_pieces(
     return years, months, days
 
 
-def _event_days(r: Reader) -> tuple[date | None, date | None]:
+def event_days(r: Reader) -> tuple[date | None, date | None]:
     info = r.info()
     if not info.get("first_event_day"):
         return None, None
@@ -404,7 +404,7 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     """
     if grain not in ("day", "week", "month"):
         raise ValueError(f"unknown time grain {grain!r}")
-    first, last = _event_days(r)
+    first, last = event_days(r)
     lo = max(f.date_from or first, first) if first else None
     hi = min(f.date_to or last, last) if last else None
     if first is None or lo > hi:
@@ -465,7 +465,7 @@ def _users_estimated(
         return pd.DataFrame(columns=["period", "users_active"])
     region = Where().isin("region", f.regions)
     bucket = TIME_GRAINS[grain]
-    first, last = _event_days(r)
+    first, last = event_days(r)
     buckets = _buckets(grain, lo, hi, first, last)
     wanted = set(starts)
     whole_months = [

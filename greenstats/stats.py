@@ -368,7 +368,14 @@ def project_progress(
                 "status": status,
             }
         )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+
+
+#: The columns of `project_progress`, also when no project is selected.
+PROGRESS_COLUMNS = [
+    "project_id", "measure", "target", "delivered", "delivered_units", "delivered_area_ha",
+    "expected_by_now", "behind_by", "progress", "status",
+]  # fmt: skip
 
 
 def deltas(

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -21,7 +21,11 @@ from greenstats import fmt, geo, pagedata, queries
 from greenstats.contract import K_ANONYMITY, REGION_CODES
 from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from greenstats.screens.blocks import Card, Chart, Table, is_empty
 from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseError
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 # --- language ---------------------------------------------------------------------------------
 
@@ -54,6 +58,21 @@ def snapshot() -> Snapshot:
 def _cached(name: str, snapshot_path: str, number: int, filters: Filters, extra: tuple) -> Any:
     func: Callable[..., Any] = getattr(pagedata, name, None) or getattr(queries, name)
     return func(_reader(snapshot_path, number), filters, *extra)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_call(_fn: Callable[..., Any], name: str, snapshot_path: str, number: int,
+                 args: tuple) -> Any:  # fmt: skip
+    return _fn(_reader(snapshot_path, number), *args)
+
+
+def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
+    """`fn(reader, *args)` on the published snapshot, cached by the function's qualified name,
+    the snapshot and the arguments: pages pass the function itself (e.g. a screen's `load`), so
+    go-to-definition leads from a page to its SQL."""
+    snap = snapshot()
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    return _cached_call(fn, name, str(snap.path), snap.number, tuple(args))
 
 
 def query(name: str, filters: Filters, *extra: Any) -> Any:
@@ -93,9 +112,16 @@ STYLE = """
 h1 { font-size: 2.1rem !important; padding-top: 0.2rem !important; }
 [data-testid="stMetricValue"] { font-size: 1.85rem; }
 .st-key-demo-banner { margin-bottom: -0.6rem; }
+[class*="st-key-phone-"] { display: none; }
+/* Cards of one row share a height; long labels wrap instead of being cut. */
+.st-key-kpis [data-testid="stColumn"] > div { height: 100%; }
+[data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; text-overflow: clip; }
 @media (max-width: 640px) {
   h1 { font-size: 1.6rem !important; }
   [data-testid="stMetricValue"] { font-size: 1.35rem; }
+  /* Tables with a phone layout: the wide one on a desktop, the short one on a phone. */
+  [class*="st-key-wide-"] { display: none; }
+  [class*="st-key-phone-"] { display: block; }
   /* Headline cards two to a row on a phone. */
   .st-key-kpis [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
   .st-key-kpis [data-testid="stColumn"] {
@@ -430,6 +456,9 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(fmt.csv_safe)
+        elif pd.api.types.is_float_dtype(safe[col]):
+            # 0.2987000000000001 is float noise, not precision: 10 significant digits.
+            safe[col] = safe[col].map(fmt.tidy_float)
     return safe.to_csv(index=False).encode("utf-8-sig")
 
 
@@ -468,3 +497,73 @@ def empty(message_key: str) -> None:
 def without_period(f: Filters) -> Filters:
     """The same filters over all time (for history charts: cohorts, seasons, years)."""
     return replace(f, date_from=None, date_to=None)
+
+
+# --- drawing what a screen built ---------------------------------------------------------------
+
+
+def cards(items: list[Card], per_row: int = 4) -> None:
+    """Headline cards, `per_row` to a row (two to a row on a phone, by the stylesheet)."""
+    with st.container(key="kpis"):
+        for start in range(0, len(items), per_row):
+            row = st.columns(per_row)
+            for column, card in zip(row, items[start : start + per_row], strict=False):
+                with column.container(border=True):
+                    st.metric(
+                        card.label, card.value, delta=card.delta, help=card.help,
+                        delta_color="inverse" if card.inverse else "normal",
+                        delta_description=card.against or None,
+                    )  # fmt: skip
+                    st.caption(card.note or "\u00a0")
+
+
+def chart(block: Chart) -> None:
+    """A chart with its title, its sentence above and its CSV under it; or, when there is
+    nothing to draw, the sentence that says what is missing."""
+    st.subheader(block.title)
+    if is_empty(block):
+        st.info(block.empty, icon=":material/info:")
+        return
+    if block.insight:
+        st.markdown(block.insight)
+    plotly(block.figure, key=f"chart-{block.name}")
+    download(block.frame, block.name)
+
+
+def _column_config(kind: str, header: str) -> Any:
+    cc = st.column_config
+    return {
+        "text": cc.TextColumn(header, width="content"),
+        "wide": cc.TextColumn(header, width="large"),
+        "int": cc.NumberColumn(header, format="%,.0f", width="content"),
+        "dec1": cc.NumberColumn(header, format="%,.1f", width="content"),
+        "dec2": cc.NumberColumn(header, format="%,.2f", width="content"),
+        "percent": cc.NumberColumn(header, format="%.0f%%", width="content"),
+        "progress": cc.ProgressColumn(header, format="%.0f%%", min_value=0, max_value=100),
+        "date": cc.DateColumn(header, format="D MMM YYYY", width="content"),
+    }[kind]
+
+
+def table(block: Table, *, title: bool = True) -> None:
+    """A table sized to its content, with its sentence and CSV. On a phone only the columns
+    that matter show (`block.phone`); the stylesheet picks one of the two by width."""
+    if title and block.title:
+        st.subheader(block.title)
+    if is_empty(block):
+        st.info(block.empty, icon=":material/info:")
+        return
+    if block.intro:
+        st.markdown(block.intro)
+    config = {h: _column_config(k, h) for h, k in block.kinds.items() if h in block.frame}
+    layouts = [("wide", list(block.frame.columns))]
+    if block.phone and len(block.phone) < len(block.frame.columns):
+        layouts.append(("phone", list(block.phone)))
+    for layout, columns in layouts:
+        key = f"{layout}-{block.name}" if len(layouts) > 1 else f"table-{block.name}"
+        with st.container(key=key):
+            st.dataframe(
+                block.frame[columns], hide_index=True, width="stretch",
+                column_config={c: v for c, v in config.items() if c in columns},
+                height=block.height or "auto",
+            )  # fmt: skip
+    download(block.frame, block.name)

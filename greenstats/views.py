@@ -11,6 +11,7 @@ from datetime import date
 import pandas as pd
 
 from greenstats import fmt, geo
+from greenstats.filters import Filters
 from greenstats.i18n import t
 
 
@@ -22,14 +23,50 @@ def vocab(group: str, code: object, lang: str) -> str:
         return str(code)
 
 
-def trend_grain(lo: date | None, hi: date | None, first: date, last: date) -> str:
+def trend_grain(lo: date | None, hi: date | None, first: date | None, last: date | None) -> str:
     """Day, week or month buckets, so a series has between a dozen and a few hundred points."""
-    days = ((hi or last) - (lo or first)).days + 1
+    start, end = lo or first, hi or last
+    if start is None or end is None:
+        return "month"
+    days = (end - start).days + 1
     if days <= 62:
         return "day"
     if days <= 400:
         return "week"
     return "month"
+
+
+def day_words(d: date, lang: str) -> str:
+    """A day as a reader writes it: '3 Mar 2025' / '2025年3月3日'."""
+    return f"{d.year}年{d.month}月{d.day}日" if lang == "zh" else f"{d.day} {d:%b %Y}"
+
+
+def period_words(lo: date | None, hi: date | None, lang: str) -> str:
+    """A period as a reader says it: '1 Jan – 29 Nov 2026', 'All time'."""
+    if lo is None and hi is None:
+        return t("period.all_time", lang)
+    start = day_words(lo, lang) if lo else "…"
+    end = day_words(hi, lang) if hi else "…"
+    return start if lo == hi else t("period.range", lang, start=start, end=end)
+
+
+def comparison_words(f: Filters, before: Filters, lang: str) -> str:
+    """What the changes compare with: the same dates last year, the previous day, or the
+    previous n days, with the dates."""
+    period = period_words(before.date_from, before.date_to, lang)
+    if f.starts_a_year():
+        return t("delta.year_before", lang, period=period)
+    days = (before.date_to - before.date_from).days + 1
+    if days == 1:
+        return t("delta.previous_day", lang, period=period)
+    return t("delta.explained", lang, days=fmt.number(days, lang), period=period)
+
+
+def readable(frame: pd.DataFrame, lang: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """A frame as a reader downloads it: the chosen columns (default: all but hover text), in
+    order, under headers in the reader's language (`csv.<column>` in strings.csv)."""
+    keep = columns or [c for c in frame.columns if not str(c).startswith("hover")]
+    return frame[keep].rename(columns={c: t(f"csv.{c}", lang) for c in keep})
 
 
 def period_label(value: object, grain: str, lang: str) -> str:
@@ -69,8 +106,10 @@ def carbon_trend(series: pd.DataFrame, grain: str, lang: str) -> tuple[pd.DataFr
 
 def target_progress(progress: pd.DataFrame, projects: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Per project kind: delivered against the sum of targets, and how many are on plan."""
+    rows: list[dict] = []
+    if progress.empty:
+        return pd.DataFrame(rows, columns=["kind", "share", "text"])
     merged = progress.merge(projects[["project_id", "kind"]], on="project_id")
-    rows = []
     for kind, group in merged.groupby("kind", sort=False):
         has_target = group[group["target"].notna()]
         if has_target.empty:
@@ -95,7 +134,7 @@ def target_progress(progress: pd.DataFrame, projects: pd.DataFrame, lang: str) -
                       target=fmt.quantity(target, unit, lang, 1 if measure == "area_ha" else 0),
                       on_plan=on_plan, projects=len(same)),
         })  # fmt: skip
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["kind", "share", "text"]) if not rows else pd.DataFrame(rows)
 
 
 def equivalents(table: pd.DataFrame, tco2e: float, lang: str) -> pd.DataFrame:

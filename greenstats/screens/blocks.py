@@ -1,0 +1,85 @@
+"""What a screen hands its page: cards, charts and tables, each complete with its words.
+
+A screen's `load` builds these without Streamlit, so every figure, sentence and empty state a
+page can show is computed (and tested) in the package; `greenstats.ui` only draws them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from greenstats import geo
+from greenstats.filters import Filters
+from greenstats.i18n import t
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure: label, value with its unit, a note under it, help, change."""
+
+    label: str
+    value: str
+    note: str = ""
+    help: str | None = None
+    delta: str | None = None  # e.g. '+12%', already formatted
+    against: str = ""  # what the delta compares with, in words
+    inverse: bool = False  # a rise is bad (backlog, …)
+    key: str = ""  # the metric key, when the card shows one of `summary`'s
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart with its title, one insight sentence, the CSV of what it shows, and what to say
+    when there is nothing to draw (`figure` is None)."""
+
+    name: str  # the CSV's file name and the widget keys
+    title: str
+    insight: str
+    figure: go.Figure | None
+    frame: pd.DataFrame  # the CSV: readers' column headers, values as shown
+    empty: str
+
+
+#: How a table column is drawn: text, a whole number, one decimal, a share shown in percent
+#: (values 0–100), a progress bar (0–100) or long text that wraps.
+COLUMN_KINDS = ("text", "int", "dec1", "dec2", "percent", "progress", "wide", "date")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with its title, a sentence above it, how each column is drawn, and the columns
+    a phone shows (all of them when empty)."""
+
+    name: str
+    title: str
+    intro: str
+    frame: pd.DataFrame  # readers' column headers
+    empty: str
+    kinds: Mapping[str, str] = field(default_factory=dict)  # header → COLUMN_KINDS
+    phone: tuple[str, ...] = ()
+    height: int | None = None
+
+
+def is_empty(block: Chart | Table) -> bool:
+    """Whether a block has nothing to show (then its `empty` sentence is shown instead)."""
+    if isinstance(block, Chart):
+        return block.figure is None or block.frame.empty
+    return block.frame.empty
+
+
+def where_words(f: Filters, lang: str) -> str:
+    """'in Beijing' / 'in Beijing, Gansu' / '' for all regions: for empty-state sentences."""
+    if not f.regions:
+        return ""
+    names = "、".join if lang == "zh" else ", ".join
+    return t("empty.in_regions", lang, regions=names(geo.region_name(r, lang) for r in f.regions))
+
+
+def empty_text(key: str, f: Filters, lang: str) -> str:
+    """An empty state that names what is missing and where: 'No plantings in Beijing in this
+    period — widen the period or clear the region.'"""
+    return t(key, lang, where=where_words(f, lang))
