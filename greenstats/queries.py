@@ -330,6 +330,17 @@ def name_table(r: Reader, f: Filters, kind: str) -> pd.DataFrame:
     return r.df(NAME_TABLES[kind])
 
 
+def display_names(r: Reader, kind: str, lang: str) -> dict[str, str]:
+    """Code → the name a reader sees in `lang`, for one of NAME_TABLES: the Chinese name where
+    there is one, else the English one, else the code itself (never a blank)."""
+    table = r.df(NAME_TABLES[kind])
+    out = {}
+    for code, en, zh in zip(table["code"], table["name_en"], table["name_zh"], strict=True):
+        choices = (zh, en) if lang == "zh" else (en,)
+        out[str(code)] = next((str(n) for n in choices if isinstance(n, str) and n.strip()), code)
+    return out
+
+
 def brand_ids(r: Reader, f: Filters) -> list[str]:
     """Every partner brand that credited an action."""
     rows = r.rows(
