@@ -6,7 +6,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from greenstats.warehouse import PROJECT_ROOT, Snapshot, Warehouse
+from greenstats.paths import PROJECT_ROOT
+from greenstats.warehouse import Snapshot, Warehouse
 
 DEMO_INPUT = PROJECT_ROOT / "data" / "demo-input"
 #: Size of the demo data set built on first start (GREENSTATS_DEMO_EVENTS overrides it).

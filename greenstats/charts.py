@@ -81,7 +81,10 @@ pio.templates["greenstats"] = go.layout.Template(
         },
     )
 )
-TEMPLATE = "plotly_white+greenstats"
+# Merged once: a "plotly_white+greenstats" string is merged again for every figure (half of
+# a small chart's build time).
+pio.templates["greenstats_white"] = pio.templates.merge_templates("plotly_white", "greenstats")
+TEMPLATE = "greenstats_white"
 HEIGHT = 340
 
 

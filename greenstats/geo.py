@@ -9,9 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from greenstats.warehouse import PROJECT_ROOT
-
-GEO_DIR = PROJECT_ROOT / "data" / "geo"
+from greenstats.paths import GEO_DIR
 
 
 @cache

@@ -29,10 +29,8 @@ import duckdb
 import pandas as pd
 
 from greenstats.contract import LOCAL_TZ
+from greenstats.paths import DEFAULT_DB, DEFAULT_REFERENCE, PROJECT_ROOT  # noqa: F401 (until every caller imports paths)
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_DB = PROJECT_ROOT / "data" / "warehouse"
-DEFAULT_REFERENCE = PROJECT_ROOT / "data" / "reference"
 ENV_DB = "GREENSTATS_DB"
 
 #: Published snapshots kept besides the current one, so a reader that opened one just before

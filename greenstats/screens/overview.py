@@ -9,8 +9,9 @@ from greenstats import charts, fmt, pagedata, queries, stats, views
 from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.methodology import load_equivalents
+from greenstats.paths import DEFAULT_REFERENCE
 from greenstats.screens.blocks import Card, Chart, empty_text
-from greenstats.warehouse import DEFAULT_REFERENCE, Reader
+from greenstats.warehouse import Reader
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,138 @@
+"""Every screen, on every shape of contract-valid data, under every region alone, every period
+preset, a custom range with no data, and a project and a species with nothing in the period,
+in both languages: no exception, and every empty part says in words what is missing.
+
+The sweep calls each screen's `load` directly (what the page draws is exactly what `load`
+returns), so it runs thousands of combinations in about a minute; `test_pages_sample` runs
+the real pages (AppTest) on every shape to show the pages draw what `load` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from greenstats import queries
+from greenstats.contract import REGION_CODES
+from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
+from greenstats.i18n import LANGUAGES
+from greenstats.screens import SCREENS, Screen
+from greenstats.screens.blocks import Chart, Table, is_empty
+from greenstats.warehouse import Reader, Warehouse
+from tests import shapes
+
+EMPTY_RANGE = (date(2011, 1, 1), date(2011, 1, 31))  # before any data of any shape
+
+
+@pytest.fixture(scope="session")
+def shape_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("shapes")
+
+
+@pytest.fixture(scope="session", params=shapes.SHAPE_NAMES)
+def reader(request: pytest.FixtureRequest, shape_root: Path) -> Iterator[Reader]:
+    db = shapes.build(request.param, shape_root)
+    warehouse = Warehouse(db)
+    with warehouse.open_snapshot(warehouse.require_current()) as r:
+        yield r
+
+
+def _latest(r: Reader) -> date:
+    return queries.event_days(r)[1] or today_cst()
+
+
+def filter_sets(r: Reader) -> list[tuple[str, Filters]]:
+    """The sweep of one shape: each region alone (this year, as the app opens), each preset,
+    a custom range with no data, and a project and a species with nothing in the period."""
+    latest, as_of = _latest(r), today_cst()
+    lo, hi = period_bounds("this-year", latest)
+    out = [(f"region {c}", Filters(lo, hi, regions=(c,), as_of=as_of)) for c in REGION_CODES]
+    for p in PERIODS:
+        if p != "custom":
+            out.append((f"period {p}", Filters(*period_bounds(p, latest), as_of=as_of)))
+    out.append(("custom, no data", Filters(*EMPTY_RANGE, as_of=as_of)))
+    project = next(iter(queries.display_names(r, "projects", "en")), "P-NONE")
+    species = next(iter(queries.display_names(r, "species", "en")), "S-NONE")
+    out.append((
+        "project and species, no data",
+        Filters(*EMPTY_RANGE, projects=(project,), species=(species,), as_of=as_of),
+    ))  # fmt: skip
+    return out
+
+
+def blocks(data: object) -> Iterator[Chart | Table]:
+    """Every chart and table a screen's data holds (nested dataclasses and lists included)."""
+    if isinstance(data, Chart | Table):
+        yield data
+    elif dataclasses.is_dataclass(data):
+        for field in dataclasses.fields(data):
+            yield from blocks(getattr(data, field.name))
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from blocks(item)
+
+
+def check(screen: Screen, data: object, f: Filters) -> None:
+    """What every screen's data must hold, whatever the data and filters."""
+    for block in blocks(data):
+        where = f"{screen.name}/{block.name}"
+        if is_empty(block):
+            assert block.empty.strip(), f"{where}: empty without a sentence saying why"
+            assert "{" not in block.empty, f"{where}: unfilled placeholder in {block.empty!r}"
+            if f.regions and len(f.regions) == 1 and "region" in screen.applies:
+                # The sentence names the region the reader chose, never its code.
+                assert REGION_CODES[0][:3] not in block.empty, f"{where}: {block.empty!r}"
+        frame = block.frame
+        assert isinstance(frame, pd.DataFrame), where
+        for header in frame.columns:
+            assert "_" not in str(header), f"{where}: header {header!r} is not in words"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_every_screen_holds_for_every_filter(reader: Reader, screen: Screen, lang: str) -> None:
+    for label, f in filter_sets(reader):
+        try:
+            data = screen.load(reader, f, lang)
+        except Exception as exc:  # name the combination that broke, then fail
+            raise AssertionError(f"{screen.name} [{lang}] raised under {label}: {exc!r}") from exc
+        check(screen, data, f)
+
+
+def _draw_filters(r: Reader) -> st.SearchStrategy[Filters]:
+    latest = _latest(r)
+    names = {k: list(queries.display_names(r, k, "en")) for k in ("actions", "species", "projects")}
+    days = st.dates(min_value=date(2015, 1, 1), max_value=latest + timedelta(days=40))
+
+    def pick(options: list[str]) -> st.SearchStrategy[tuple[str, ...]]:
+        return st.lists(st.sampled_from(options), max_size=3, unique=True).map(tuple) if (
+            options
+        ) else st.just(())  # fmt: skip
+
+    return st.builds(
+        lambda a, b, regions, actions, species, projects, preset: Filters(
+            *(sorted((a, b)) if preset == "custom" else period_bounds(preset, latest)),
+            regions=regions, actions=actions, species=species, projects=projects,
+            as_of=today_cst(),
+        ),
+        days, days, pick(list(REGION_CODES)), pick(names["actions"]), pick(names["species"]),
+        pick(names["projects"]), st.sampled_from(PERIODS),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_drawn_filter_combinations(reader: Reader, screen: Screen) -> None:
+    @settings(max_examples=12, deadline=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
+    @given(f=_draw_filters(reader), lang=st.sampled_from(LANGUAGES))
+    def run(f: Filters, lang: str) -> None:
+        check(screen, screen.load(reader, f, lang), f)
+
+    run()
