@@ -70,7 +70,9 @@ def demo(
 
 @app.command()
 def ingest(
-    folder: Annotated[Path, typer.Argument(help="Folder of input files (CONTRACT.md §1).")],
+    folder: Annotated[
+        Path, typer.Argument(help="Folder of input files (docs/CONTRACT.md: Inputs).")
+    ],
     db: DbOption = None,
     reference: Annotated[
         Path | None, typer.Option(help="Reference (methodology) folder to use from now on.")
@@ -178,7 +180,8 @@ def summary(
     as_of: AsOfOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print every metric of CONTRACT.md §3 for a period and regions (exact counts)."""
+    """Print every metric of docs/CONTRACT.md (Metric definitions) for a period and regions
+    (exact counts)."""
     from greenstats import queries
     from greenstats.warehouse import Warehouse, WarehouseError
 

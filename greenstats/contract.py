@@ -1,4 +1,4 @@
-"""The data contract of CONTRACT.md (v1) in one place: tables, columns, types, rules.
+"""The data contract of docs/CONTRACT.md (v1) in one place: tables, columns, types, rules.
 
 Ingest compiles these definitions into SQL, the tests build their fixtures from them and the
 methodology page renders them; nothing else restates them.
@@ -253,7 +253,7 @@ REFERENCE_REQUIRED: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# --- metrics (CONTRACT.md section 3) ----------------------------------------------------
+# --- metrics (docs/CONTRACT.md, Metric definitions) -------------------------------------
 
 #: Exactly the keys `greenstats summary --json` prints, in order.
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -281,7 +281,8 @@ SUMMARY_KEYS: tuple[str, ...] = (
     "brands",
 )
 
-#: Keys that count people: shown as "< k" on pages when under K_ANONYMITY (CONTRACT.md §4).
+#: Keys that count people: shown as "< k" on pages when under K_ANONYMITY (docs/CONTRACT.md,
+#: Privacy).
 PEOPLE_KEYS: frozenset[str] = frozenset({"users_active"})
 K_ANONYMITY = 10
 

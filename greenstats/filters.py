@@ -1,4 +1,4 @@
-"""The filters every figure takes (CONTRACT.md §3), and the SQL they turn into.
+"""The filters every figure takes (docs/CONTRACT.md, Filters), and the SQL they turn into.
 
 Column names in a WHERE clause come only from `ALLOWED_COLUMNS`; values are always bound as
 parameters, never spliced into SQL.

@@ -35,7 +35,7 @@ def compact(value: float | None, lang: str = "en") -> str:
 
 
 def people(count: int | None, lang: str = "en", k: int = K_ANONYMITY) -> str:
-    """A count of people, or "< k" when fewer than k (CONTRACT.md §4)."""
+    """A count of people, or "< k" when fewer than k (docs/CONTRACT.md, Privacy)."""
     if count is None:
         return "–"
     if 0 < count < k:

@@ -1,4 +1,4 @@
-"""Files → validated lake rows + rejects, per CONTRACT.md sections 1 and 2.
+"""Files → validated lake rows + rejects, per docs/CONTRACT.md (Inputs, Bad rows).
 
 Each file is read by DuckDB's own CSV or Parquet reader (all CSV values as text, so that a bad
 value becomes a reject instead of a failed file), checked against the rules compiled from

@@ -1,7 +1,8 @@
 """The methodology: reference tables (factors with ranges and sources), their version, checks.
 
 A reference folder holds `actions.csv`, `species.csv` and `methodology.csv` (or a `version`
-column in the others). Only the columns of CONTRACT.md are required; names fall back to codes.
+column in the others). Only the columns docs/CONTRACT.md names are required; names fall back to
+codes.
 """
 
 from __future__ import annotations

@@ -253,7 +253,8 @@ def summary_inputs(
 def summary(
     r: Reader, f: Filters, *, exact_users: bool = True, reference: Reference | None = None
 ) -> dict[str, float | int]:
-    """CONTRACT.md §3 metrics for the filters (exact user count unless asked otherwise)."""
+    """The metrics of docs/CONTRACT.md (Metric definitions) for the filters (exact user count
+    unless asked otherwise)."""
     return stats.summary(summary_inputs(r, f, exact_users=exact_users, reference=reference))
 
 

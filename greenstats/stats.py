@@ -91,7 +91,8 @@ def plantings_carbon(
 
 
 def summary(inputs: SummaryInputs) -> dict[str, float | int]:
-    """Every metric of CONTRACT.md §3 for one set of filters, keyed exactly as `summary --json`."""
+    """Every metric of docs/CONTRACT.md (Metric definitions) for one set of filters, keyed exactly
+    as `summary --json`."""
     carbon = co2e_avoided_kg(inputs.actions_by_action, inputs.ref_actions)
     planted = plantings_carbon(inputs.plantings, inputs.surveys, inputs.ref_species, inputs.as_of)
     trees = planted[planted["is_tree"]]

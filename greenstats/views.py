@@ -779,7 +779,7 @@ def _shown_value(table: str, column: object, value: object, lang: str) -> str:
 
 def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Rejected rows counted by table, column and reason, with an example of each (user ids
-    never shown: CONTRACT.md §4)."""
+    never shown: docs/CONTRACT.md, Privacy)."""
     values = [
         _shown_value(tb, c, v, lang)
         for tb, c, v in zip(frame["table_name"], frame["column_name"], frame["example_value"],

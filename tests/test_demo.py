@@ -1,7 +1,7 @@
 """The demo generator: reproducible, contract-clean apart from its deliberate bad rows, realistic.
 
 Small data sets are generated once per module; every check reads the files back with DuckDB and
-applies the rules of `greenstats.contract` (and of CONTRACT.md) to them.
+applies the rules of `greenstats.contract` (and of docs/CONTRACT.md) to them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Ingest per CONTRACT.md §1-2: rejects with file/line/column/reason, idempotency, refusals."""
+"""Ingest per docs/CONTRACT.md (Inputs, Bad rows): rejects with file, line, column and reason;
+idempotency; refusals."""
 
 from __future__ import annotations
 

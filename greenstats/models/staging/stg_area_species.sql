@@ -1,5 +1,5 @@
 -- stg_area_species: one row per species recorded in a protected area
--- (grain: area_id, scientific_name); it follows its area's region (CONTRACT.md §3).
+-- (grain: area_id, scientific_name); it follows its area's region (docs/CONTRACT.md, Filters).
 -- materialized: table
 SELECT s.area_id, s.scientific_name, s.iucn_category, s.common_name, s.taxon_group,
        s.last_observed_on, a.region, a.partner
