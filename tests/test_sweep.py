@@ -48,12 +48,15 @@ def _latest(r: Reader) -> date:
     return queries.event_days(r)[1] or today_cst()
 
 
-def filter_sets(r: Reader) -> list[tuple[str, Filters]]:
-    """The sweep of one shape: each region alone (this year, as the app opens), each preset,
-    a custom range with no data, and a project and a species with nothing in the period."""
+def filter_sets(r: Reader, lang: str) -> list[tuple[str, Filters]]:
+    """The sweep of one shape: each region alone (this year, as the app opens; in English, as
+    the words differ by language only, not the data), each preset, a custom range with no data,
+    and a project and a species with nothing in the period."""
     latest, as_of = _latest(r), today_cst()
     lo, hi = period_bounds("this-year", latest)
-    out = [(f"region {c}", Filters(lo, hi, regions=(c,), as_of=as_of)) for c in REGION_CODES]
+    out = []
+    if lang == "en":
+        out += [(f"region {c}", Filters(lo, hi, regions=(c,), as_of=as_of)) for c in REGION_CODES]
     for p in PERIODS:
         if p != "custom":
             out.append((f"period {p}", Filters(*period_bounds(p, latest), as_of=as_of)))
@@ -98,7 +101,7 @@ def check(screen: Screen, data: object, f: Filters) -> None:
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
 def test_every_screen_holds_for_every_filter(reader: Reader, screen: Screen, lang: str) -> None:
-    for label, f in filter_sets(reader):
+    for label, f in filter_sets(reader, lang):
         try:
             data = screen.load(reader, f, lang)
         except Exception as exc:  # name the combination that broke, then fail
