@@ -20,7 +20,7 @@ import streamlit as st
 from greenstats import fmt, geo, pagedata, queries
 from greenstats.contract import K_ANONYMITY, REGION_CODES
 from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
-from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
+from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
 from greenstats.screens.blocks import Card, Chart, Table, is_empty
 from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseError
 
@@ -176,17 +176,21 @@ LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
 
 
 def _options() -> dict[str, dict[str, str]]:
-    """Every filter's options: code → the label shown, which is also what the URL carries."""
+    """Every filter's options: code → the label shown, which is also what the URL carries;
+    sorted by label in the reader's language (regions by pinyin in Chinese)."""
     base = Filters(as_of=date(2000, 1, 1))
     projects = names("projects")
-    return {
-        "period": {p: tr(f"period.{p}") for p in PERIODS},
+    options = {
         "region": {c: region_label(c) for c in REGION_CODES},
         "action": names("actions"),
         "brand": {b: b for b in query("brand_ids", base)},
         "project": {c: f"{n} · {c}" for c, n in projects.items()},
         "species": names("species"),
     }
+    ordered = {"period": {p: tr(f"period.{p}") for p in PERIODS}}
+    for key, labels in options.items():
+        ordered[key] = {code: labels[code] for code in collated(labels, lang())}
+    return ordered
 
 
 def _check_link(options: dict[str, dict[str, str]]) -> None:

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from greenstats import fmt, views
-from greenstats.i18n import TABLE, keys, t
+from greenstats.i18n import TABLE, collated, keys, t
 from greenstats.ui import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,3 +85,11 @@ def test_freshness_shows_days_as_readers_write_them_and_says_when_none_came() ->
     assert en["Latest survey"].tolist() == ["3 Nov 2026", "none received"]
     zh = views.freshness(frame, "zh")
     assert zh.iloc[:, 2].tolist() == ["2026年11月24日", "尚未收到"]
+
+
+def test_choices_sort_by_name_in_the_readers_language() -> None:
+    regions = {"CN-BJ": "北京", "CN-AH": "安徽", "CN-CQ": "重庆", "CN-MO": "澳门", "CN-XZ": "西藏"}
+    # By pinyin: an-hui, ao-men, bei-jing, chong-qing, xi-zang (not by code, not by code point).
+    assert collated(regions, "zh") == ["CN-AH", "CN-MO", "CN-BJ", "CN-CQ", "CN-XZ"]
+    english = {"CN-BJ": "Beijing", "CN-AH": "Anhui", "CN-HK": "Hong Kong", "CN-GD": "guangdong"}
+    assert collated(english, "en") == ["CN-AH", "CN-BJ", "CN-GD", "CN-HK"]

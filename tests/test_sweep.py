@@ -139,3 +139,28 @@ def test_drawn_filter_combinations(reader: Reader, screen: Screen) -> None:
         check(screen, screen.load(reader, f, lang), f)
 
     run()
+
+
+#: The pages run for real on every shape: default filters, then a region with nothing in it
+#: (Macao), then Chinese. AppTest draws what `load` returned, so this shows the pages arrange
+#: any screen data without an error.
+PAGE_RUNS = ({}, {"region": "Macao"}, {"lang": "中文"})
+
+
+@pytest.mark.parametrize("shape", shapes.SHAPE_NAMES)
+def test_pages_sample(shape: str, shape_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("GREENSTATS_DB", str(shapes.build(shape, shape_root)))
+    for params in PAGE_RUNS:
+        for screen in SCREENS:
+            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            for key, value in params.items():
+                at.query_params[key] = value
+            at.run()
+            if screen.name != "overview":
+                at.switch_page(f"pages/{screen.name}.py").run()
+            assert not at.exception, (shape, screen.name, params, at.exception[0].message)
+            assert at.title, (shape, screen.name, params)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
@@ -24,6 +25,22 @@ def t(key: str, lang: str = DEFAULT_LANGUAGE, **values: object) -> str:
     except KeyError:
         raise KeyError(f"no UI text {key!r} in greenstats/i18n/strings.csv") from None
     return text.format(**values) if values else text
+
+
+def collated(labels: Mapping[str, str], lang: str) -> list[str]:
+    """The codes of `labels` (code → label) in the order a reader of `lang` expects of the
+    labels: alphabetical in English, by pinyin in Chinese (ICU collation, built into DuckDB)."""
+    import duckdb
+
+    if not labels:
+        return []
+    collation = "zh" if lang == "zh" else "en"
+    rows = duckdb.execute(
+        "SELECT code FROM (SELECT unnest(?::VARCHAR[]) AS code, unnest(?::VARCHAR[]) AS label) "
+        f"ORDER BY label COLLATE {collation}, code",
+        [list(labels), [str(v) for v in labels.values()]],
+    ).fetchall()
+    return [code for (code,) in rows]
 
 
 def keys() -> list[str]:
