@@ -9,6 +9,7 @@ st.set_page_config(page_title="greenstats", page_icon="🌳", layout="wide")
 ui.style()
 ui.language_switch()
 ui.ensure_warehouse()
+ui.pin_snapshot()
 
 # (file, title key, icon, filters that apply), in navigation order, by section.
 SECTIONS = {

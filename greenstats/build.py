@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import re
 import shutil
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -147,7 +148,7 @@ def build_snapshot(
                 last=i == len(passes) - 1,
                 on_step=on_step if len(passes) == 1 else _with_month(on_step, months),
             )
-        _write_info(con, number, spec)
+        identity = _write_info(con, number, spec)
         con.execute("USE memory")
         con.execute("DETACH snap")
         if previous is not None and spec.full:
@@ -159,7 +160,7 @@ def build_snapshot(
                 con.execute(f"DETACH {db}")
         target.unlink(missing_ok=True)
         raise
-    return warehouse.publish(target, number)
+    return warehouse.publish(target, number, identity)
 
 
 def _record_load(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -> None:
@@ -383,12 +384,15 @@ def _write_reference(con: duckdb.DuckDBPyConnection, reference: Reference) -> No
     )
 
 
-def _write_info(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -> None:
+def _write_info(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -> str:
+    """The snapshot's metadata; returns its identity (new for every snapshot built, so a
+    warehouse replaced at the same path with the same number is never taken for the old)."""
     previous = dict(con.execute("SELECT key, value FROM snapshot_info").fetchall())
     first, latest = con.execute("SELECT min(day), max(day) FROM mart_actions_daily").fetchone()
     demo = spec.demo if spec.demo is not None else previous.get("demo") == "true"
     info = {
         "snapshot": f"{number:06d}",
+        "snapshot_id": uuid.uuid4().hex,
         "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "contract_version": CONTRACT_VERSION,
         "methodology_version": spec.reference.version,
@@ -399,3 +403,4 @@ def _write_info(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -
     }
     con.execute("DELETE FROM snapshot_info")
     con.executemany("INSERT INTO snapshot_info VALUES (?, ?)", list(info.items()))
+    return info["snapshot_id"]

@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import pandas as pd
@@ -45,41 +44,50 @@ def tr(key: str, **values: object) -> str:
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
-def _reader(path: str, number: int) -> Reader:
-    return Warehouse().open_snapshot(Snapshot(number, Path(path)))
+def _reader(key: str, _snap: Snapshot) -> Reader:
+    return Warehouse().open_snapshot(_snap)
+
+
+def pin_snapshot() -> Snapshot:
+    """Read CURRENT once at the start of a run (app.py): every read of this run then comes
+    from that one snapshot, so a page never mixes two, and the next run sees a new one."""
+    snap = Warehouse().require_current()
+    st.session_state["_snapshot"] = snap
+    st.session_state["_pinned_by_app"] = True
+    return snap
 
 
 def snapshot() -> Snapshot:
-    """The published snapshot now (read on every run, so a new one is picked up at once)."""
-    return Warehouse().require_current()
+    """The snapshot this run reads (pinned by app.py; the published one otherwise)."""
+    return st.session_state.get("_snapshot") or Warehouse().require_current()
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
-def _cached(name: str, snapshot_path: str, number: int, filters: Filters, extra: tuple) -> Any:
+def _cached(name: str, key: str, _snap: Snapshot, filters: Filters, extra: tuple) -> Any:
     func: Callable[..., Any] = getattr(pagedata, name, None) or getattr(queries, name)
-    return func(_reader(snapshot_path, number), filters, *extra)
+    return func(_reader(key, _snap), filters, *extra)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached_call(_fn: Callable[..., Any], name: str, snapshot_path: str, number: int,
+def _cached_call(_fn: Callable[..., Any], name: str, key: str, _snap: Snapshot,
                  args: tuple) -> Any:  # fmt: skip
-    return _fn(_reader(snapshot_path, number), *args)
+    return _fn(_reader(key, _snap), *args)
 
 
 def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
-    """`fn(reader, *args)` on the published snapshot, cached by the function's qualified name,
-    the snapshot and the arguments: pages pass the function itself (e.g. a screen's `load`), so
-    go-to-definition leads from a page to its SQL."""
+    """`fn(reader, *args)` on this run's snapshot, cached by the function's qualified name,
+    the snapshot's identity and the arguments: pages pass the function itself (e.g. a
+    screen's `load`), so go-to-definition leads from a page to its SQL."""
     snap = snapshot()
     name = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached_call(fn, name, str(snap.path), snap.number, tuple(args))
+    return _cached_call(fn, name, snap.key, snap, tuple(args))
 
 
 def query(name: str, filters: Filters, *extra: Any) -> Any:
     """`pagedata.<name>` or `queries.<name>` (reader, filters, *extra), cached by snapshot
-    version and filters: a new snapshot is a new cache key, so it is picked up at once."""
+    identity and filters: a new snapshot is a new cache key, so it is picked up at once."""
     snap = snapshot()
-    return _cached(name, str(snap.path), snap.number, filters, tuple(extra))
+    return _cached(name, snap.key, snap, filters, tuple(extra))
 
 
 def info() -> dict[str, str]:
@@ -482,6 +490,9 @@ def page_filters() -> tuple[Filters, set[str]]:
 
         PagesManager.uses_pages_directory = False
         st.rerun()
+    if not st.session_state.pop("_pinned_by_app", False):
+        pin_snapshot()  # the page runs alone (a rerun of its own file): pin for this run
+        st.session_state.pop("_pinned_by_app")
     return st.session_state["filters"], st.session_state["applies"]
 
 

@@ -19,6 +19,7 @@ import contextlib
 import fcntl
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -80,11 +81,21 @@ class Snapshot:
 
     number: int
     path: Path
+    identity: str = ""  # written at publish; caches key on it, never on the number alone
 
     @property
     def version(self) -> str:
-        """A stable label for caches: the number and the file's modification time."""
+        """The number as people read it, e.g. '000006'."""
         return f"{self.number:06d}"
+
+    @property
+    def key(self) -> str:
+        """What caches key on: the identity written at publish or, for a pointer written
+        before identities existed, the file's inode, size and modification time."""
+        if self.identity:
+            return self.identity
+        st = self.path.stat()
+        return f"{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +123,7 @@ class Warehouse:
     def current(self) -> Snapshot | None:
         """The published snapshot, or None when nothing was ever published."""
         try:
-            name = self.current_file.read_text().strip()
+            name, _, identity = self.current_file.read_text().strip().partition(" ")
         except FileNotFoundError:
             return None
         m = _SNAPSHOT_NAME.match(name)
@@ -121,7 +132,7 @@ class Warehouse:
         path = self.snapshots / name
         if not path.exists():
             raise WarehouseError(f"{self.current_file} names {name}, which is missing")
-        return Snapshot(int(m.group(1)), path)
+        return Snapshot(int(m.group(1)), path, identity.strip())
 
     def require_current(self) -> Snapshot:
         """The published snapshot, or a clear error naming the folder and what to run."""
@@ -181,7 +192,7 @@ class Warehouse:
         self.tmp.mkdir(parents=True, exist_ok=True)
         return self.tmp / f"{number:06d}.duckdb"
 
-    def publish(self, built: Path, number: int) -> Snapshot:
+    def publish(self, built: Path, number: int, identity: str = "") -> Snapshot:
         """Make a built snapshot the published one, atomically, then tidy old ones away."""
         self.snapshots.mkdir(parents=True, exist_ok=True)
         _fsync_file(built)
@@ -189,12 +200,13 @@ class Warehouse:
         os.replace(built, final)
         _fsync_dir(self.snapshots)
         pointer = self.root / f"CURRENT.{os.getpid()}.tmp"
-        pointer.write_text(final.name + "\n")
+        # "000006.duckdb <identity>": readers key their caches on the identity.
+        pointer.write_text(f"{final.name} {identity}".strip() + "\n")
         _fsync_file(pointer)
         os.replace(pointer, self.current_file)
         _fsync_dir(self.root)
         self.collect_garbage()
-        return Snapshot(number, final)
+        return Snapshot(number, final, identity)
 
     def collect_garbage(self) -> None:
         """Remove old snapshots, abandoned builds and lake files no kept snapshot lists."""
@@ -231,6 +243,10 @@ class Warehouse:
                 d.rmdir()
 
 
+#: Readers open in this process, by snapshot path (see Reader.__init__).
+_OPEN: dict[str, set[Reader]] = {}
+_OPEN_LOCK = threading.Lock()
+
 #: Tables of a snapshot small enough to keep whole in memory per reader (the methodology).
 SMALL_TABLES = ("ref_actions", "ref_species")
 
@@ -241,13 +257,24 @@ class Reader:
     def __init__(self, warehouse: Warehouse, snap: Snapshot) -> None:
         self.warehouse = warehouse
         self.snapshot = snap
-        self.con = duckdb.connect(str(snap.path), read_only=True)
+        self.key = snap.key
+        # DuckDB shares one database per path within a process: while a reader of an older
+        # file at this path (a warehouse replaced in place) stays open, a new connection would
+        # read the old file. Close those first.
+        with _OPEN_LOCK:
+            for other in list(_OPEN.get(str(snap.path), ())):
+                if other.key != self.key:
+                    other.close()
+            self.con = duckdb.connect(str(snap.path), read_only=True)
+            _OPEN.setdefault(str(snap.path), set()).add(self)
         configure(self.con)
         # A snapshot never changes, so what is read whole from it is read once per reader.
         self._memo: dict[str, pd.DataFrame] = {}
         self._info: dict[str, str] | None = None
 
     def close(self) -> None:
+        with _OPEN_LOCK:
+            _OPEN.get(str(self.snapshot.path), set()).discard(self)
         self.con.close()
 
     def __enter__(self) -> Reader:

@@ -4,6 +4,7 @@ sees equal `greenstats summary` for the same filters; links, privacy and languag
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,29 @@ def test_a_new_snapshot_is_picked_up_without_restarting(
     ingest_folder(more, db)
     at.run()
     assert number(metric(at, "Low-carbon actions")) == 12
+
+
+def test_a_warehouse_replaced_at_the_same_path_is_never_served_from_the_cache(
+    handbuilt_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two warehouses whose CURRENT both name snapshot 000001; the second replaces the first
+    # at the same path between two runs of the same session.
+    db, other = tmp_path / "wh", tmp_path / "other"
+    ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN)
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "actions.csv").write_text(
+        "event_id,user_id,occurred_at,action,region,energy_g\n"
+        "z1,u1,2025-04-01 09:00,walking,CN-GD,100\n"
+    )
+    ingest_folder(small, other, handbuilt.REFERENCE_MIN)
+    assert (db / "CURRENT").read_text().split()[0] == (other / "CURRENT").read_text().split()[0]
+    monkeypatch.setenv("GREENSTATS_DB", str(db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["period"] = "All time"
+    at.run()
+    assert number(metric(at, "Low-carbon actions")) == 10
+    shutil.rmtree(db)
+    shutil.copytree(other, db)
+    at.run()
+    assert number(metric(at, "Low-carbon actions")) == 1
