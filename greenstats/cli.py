@@ -249,16 +249,14 @@ def rejects(
     as_json: JsonOption = False,
     limit: Annotated[int, typer.Option(help="Most rows to list (0: all).")] = 200,
 ) -> None:
-    """List the rows that were not loaded, with file, line, column and reason."""
+    """List the rows that were not loaded, with file, line, column and reason (and, in JSON,
+    the reason's rule code and its parameters)."""
+    from greenstats.queries import reject_rows
     from greenstats.warehouse import Warehouse, WarehouseError
 
     try:
         with Warehouse(db).open_snapshot() as r:
-            frame = r.df(
-                "SELECT table_name, file, line, column_name, reason, value FROM rejects "
-                "ORDER BY table_name, file, line" + (" LIMIT ?" if limit else ""),
-                [limit] if limit else [],
-            )
+            frame = reject_rows(r, limit)
             total = r.scalar("SELECT count(*) FROM rejects")
     except WarehouseError as exc:
         raise _fail(str(exc)) from exc
@@ -273,6 +271,7 @@ def rejects(
     table = RichTable(
         "table", "file", "line", "column", "reason", "value", title=f"{total:,} rejects"
     )
+    frame = frame.drop(columns=["rule", "detail"])
     for row in frame.itertuples(index=False):
         table.add_row(*(("" if pd.isna(v) else str(v)) for v in row))
     out.print(table)
