@@ -53,7 +53,7 @@ def demo(
     ] = 42,
     bad_rows: Annotated[bool, typer.Option(help="Include a few rows the contract rejects.")] = True,
 ) -> None:
-    """Write a seeded synthetic data set (all seven input tables) that `ingest` accepts."""
+    """Write a seeded synthetic data set (all eight input tables) that `ingest` accepts."""
     from greenstats.demo import generate
 
     with _progress() as progress:

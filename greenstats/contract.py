@@ -288,7 +288,7 @@ REJECT_RULES: dict[str, str] = {
     "unknown_projects": "no such project_id in projects",
     "unknown_protected_areas": "no such area_id in protected_areas",
     "alive_exceeds_sampled": "units_alive exceeds units_sampled",
-    "duplicate_key": "duplicate {key} within the file (first at line {first_line})",
+    "duplicate_key": "duplicate {id} within the file (first at line {first_line})",
     "too_many_fields": "row has more fields than the header",
     "too_few_fields": "row has fewer fields than the header",
     "bad_encoding": "row is not valid UTF-8",

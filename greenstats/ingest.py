@@ -493,7 +493,7 @@ class Loader:
                 """INSERT INTO new_rejects
                 SELECT ?, ?, line, ?, 'duplicate ' || ? || ' within the file (first at line '
                        || _first || ')', _key, 'duplicate_key',
-                       json_object('first_line', CAST(_first AS VARCHAR), 'key', ?)::VARCHAR
+                       json_object('first_line', CAST(_first AS VARCHAR), 'id', ?)::VARCHAR
                 FROM (SELECT _key, _first, unnest(_lines) AS line FROM f_repeats)
                 WHERE line > _first""",
                 [table.name, name, table.key[0], key_label, key_label],
