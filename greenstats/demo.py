@@ -199,6 +199,7 @@ FIELD_SCALE = 1_000
 FIELD_SPREAD = 0.4  # lognormal sigma of the units one adoption stands for, around FIELD_SCALE
 MIN_TARGET_UNITS = 2 * FIELD_SCALE  # a project's target is at least 1–3 times this many units
 NEW_PAIR_BOOST = 20.0  # how much more often users pick a project nobody has adopted yet
+MIN_BATCH_UNITS = 50  # a partner plants no batch smaller than this
 SHARE_M2 = 5  # m² of protected land per redemption (before FIELD_SCALE)
 COASTAL_M2 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # m² of coastal habitat per redemption ...
 COASTAL_M2_P = (0.55, 0.15, 0.07, 0.04, 0.08, 0.02, 0.02, 0.02, 0.01, 0.04)  # ... and how often
@@ -315,7 +316,7 @@ COASTAL_FEATURES: dict[str, tuple[str, str]] = {
     "eelgrass": ("Seagrass Meadow Restoration", "海草床修复"),
     "kelp": ("Seaweed Bed Restoration", "海藻场修复"),
     "mangrove": ("Mangrove Restoration", "红树林修复"),
-    "salt_marsh": ("Coastal Wetland Restoration", "滨海湿地修复"),
+    "salt_marsh": ("Tidal Wetland Restoration", "滨海湿地修复"),
 }
 #: Coastal places in English (as project names use them) and Chinese.
 COASTAL_PLACES: dict[str, tuple[str, str]] = {
@@ -1621,9 +1622,9 @@ def _plantings(cat: _Catalog, adopted: np.ndarray, rng: np.random.Generator) -> 
         for lo, hi in _seasons():
             cutoff = min(_month_index(lo) - _backlog_months(lo.year) - slower, adopted_by.size - 1)
             due = int(adopted_by[cutoff]) - planted if cutoff >= 0 else 0
-            if due < 1:
+            if due < MIN_BATCH_UNITS:  # a partner waits for enough to plant
                 continue
-            units = max(1, int(due * rng.uniform(0.85, 1.0)))
+            units = due if due < 4 * MIN_BATCH_UNITS else int(due * rng.uniform(0.85, 1.0))
             planted += units
             rows += _batches(project, code, cat.species[code], units, (lo, hi), rng)
     rows.sort(key=lambda r: (r["planted_on"], r["project_id"], r["species"]))
@@ -1637,7 +1638,8 @@ def _batches(
     rng: np.random.Generator,
 ) -> list[dict]:  # fmt: skip
     """A season's units split into 1–3 (or more, for big seasons) batches on different days."""
-    n = min(units, max(-(-units // _MAX_BATCH_SPLIT), int(rng.integers(1, 4))))
+    most = max(1, units // MIN_BATCH_UNITS)
+    n = min(most, max(-(-units // _MAX_BATCH_SPLIT), int(rng.integers(1, 4))))
     w = rng.uniform(0.7, 1.3, n)
     sizes = np.floor(units * w / w.sum()).astype(np.int64)
     sizes[0] += units - sizes.sum()
