@@ -41,6 +41,7 @@ MODEL_ORDER: tuple[str, ...] = (
     "staging/stg_area_species",
     "staging/stg_plantings",
     "staging/stg_surveys",
+    "staging/stg_brands",
     "marts/mart_actions_daily",
     "marts/mart_actions_monthly",
     "marts/mart_redemptions_daily",
@@ -93,8 +94,10 @@ _ADMIN_TABLES = {
     "loads": "load_number INTEGER, loaded_at TIMESTAMPTZ, table_name VARCHAR, file VARCHAR, "
     "rows_read BIGINT, accepted BIGINT, already_loaded BIGINT, rejected BIGINT, "
     "refused VARCHAR, warnings VARCHAR",
+    # rule and detail: the rule's code (contract.REJECT_RULES) and its parameters as JSON, so
+    # that a page can say the reason in its reader's language (snapshots before them lack both).
     "rejects": "load_number INTEGER, table_name VARCHAR, file VARCHAR, line BIGINT, "
-    "column_name VARCHAR, reason VARCHAR, value VARCHAR",
+    "column_name VARCHAR, reason VARCHAR, value VARCHAR, rule VARCHAR, detail VARCHAR",
     "snapshot_info": "key VARCHAR, value VARCHAR",
 }
 
@@ -131,9 +134,10 @@ def build_snapshot(
         con.execute("USE snap")
         for name, columns in _ADMIN_TABLES.items():
             con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
+        _add_missing_columns(con)
         if previous is not None and spec.full:
             for name in ("lake_files", "loads", "rejects", "snapshot_info"):
-                con.execute(f"INSERT INTO {name} SELECT * FROM prev.main.{name}")
+                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM prev.main.{name}")
         _record_load(con, number, spec)
         _write_reference(con, spec.reference)
         full = spec.full or previous is None
@@ -163,6 +167,13 @@ def build_snapshot(
     return warehouse.publish(target, number, identity)
 
 
+def _add_missing_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Columns an admin table gained since an older snapshot was built (NULL in its rows)."""
+    for name, columns in _ADMIN_TABLES.items():
+        for column in columns.split(", "):
+            con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {column}")
+
+
 def _record_load(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -> None:
     for f in spec.new_files:
         con.execute(
@@ -177,8 +188,8 @@ def _record_load(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) 
     if spec.rejects_table:
         # A file sent again brings its bad rows again: keep each reject once.
         con.execute(
-            f"""INSERT INTO rejects
-            SELECT DISTINCT ?, n.* FROM temp.main.{spec.rejects_table} AS n
+            f"""INSERT INTO rejects BY NAME
+            SELECT DISTINCT ? AS load_number, n.* FROM temp.main.{spec.rejects_table} AS n
             WHERE NOT EXISTS (
               SELECT 1 FROM rejects AS r
               WHERE r.table_name = n.table_name AND r.file = n.file AND r.line = n.line
@@ -330,11 +341,24 @@ def _lake_view(
         sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
         params.append(months)
     paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
-    if paths:
+    if paths and table.partition_by:
         listed = ", ".join(sql_literal(p) for p in paths)
         body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"
         if days is not None and days[0] is not None:
             body += f" WHERE day BETWEEN DATE '{days[0]}' AND DATE '{days[1]}'"
+    elif paths:
+        # A small table's files may come from loads before it gained an optional column: read
+        # them by name, and a column none of them has is NULL.
+        source = (
+            f"read_parquet([{', '.join(sql_literal(p) for p in paths)}], "
+            "hive_partitioning = false, union_by_name = true)"
+        )
+        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
+        cols = [
+            q(c.name) if c.name in present else f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}"
+            for c in table.columns
+        ]
+        body = f"SELECT {', '.join(cols)} FROM {source}"
     else:
         cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]
         if table.partition_by:

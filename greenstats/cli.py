@@ -53,7 +53,7 @@ def demo(
     ] = 42,
     bad_rows: Annotated[bool, typer.Option(help="Include a few rows the contract rejects.")] = True,
 ) -> None:
-    """Write a seeded synthetic data set (all seven input tables) that `ingest` accepts."""
+    """Write a seeded synthetic data set (all eight input tables) that `ingest` accepts."""
     from greenstats.demo import generate
 
     with _progress() as progress:
@@ -252,16 +252,14 @@ def rejects(
     as_json: JsonOption = False,
     limit: Annotated[int, typer.Option(help="Most rows to list (0: all).")] = 200,
 ) -> None:
-    """List the rows that were not loaded, with file, line, column and reason."""
+    """List the rows that were not loaded, with file, line, column and reason (and, in JSON,
+    the reason's rule code and its parameters)."""
+    from greenstats.queries import reject_rows
     from greenstats.warehouse import Warehouse, WarehouseError
 
     try:
         with Warehouse(db).open_snapshot() as r:
-            frame = r.df(
-                "SELECT table_name, file, line, column_name, reason, value FROM rejects "
-                "ORDER BY table_name, file, line" + (" LIMIT ?" if limit else ""),
-                [limit] if limit else [],
-            )
+            frame = reject_rows(r, limit)
             total = r.scalar("SELECT count(*) FROM rejects")
     except WarehouseError as exc:
         raise _fail(str(exc)) from exc
@@ -276,6 +274,7 @@ def rejects(
     table = RichTable(
         "table", "file", "line", "column", "reason", "value", title=f"{total:,} rejects"
     )
+    frame = frame.drop(columns=["rule", "detail"])
     for row in frame.itertuples(index=False):
         table.add_row(*(("" if pd.isna(v) else str(v)) for v in row))
     out.print(table)

@@ -7,7 +7,7 @@ methodology page renders them; nothing else restates them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 CONTRACT_VERSION = "1"
 
@@ -47,6 +47,15 @@ class Column:
         return ", ".join(parts)
 
 
+class RowRule(NamedTuple):
+    """A rule over several columns of a row: the column a reject names, the predicate that must
+    hold ({col} stands for a column's typed value) and the rule's code in REJECT_RULES."""
+
+    column: str
+    predicate: str
+    rule: str
+
+
 @dataclass(frozen=True)
 class Table:
     """One operational input table: its grain, unique key and columns."""
@@ -55,9 +64,7 @@ class Table:
     grain: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
-    # Extra row rules: (column the reason names, predicate that must hold, reason); {col} stands
-    # for a column's typed value.
-    row_rules: tuple[tuple[str, str, str], ...] = field(default=())
+    row_rules: tuple[RowRule, ...] = field(default=())
     # Date or timestamp column that the lake partitions this table by (month), if any.
     partition_by: str | None = None
 
@@ -150,7 +157,9 @@ PROJECTS = Table(
     columns=(
         _id("project_id"),
         Column("name", "text"),
+        Column("name_zh", "text", required=False, description="the name in Chinese"),
         Column("partner", "text"),
+        Column("partner_zh", "text", required=False, description="the partner's Chinese name"),
         Column("kind", "text", allowed="project_kinds"),
         Column("region", "text", allowed="regions"),
         _lat(required=True),
@@ -191,7 +200,7 @@ SURVEYS = Table(
         Column("units_alive", "int", min_value=0),
     ),
     row_rules=(
-        ("units_alive", "{units_alive} <= {units_sampled}", "units_alive exceeds units_sampled"),
+        RowRule("units_alive", "{units_alive} <= {units_sampled}", "alive_exceeds_sampled"),
     ),
 )
 
@@ -202,7 +211,9 @@ PROTECTED_AREAS = Table(
     columns=(
         _id("area_id"),
         Column("name", "text"),
+        Column("name_zh", "text", required=False, description="the name in Chinese"),
         Column("partner", "text"),
+        Column("partner_zh", "text", required=False, description="the partner's Chinese name"),
         Column("region", "text", allowed="regions"),
         Column("area_ha", "number", above=0),
         Column("established_on", "date"),
@@ -221,8 +232,22 @@ AREA_SPECIES = Table(
         Column("scientific_name", "text"),
         Column("iucn_category", "text", allowed="iucn_categories"),
         Column("common_name", "text", required=False),
+        Column("common_name_zh", "text", required=False, description="common name in Chinese"),
         Column("taxon_group", "text", required=False),
         Column("last_observed_on", "date", required=False),
+    ),
+)
+
+#: Optional: names for the `brand_id`s of actions. A folder without it loads as before, and a
+#: brand with no row here is shown by its id.
+BRANDS = Table(
+    name="brands",
+    grain="one partner brand that credits actions",
+    key=("brand_id",),
+    columns=(
+        _id("brand_id"),
+        Column("name", "text"),
+        Column("name_zh", "text", required=False, description="the name in Chinese"),
     ),
 )
 
@@ -231,12 +256,65 @@ TABLES: tuple[Table, ...] = (
     PROJECTS,
     PROTECTED_AREAS,
     AREA_SPECIES,
+    BRANDS,
     ACTIONS,
     REDEMPTIONS,
     PLANTINGS,
     SURVEYS,
 )
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
+
+# --- why a row is rejected ----------------------------------------------------------------
+
+#: Every reason a row can be rejected for: a stable code and its English text, whose {fields}
+#: come from the reject's `detail` (a JSON object). The rejects table stores the code, the
+#: detail and this text; pages show the text of `reject.<code>` in greenstats/i18n/strings.csv
+#: in the reader's language.
+REJECT_RULES: dict[str, str] = {
+    "missing": "missing required value",
+    "not_int": "is not a whole number",
+    "not_number": "is not a number",
+    "not_timestamp": "is not an ISO 8601 timestamp",
+    "not_date": "is not a YYYY-MM-DD date",
+    "not_text": "is not text",
+    "below_min": "must be ≥ {bound}",
+    "not_above": "must be > {bound}",
+    "above_max": "must be ≤ {bound}",
+    "unknown_regions": "unknown code (not one of the contract's regions)",
+    "unknown_iucn_categories": "unknown code (not one of the contract's iucn categories)",
+    "unknown_project_kinds": "unknown code (not one of the contract's project kinds)",
+    "unknown_actions": "unknown code (not in the methodology's actions.csv)",
+    "unknown_species": "unknown code (not in the methodology's species.csv)",
+    "unknown_projects": "no such project_id in projects",
+    "unknown_protected_areas": "no such area_id in protected_areas",
+    "alive_exceeds_sampled": "units_alive exceeds units_sampled",
+    "duplicate_key": "duplicate {id} within the file (first at line {first_line})",
+    "too_many_fields": "row has more fields than the header",
+    "too_few_fields": "row has fewer fields than the header",
+    "bad_encoding": "row is not valid UTF-8",
+    "bad_quoting": "badly quoted value",
+    "unreadable_row": "{error}",
+}
+
+#: The rule a column's type check breaks.
+TYPE_RULES: dict[str, str] = {
+    "int": "not_int",
+    "number": "not_number",
+    "timestamp": "not_timestamp",
+    "date": "not_date",
+    "text": "not_text",
+}
+
+
+def code_rule(allowed: str) -> str:
+    """The rule a value outside a code list breaks: `unknown_<list>`."""
+    return "unknown_" + allowed.removeprefix("reference:")
+
+
+def reference_rule(references: str) -> str:
+    """The rule a value breaks that names no row of the table it refers to: `unknown_<table>`."""
+    return "unknown_" + references.split(".", maxsplit=1)[0]
+
 
 # --- reference tables (the methodology) -------------------------------------------------
 

@@ -1,19 +1,23 @@
 """Seeded synthetic input data for greenstats, at any scale.
 
-`generate(out_dir, events, seed)` writes the seven input tables of CONTRACT.md for a program in
+`generate(out_dir, events, seed)` writes the eight input tables of CONTRACT.md for a program in
 the mould of Alipay Ant Forest, with events from DEMO_START to DEMO_END: `actions/YYYY-MM.parquet`
 and `redemptions/YYYY-MM.parquet` (one part per China-time month, rows in time order) and
-`projects.csv`, `plantings.csv`, `surveys.csv`, `protected_areas.csv`, `area_species.csv`.
-The same seed and arguments give byte-identical files.
+`projects.csv`, `plantings.csv`, `surveys.csv`, `protected_areas.csv`, `area_species.csv` and
+`brands.csv`, with English and Chinese names (projects, partners, protected areas, species,
+brands; all fictional but the real species and places). The same seed and arguments give
+byte-identical files.
 
-How: a population of users (join dates on an adoption S-curve, heavy-tailed activity, a fixed
-home region) gives an expected activity per day; `events` are dealt out to the days with the
-program's rhythms (weekends, Spring Festival, Covid in 2020, Double-11) and generated a chunk (a
-month, or part of one) at a time with vectorised numpy/pyarrow. A per-user balance carried from
-chunk to chunk decides redemptions, so nobody spends energy before earning it. Partners plant
-adopted units in spring and autumn batches with a backlog; surveys count survival 1, 3 and 5
-years later. With `bad_rows`, about 0.01% extra rows per table (at least 2) break the contract in
-realistic ways; their energy is never counted as earned or spent.
+How: a population of users (join dates on an adoption S-curve with newcomers every week,
+heavy-tailed activity, a fixed home region) gives an expected activity per day; `events` are
+dealt out to the days with the program's rhythms (weekends, Spring Festival, Covid in 2020,
+Double-11) and generated a chunk (a month, or part of one) at a time with vectorised
+numpy/pyarrow. A per-user balance carried from chunk to chunk decides redemptions, so nobody
+spends energy before earning it; each adoption stands for FIELD_SCALE units in the field, so
+that projects and coasts have the size of real ones. Partners plant adopted units in spring and
+autumn batches with a backlog; surveys count survival 1, 3 and 5 years later. With `bad_rows`,
+about 0.01% extra rows per table (at least 2) break the contract in realistic ways; their
+energy is never counted as earned or spent.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -177,14 +181,26 @@ SPECIES: dict[str, SpeciesSpec] = {
     "tamarix": SpeciesSpec("tree", 22_400, 1_100, "tamarisk", 4, (0.6, 0.88)),
     "mongolian_pine": SpeciesSpec("tree", 146_210, 775, "Mongolian pine", 2, (0.55, 0.85)),
     "sea_buckthorn": SpeciesSpec("tree", 18_000, 1_650, "sea buckthorn", 5, (0.6, 0.9)),
-    "eelgrass": SpeciesSpec("m2", 3_000, 10_000, "eelgrass", 4, (0.4, 0.8)),
-    "kelp": SpeciesSpec("m2", 2_000, 10_000, "kelp", 4, (0.45, 0.8)),
-    "mangrove": SpeciesSpec("m2", 6_000, 10_000, "mangrove", 3, (0.6, 0.85)),
-    "salt_marsh": SpeciesSpec("m2", 2_500, 10_000, "salt marsh", 3, (0.6, 0.85)),
+    "eelgrass": SpeciesSpec("m2", 3_000, 10_000, "eelgrass", 8, (0.4, 0.8)),
+    "kelp": SpeciesSpec("m2", 2_000, 10_000, "kelp", 8, (0.45, 0.8)),
+    "mangrove": SpeciesSpec("m2", 6_000, 10_000, "mangrove", 6, (0.6, 0.85)),
+    "salt_marsh": SpeciesSpec("m2", 2_500, 10_000, "salt marsh", 6, (0.6, 0.85)),
     "protected_land": SpeciesSpec("m2", 500, 10_000, "protected land", 20, (1.0, 1.0)),
 }
 PROTECTED = "protected_land"
-SHARE_M2 = 5  # m² of protected land per redemption
+# One adoption by a demo user stands for FIELD_SCALE units in the field. The demo writes a
+# small sample of a program's users (a few thousand for a million events), and at the real
+# prices (17,900 g a saxaul) their energy would pay for a few hundred trees: projects of 15
+# trees and coasts of a few m². Scaled, a project plants thousands of trees and a coastal site
+# hectares, as real ones do, while each redemption keeps its real price in energy; at 1e9
+# events the program has about a billion trees, the size of the real one. Planted, backlog
+# and targets all follow the scaled units.
+FIELD_SCALE = 1_000
+FIELD_SPREAD = 0.4  # lognormal sigma of the units one adoption stands for, around FIELD_SCALE
+MIN_TARGET_UNITS = 2 * FIELD_SCALE  # a project's target is at least 1–3 times this many units
+NEW_PAIR_BOOST = 20.0  # how much more often users pick a project nobody has adopted yet
+MIN_BATCH_UNITS = 50  # a partner plants no batch smaller than this
+SHARE_M2 = 5  # m² of protected land per redemption (before FIELD_SCALE)
 COASTAL_M2 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # m² of coastal habitat per redemption ...
 COASTAL_M2_P = (0.55, 0.15, 0.07, 0.04, 0.08, 0.02, 0.02, 0.02, 0.01, 0.04)  # ... and how often
 
@@ -195,6 +211,19 @@ PARTNERS: tuple[str, ...] = (
     "Tidal Commons Institute", "Mountain Refuge Conservation Fund",
     "Highland Wildlife Guardians", "Forest Commons Community Alliance",
 )  # fmt: skip
+#: The partners' Chinese names (fictional organisations, like their English names).
+PARTNER_ZH: dict[str, str] = {
+    "Dryland Roots Foundation": "旱地根脉基金会",
+    "Northwest Sand Control Cooperative": "西北治沙合作社",
+    "Yellow River Greening Trust": "黄河绿化公益信托",
+    "Gobi Edge Ecology Centre": "戈壁边缘生态中心",
+    "Loess Highlands Restoration Network": "黄土高原生态修复网络",
+    "Blue Shore Marine Conservancy": "蓝岸海洋保护协会",
+    "Tidal Commons Institute": "潮汐公益研究院",
+    "Mountain Refuge Conservation Fund": "山地庇护保育基金",
+    "Highland Wildlife Guardians": "高原野生动物守护者协会",
+    "Forest Commons Community Alliance": "森林社区共管联盟",
+}
 REGION_PARTNERS: dict[str, tuple[int, ...]] = {
     "CN-NM": (0, 1), "CN-GS": (1, 3), "CN-NX": (0, 2), "CN-XJ": (3,), "CN-SN": (2, 4),
     "CN-SX": (4, 2), "CN-QH": (4,), "CN-HE": (0, 4),
@@ -209,7 +238,7 @@ AFFORESTATION_SITES: tuple[tuple[str, str, float, float, tuple[str, ...]], ...] 
     ("CN-NM", "Ejin Banner", 41.95, 101.07, ("saxaul",)),
     ("CN-NM", "Ulan Buh", 40.10, 106.80, ("sand_willow", "saxaul")),
     ("CN-NM", "Hangjin Banner", 39.83, 108.73, ("sand_willow", "caragana")),
-    ("CN-NM", "Horqin Left Wing", 43.60, 122.40, ("mongolian_pine",)),
+    ("CN-NM", "Horqin Left Wing", 43.60, 122.40, ("mongolian_pine", "caragana")),
     ("CN-NM", "Duolun", 42.20, 116.48, ("mongolian_pine", "caragana")),
     ("CN-GS", "Minqin", 38.62, 103.08, ("saxaul", "sand_willow")),
     ("CN-GS", "Gulang", 37.47, 102.90, ("saxaul",)),
@@ -220,20 +249,52 @@ AFFORESTATION_SITES: tuple[tuple[str, str, float, float, tuple[str, ...]], ...] 
     ("CN-NX", "Lingwu", 38.10, 106.34, ("caragana", "sand_willow")),
     ("CN-NX", "Yanchi", 37.78, 107.40, ("hedysarum",)),
     ("CN-NX", "Shapotou", 37.46, 104.98, ("saxaul",)),
-    ("CN-XJ", "Hotan", 37.11, 79.92, ("populus_euphratica",)),
+    ("CN-XJ", "Hotan", 37.11, 79.92, ("populus_euphratica", "tamarix")),
     ("CN-XJ", "Ruoqiang", 39.02, 88.17, ("tamarix", "populus_euphratica")),
     ("CN-XJ", "Yutian", 36.86, 81.67, ("tamarix",)),
-    ("CN-XJ", "Aksu", 41.17, 80.26, ("populus_euphratica",)),
+    ("CN-XJ", "Aksu", 41.17, 80.26, ("populus_euphratica", "tamarix")),
     ("CN-SN", "Yulin Yuyang", 38.28, 109.73, ("sea_buckthorn",)),
     ("CN-SN", "Dingbian", 37.59, 107.60, ("sea_buckthorn",)),
     ("CN-SX", "Youyu", 40.00, 112.47, ("sea_buckthorn",)),
     ("CN-SX", "Lin County", 37.95, 110.99, ("sea_buckthorn",)),
     ("CN-QH", "Gonghe", 36.28, 100.62, ("sea_buckthorn",)),
-    ("CN-HE", "Zhangbei", 41.16, 114.72, ("mongolian_pine",)),
-    ("CN-HE", "Weichang", 41.94, 117.75, ("mongolian_pine",)),
+    ("CN-HE", "Zhangbei", 41.16, 114.72, ("mongolian_pine", "sea_buckthorn")),
+    ("CN-HE", "Weichang", 41.94, 117.75, ("mongolian_pine", "caragana")),
 )
 SECOND_PHASES = 13  # sites with a phase II project (40 afforestation projects in all)
-PROJECT_FEATURES = ("belt", "forest", "shelterbelt", "windbreak", "grove")
+
+#: Each site's Chinese name and what its project plants, in English and Chinese: a project is
+#: named after its place and its kind of forest ("Minqin Oasis Belt", 民勤绿洲林带), never
+#: after a species.
+SITE_NAMES: dict[str, tuple[str, str, str]] = {
+    "Alxa Left Banner": ("阿拉善左旗", "Desert Shelterbelt", "荒漠防护林"),
+    "Alxa Right Banner": ("阿拉善右旗", "Sand-Fixing Forest", "固沙林"),
+    "Ejin Banner": ("额济纳旗", "Oasis Belt", "绿洲林带"),
+    "Ulan Buh": ("乌兰布和", "Windbreak Forest", "防风固沙林"),
+    "Hangjin Banner": ("杭锦旗", "Sand-Fixing Forest", "固沙林"),
+    "Horqin Left Wing": ("科尔沁左翼", "Ecological Forest", "生态林"),
+    "Duolun": ("多伦", "Shelter Forest", "防护林"),
+    "Minqin": ("民勤", "Oasis Belt", "绿洲林带"),
+    "Gulang": ("古浪", "Desert Shelterbelt", "荒漠防护林"),
+    "Jinta": ("金塔", "Oasis Belt", "绿洲林带"),
+    "Dunhuang": ("敦煌", "Windbreak Forest", "防风固沙林"),
+    "Jingtai": ("景泰", "Sand-Fixing Forest", "固沙林"),
+    "Linze": ("临泽", "Oasis Belt", "绿洲林带"),
+    "Lingwu": ("灵武", "Sand-Fixing Forest", "固沙林"),
+    "Yanchi": ("盐池", "Ecological Forest", "生态林"),
+    "Shapotou": ("沙坡头", "Desert Shelterbelt", "荒漠防护林"),
+    "Hotan": ("和田", "Oasis Belt", "绿洲林带"),
+    "Ruoqiang": ("若羌", "Desert Shelterbelt", "荒漠防护林"),
+    "Yutian": ("于田", "Windbreak Forest", "防风固沙林"),
+    "Aksu": ("阿克苏", "Ecological Forest", "生态林"),
+    "Yulin Yuyang": ("榆林榆阳", "Soil Conservation Forest", "水土保持林"),
+    "Dingbian": ("定边", "Shelter Forest", "防护林"),
+    "Youyu": ("右玉", "Ecological Forest", "生态林"),
+    "Lin County": ("临县", "Soil Conservation Forest", "水土保持林"),
+    "Gonghe": ("共和", "Sand-Fixing Forest", "固沙林"),
+    "Zhangbei": ("张北", "Shelter Forest", "防护林"),
+    "Weichang": ("围场", "Ecological Forest", "生态林"),
+}
 
 # Coastal sites: region, place, lat, lon, species, earliest start (the option opened 2022-06-09).
 COASTAL_SITES: tuple[tuple[str, str, float, float, str, date], ...] = (
@@ -250,8 +311,27 @@ COASTAL_SITES: tuple[tuple[str, str, float, float, str, date], ...] = (
     ("CN-TJ", "Hangu coast", 39.20, 117.80, "salt_marsh", date(2023, 4, 1)),
     ("CN-JS", "Dafeng coast", 33.20, 120.80, "salt_marsh", date(2024, 3, 1)),
 )
-COASTAL_FEATURES = {"eelgrass": "eelgrass meadow", "kelp": "kelp bed", "mangrove": "mangrove belt",
-                    "salt_marsh": "salt marsh"}  # fmt: skip
+#: What a coastal project restores, in English and Chinese, by species.
+COASTAL_FEATURES: dict[str, tuple[str, str]] = {
+    "eelgrass": ("Seagrass Meadow Restoration", "海草床修复"),
+    "kelp": ("Seaweed Bed Restoration", "海藻场修复"),
+    "mangrove": ("Mangrove Restoration", "红树林修复"),
+    "salt_marsh": ("Tidal Wetland Restoration", "滨海湿地修复"),
+}
+#: Coastal places in English (as project names use them) and Chinese.
+COASTAL_PLACES: dict[str, tuple[str, str]] = {
+    "Dongchu Island": ("Dongchu Island", "东楮岛"),
+    "Changhai Islands": ("Changhai Islands", "长海群岛"),
+    "Laoting coast": ("Laoting Coast", "乐亭海岸"),
+    "Lianjiang Bay": ("Lianjiang Bay", "连江湾"),
+    "Gouqi Island": ("Gouqi Island", "枸杞岛"),
+    "Leizhou Bay": ("Leizhou Bay", "雷州湾"),
+    "Tieshan Harbour": ("Tieshan Harbour", "铁山港"),
+    "Bamen Bay": ("Bamen Bay", "八门湾"),
+    "Liaohe estuary": ("Liaohe Estuary", "辽河口"),
+    "Hangu coast": ("Hangu Coast", "汉沽海岸"),
+    "Dafeng coast": ("Dafeng Coast", "大丰海岸"),
+}
 
 # Exactly 18 protected areas: region, name, lat, lon.
 PROTECTED_AREAS: tuple[tuple[str, str, float, float], ...] = (
@@ -274,6 +354,27 @@ PROTECTED_AREAS: tuple[tuple[str, str, float, float], ...] = (
     ("CN-HN", "Wuling Mountains Forest", 29.30, 110.40),
     ("CN-JX", "Poyang Lake Crane Wetland", 29.10, 116.30),
 )
+#: The protected areas' Chinese names.
+AREA_ZH: dict[str, str] = {
+    "Upper Min River Panda Corridor": "岷江上游大熊猫廊道",
+    "Pingwu Mountain Forest Reserve": "平武山地森林保护小区",
+    "Daxiangling Cloud Forest Reserve": "大相岭云雾林保护小区",
+    "Qinling South Slope Reserve": "秦岭南坡保护小区",
+    "Hanzhong Ibis Wetland": "汉中朱鹮湿地",
+    "Wenxian Baishui Valley Reserve": "文县白水江河谷保护小区",
+    "Qilian North Slope Grassland": "祁连山北坡草原",
+    "Gaoligong Ridge Forest": "高黎贡山脊森林",
+    "Deqin Snow Mountain Monkey Forest": "德钦雪山滇金丝猴森林",
+    "Upper Yangtze Headwaters Grassland": "长江源草原",
+    "Luliang Mountains Pheasant Forest": "吕梁山褐马鸡森林",
+    "Hulunbuir Steppe Wetland": "呼伦贝尔草原湿地",
+    "Hunchun Tiger Corridor": "珲春东北虎廊道",
+    "Western Hubei Mountain Forest": "鄂西山地森林",
+    "Fanjing Foothills Forest": "梵净山麓森林",
+    "Nyingchi Valley Forest": "林芝河谷森林",
+    "Wuling Mountains Forest": "武陵山森林",
+    "Poyang Lake Crane Wetland": "鄱阳湖白鹤湿地",
+}
 SPECIES_PER_AREA_SET = 1_500  # distinct species recorded across all areas
 
 # Real flagship species (IUCN category as published): name, common name, category, group,
@@ -336,6 +437,27 @@ FLAGSHIP_SPECIES: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
     ("Ginkgo biloba", "ginkgo", "EN", "plants", ("CN-GZ", "CN-HB")),
     ("Metasequoia glyptostroboides", "dawn redwood", "EN", "plants", ("CN-HB",)),
 )
+
+#: The flagship species' Chinese common names, by scientific name.
+FLAGSHIP_ZH: dict[str, str] = {
+    "Ailuropoda melanoleuca": "大熊猫", "Rhinopithecus roxellana": "川金丝猴",
+    "Rhinopithecus bieti": "滇金丝猴", "Rhinopithecus brelichi": "黔金丝猴",
+    "Panthera uncia": "雪豹", "Panthera tigris": "虎", "Panthera pardus": "豹",
+    "Ailurus fulgens": "小熊猫", "Budorcas taxicolor": "羚牛", "Moschus berezovskii": "林麝",
+    "Moschus chrysogaster": "马麝", "Ursus thibetanus": "亚洲黑熊", "Cuon alpinus": "豺",
+    "Procapra przewalskii": "普氏原羚", "Pantholops hodgsonii": "藏羚", "Bos mutus": "野牦牛",
+    "Cervus albirostris": "白唇鹿", "Naemorhedus griseus": "中华斑羚",
+    "Capricornis milneedwardsii": "中华鬣羚", "Macaca thibetana": "藏酋猴",
+    "Felis bieti": "荒漠猫", "Nomascus concolor": "西黑冠长臂猿", "Elephas maximus": "亚洲象",
+    "Nipponia nippon": "朱鹮", "Grus japonensis": "丹顶鹤", "Grus nigricollis": "黑颈鹤",
+    "Grus monacha": "白头鹤", "Leucogeranus leucogeranus": "白鹤", "Ciconia boyciana": "东方白鹳",
+    "Anser cygnoid": "鸿雁", "Otis tarda": "大鸨", "Mergus squamatus": "中华秋沙鸭",
+    "Emberiza aureola": "黄胸鹀", "Lophophorus lhuysii": "绿尾虹雉",
+    "Crossoptilon mantchuricum": "褐马鸡", "Crossoptilon crossoptilon": "白马鸡",
+    "Gypaetus barbatus": "胡兀鹫", "Chrysolophus pictus": "红腹锦鸡",
+    "Tragopan temminckii": "红腹角雉", "Aquila chrysaetos": "金雕", "Andrias davidianus": "大鲵",
+    "Acipenser sinensis": "中华鲟", "Ginkgo biloba": "银杏", "Metasequoia glyptostroboides": "水杉",
+}  # fmt: skip
 
 # Generated species: genera (with a common-name stem, "" = none) and epithets (with the word a
 # common name uses), per taxon group, and each group's share of the species.
@@ -413,6 +535,56 @@ EPITHETS: tuple[tuple[str, str], ...] = (
     ("gracilis", "slender"), ("elegans", "elegant"), ("simplex", "simple"),
     ("brevis", "short"), ("tenuis", "thin"), ("alpestris", "alpine"), ("silvestris", "forest"),
 )  # fmt: skip
+#: Chinese for the common-name stems and epithet words above: a generated species' Chinese
+#: common name is its epithet's word then its stem's ("高山杜鹃", "大卫报春").
+STEM_ZH: dict[str, str] = {
+    "rhododendron": "杜鹃", "primrose": "报春", "lousewort": "马先蒿", "saw-wort": "风毛菊",
+    "gentian": "龙胆", "sedge": "薹草", "willow": "柳", "maple": "槭", "oak": "栎",
+    "fir": "冷杉", "spruce": "云杉", "birch": "桦", "rowan": "花楸", "clematis": "铁线莲",
+    "balsam": "凤仙花", "corydalis": "紫堇", "milkvetch": "黄芪", "wormwood": "蒿",
+    "monkshood": "乌头", "saxifrage": "虎耳草", "barberry": "小檗", "honeysuckle": "忍冬",
+    "viburnum": "荚蒾", "cotoneaster": "栒子", "bramble": "悬钩子", "blue poppy": "绿绒蒿",
+    "onion": "葱", "Solomon's seal": "黄精", "barrenwort": "淫羊藿",
+    "lady's slipper orchid": "杓兰", "holly": "冬青", "magnolia": "木兰",
+    "laughingthrush": "噪鹛", "leaf warbler": "柳莺", "bunting": "鹀", "rosefinch": "朱雀",
+    "thrush": "鸫", "flycatcher": "姬鹟", "woodpecker": "啄木鸟", "accentor": "岩鹨",
+    "fulvetta": "雀鹛", "wren-babbler": "鹪鹛", "nuthatch": "䴓", "pipit": "鹨",
+    "shrike": "伯劳", "hawk": "鹰", "owl": "林鸮", "bush robin": "鸲", "bulbul": "鹎",
+    "bushtit": "长尾山雀", "white-eye": "绣眼鸟", "sibia": "奇鹛", "yuhina": "凤鹛",
+    "pigeon": "鸽", "ground beetle": "步甲", "swallowtail": "凤蝶", "apollo": "绢蝶",
+    "stag beetle": "锹甲", "bumblebee": "熊蜂", "tiger beetle": "虎甲", "heath": "珍眼蝶",
+    "blackvein": "绢粉蝶", "ringlet": "红眼蝶", "schizothoracine": "裂腹鱼",
+    "stone loach": "高原鳅", "gudgeon": "鮈", "golden-line barbel": "金线鲃",
+    "barbel": "光唇鱼", "catfish": "鮡", "goby": "吻虾虎鱼", "bagrid catfish": "拟鲿",
+    "pika": "鼠兔", "shrew": "鼩鼱", "field mouse": "姬鼠", "white-bellied rat": "白腹鼠",
+    "horseshoe bat": "菊头蝠", "myotis": "鼠耳蝠", "weasel": "鼬",
+    "giant flying squirrel": "鼯鼠", "white-toothed shrew": "麝鼩",
+    "red-backed vole": "绒鼠", "striped squirrel": "花松鼠", "odorous frog": "臭蛙",
+    "brown frog": "林蛙", "horned toad": "角蟾", "torrent frog": "湍蛙",
+    "crocodile newt": "疣螈", "stream salamander": "山溪鲵", "paa frog": "倭蛙",
+    "leaf-litter toad": "拟髭蟾", "pit viper": "亚洲蝮", "ratsnake": "锦蛇",
+    "grass lizard": "草蜥", "japalura": "攀蜥", "skink": "石龙子", "forest skink": "蜓蜥",
+    "kukri snake": "小头蛇", "gecko": "壁虎",
+}  # fmt: skip
+#: Chinese for the genera without an English common-name stem.
+GENUS_ZH: dict[str, str] = {
+    "Ligularia": "橐吾", "Swertia": "獐牙菜", "Dendrobium": "石斛", "Paris": "重楼",
+    "Onychogomphus": "钩尾春蜓", "Zygaena": "斑蛾", "Lestes": "丝蟌",
+}  # fmt: skip
+EPITHET_ZH: dict[str, str] = {
+    "Chinese": "中华", "Yunnan": "云南", "Sichuan": "四川", "Qinghai": "青海", "Gansu": "甘肃",
+    "Shaanxi": "陕西", "Qinling": "秦岭", "Emei": "峨眉", "Wolong": "卧龙", "Baoxing": "宝兴",
+    "Lijiang": "丽江", "Dulong": "独龙", "Medog": "墨脱", "Nyingchi": "林芝", "Hubei": "湖北",
+    "Guizhou": "贵州", "Hunan": "湖南", "Jilin": "吉林", "Changbai": "长白", "Kangding": "康定",
+    "Batang": "巴塘", "Moupin": "穆坪", "Fanjing": "梵净", "Gaoligong": "高黎贡",
+    "David's": "大卫", "Henry's": "亨利", "Wilson's": "威氏", "Forrest's": "傅氏",
+    "Farges's": "法氏", "Potanin's": "波氏", "Przewalski's": "普氏", "Delavay's": "德氏",
+    "Franchet's": "弗氏", "Soulié's": "苏氏", "Hemsley's": "韩氏", "Giraldi's": "吉氏",
+    "Pratt's": "蒲氏", "Farrer's": "费氏", "Purdom's": "珀氏", "Sargent's": "萨氏",
+    "Maximowicz's": "马氏", "Rock's": "骆氏", "plain": "素色", "two-toned": "异色",
+    "bicoloured": "二色", "slender": "细", "elegant": "秀丽", "simple": "单", "short": "短",
+    "thin": "纤细", "alpine": "高山", "forest": "林地",
+}  # fmt: skip
 IUCN_MIX: dict[str, float] = {"LC": 0.755, "NT": 0.075, "VU": 0.05, "EN": 0.022, "CR": 0.007,
                               "DD": 0.06, "NE": 0.031}  # fmt: skip
 
@@ -434,6 +606,35 @@ BRAND_WORDS: tuple[str, ...] = (
     "pomelo", "kumquat", "oolong", "matcha", "tofu", "mochi", "dumpling", "noodle", "walnut",
     "chestnut", "pepper", "ginger", "lotusleaf", "reed",
 )  # fmt: skip
+
+#: Chinese for the brand words and endings: a brand's Chinese name is its word's then its
+#: ending's ("竹子小食" for Bamboo Bite).
+BRAND_WORD_ZH: dict[str, str] = {
+    "green": "绿野", "jade": "翡翠", "bamboo": "竹子", "pine": "青松", "willow": "垂柳",
+    "cedar": "香杉", "orchid": "幽兰", "cloud": "云朵", "meadow": "草甸", "pebble": "石子",
+    "sprout": "新芽", "fern": "蕨叶", "moss": "青苔", "birch": "白桦", "peony": "牡丹",
+    "camellia": "山茶", "juniper": "香柏", "heron": "白鹭", "lark": "云雀", "magpie": "喜鹊",
+    "ginkgo": "银杏", "tealeaf": "茶叶", "plum": "梅子", "apricot": "杏子", "sesame": "芝麻",
+    "millet": "小米", "lantern": "灯笼", "kite": "风筝", "ribbon": "丝带", "amber": "琥珀",
+    "coral": "珊瑚", "indigo": "靛蓝", "saffron": "藏红花", "sunny": "晴天", "dewdrop": "露珠",
+    "breeze": "清风", "acorn": "橡果", "clover": "三叶草", "thistle": "蓟花", "hazel": "榛子",
+    "linden": "椴树", "wisteria": "紫藤", "jasmine": "茉莉", "osmanthus": "桂花",
+    "lychee": "荔枝", "longan": "龙眼", "pomelo": "柚子", "kumquat": "金桔", "oolong": "乌龙",
+    "matcha": "抹茶", "tofu": "豆腐", "mochi": "麻薯", "dumpling": "饺子", "noodle": "面条",
+    "walnut": "核桃", "chestnut": "栗子", "pepper": "胡椒", "ginger": "生姜",
+    "lotusleaf": "荷叶", "reed": "芦苇",
+}  # fmt: skip
+BRAND_ENDING_ZH: dict[str, str] = {
+    "bite": "小食", "dash": "速送", "bowl": "饭碗", "runner": "跑腿", "eats": "外卖",
+    "spoon": "小勺", "mart": "超市", "goods": "良品", "basket": "菜篮", "market": "市集",
+    "store": "商店", "cart": "优购", "grocer": "杂货铺", "pantry": "食品铺", "volt": "伏特",
+    "home": "家电", "cool": "制冷", "electric": "电气", "kitchen": "厨电", "appliance": "电器",
+    "cinema": "影城", "tix": "票务", "stage": "剧场", "screens": "影院", "pass": "通票",
+    "bike": "单车", "cycle": "骑行", "wheels": "车轮", "ride": "出行", "cafe": "咖啡",
+    "tea": "茶饮", "noodle": "面馆", "bakery": "烘焙", "pharmacy": "大药房", "fresh": "生鲜",
+}  # fmt: skip
+#: How a brand word is written in an English brand name, where not just capitalised.
+BRAND_WORD_EN: dict[str, str] = {"tealeaf": "Tea Leaf", "lotusleaf": "Lotus Leaf"}
 
 # Bad rows: realistic wrong values that the contract rejects.
 UNKNOWN_ACTIONS = ("walk", "Metro_Ride", "offline-payment", "bike_sharing")
@@ -496,11 +697,16 @@ class _Users:
     home: np.ndarray  # home region index
     commuter: np.ndarray
     planter: np.ndarray
+    # One user per full week (Monday to Sunday) whose first action is on a busy day of it, so
+    # that every week has new users: who, and that day (see _weekly_newcomers).
+    newcomer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    newcomer_day: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 class _Project(NamedTuple):
     project_id: str
     name: str
+    name_zh: str
     partner: str
     kind: str
     region: str
@@ -513,6 +719,7 @@ class _Project(NamedTuple):
 class _Area(NamedTuple):
     area_id: str
     name: str
+    name_zh: str
     partner: str
     region: str
     area_ha: float
@@ -534,6 +741,7 @@ class _Catalog:
     pair_start: np.ndarray  # ... first day it can be redeemed
     pair_weight: np.ndarray  # ... popularity within its species
     brands: pa.Array  # brand ids
+    brand_rows: list[dict]  # brands.csv: brand_id, name, name_zh
     brand_group: np.ndarray  # index into BRAND_GROUPS per brand
     brand_weight: np.ndarray  # Zipf-like popularity within its group
     brand_energy: np.ndarray  # g per efficient appliance (appliance brands)
@@ -651,6 +859,36 @@ def _users(seed: int, events: int, n_days: int) -> _Users:
     return _Users(_ids("u", numbers, 9), join, leave, rate, home, commuter, planter)
 
 
+def _weekly_newcomers(users: _Users, counts: np.ndarray, rng: np.random.Generator) -> _Users:
+    """Users with one newcomer a week: a program gains users every week, not only in its
+    first years. Each full week's newcomer is a user who joins in it (else, for a week nobody
+    joins in, one moved there from another week, who is not that week's newcomer) and makes
+    their first action on the week's busiest day; _events gives them an event that day."""
+    n_days = counts.size
+    first_monday = (7 - DEMO_START.weekday()) % 7
+    n_weeks = (n_days - first_monday) // 7
+    week_days = first_monday + 7 * np.arange(n_weeks)[:, None] + np.arange(7)
+    busiest = week_days[np.arange(n_weeks), counts[week_days].argmax(axis=1)]
+    has_events = counts[week_days].max(axis=1) > 0
+    week = (users.join - first_monday) // 7
+    week[(users.join < first_monday) | (week >= n_weeks)] = -1
+    taken = week >= 0
+    weeks, first = np.unique(week[taken], return_index=True)
+    newcomer = np.full(n_weeks, -1, np.int64)
+    newcomer[weeks] = np.flatnonzero(taken)[first]
+    empty = np.flatnonzero((newcomer < 0) & has_events)
+    others = np.setdiff1d(np.arange(users.join.size), newcomer[newcomer >= 0])
+    k = min(empty.size, others.size)
+    newcomer[np.sort(rng.choice(empty, k, replace=False))] = rng.choice(others, k, replace=False)
+    chosen = np.flatnonzero((newcomer >= 0) & has_events)
+    who, day = newcomer[chosen], busiest[chosen]
+    join, leave = users.join.copy(), users.leave.copy()
+    lifetime = np.maximum(leave[who] - join[who], 1)
+    join[who] = day
+    leave[who] = np.minimum(day + lifetime, n_days)
+    return replace(users, join=join, leave=leave, newcomer=who, newcomer_day=day)
+
+
 def _ids(prefix: str, numbers: np.ndarray, width: int) -> pa.Array:
     """Strings `prefix` + zero-padded `numbers`, built by Arrow (no Python loop)."""
     digits = pc.utf8_lpad(pc.cast(pa.array(numbers, pa.int64()), pa.string()), width, "0")
@@ -687,17 +925,20 @@ def _afforestation(rng: np.random.Generator) -> list[_Project]:
     out: list[_Project] = []
     for i, (region, place, lat, lon, species) in enumerate(AFFORESTATION_SITES):
         partner = PARTNERS[int(rng.choice(REGION_PARTNERS[region]))]
-        name = f"{place} {SPECIES[species[0]].name} {rng.choice(PROJECT_FEATURES)}"
+        place_zh, feature, feature_zh = SITE_NAMES[place]
+        name, name_zh = f"{place} {feature}", f"{place_zh}{feature_zh}"
         span = (date(2021, 12, 31) - date(2016, 9, 1)).days
         start = DEMO_START if i == 0 else date(2016, 9, 1) + timedelta(int(span * rng.beta(1.2, 2)))
-        out.append(_Project("", name, partner, "afforestation", region, lat, lon, start, species))
+        out.append(
+            _Project("", name, name_zh, partner, "afforestation", region, lat, lon, start, species)
+        )
         if i in second:
             start2 = _random_day(
                 rng, max(start + timedelta(730), date(2019, 1, 1)), date(2025, 10, 1)
             )
             out.append(
-                _Project("", f"{name} II", partner, "afforestation", region,
-                         round(lat + 0.07, 2), round(lon + 0.09, 2), start2, species)
+                _Project("", f"{name} Phase II", f"{name_zh}二期", partner, "afforestation",
+                         region, round(lat + 0.07, 2), round(lon + 0.09, 2), start2, species)
             )  # fmt: skip
     return out
 
@@ -711,9 +952,15 @@ def _coastal(rng: np.random.Generator) -> list[_Project]:
             if earliest == date(2022, 6, 9)
             else _random_day(rng, earliest, earliest + timedelta(240))
         )
-        name = f"{place} {COASTAL_FEATURES[species]}"
+        (place_en, place_zh), (feature, feature_zh) = (
+            COASTAL_PLACES[place],
+            COASTAL_FEATURES[species],
+        )
         partner = PARTNERS[int(rng.choice(COASTAL_PARTNERS))]
-        out.append(_Project("", name, partner, "coastal", region, lat, lon, start, (species,)))
+        out.append(
+            _Project("", f"{place_en} {feature}", f"{place_zh}{feature_zh}", partner, "coastal",
+                     region, lat, lon, start, (species,))
+        )  # fmt: skip
     return out
 
 
@@ -728,8 +975,8 @@ def _protected_areas(rng: np.random.Generator) -> list[_Area]:
         established = _random_day(rng, date(2017, 3, 1), date(2021, 10, 31))
         partner = PARTNERS[int(rng.choice(CONSERVATION_PARTNERS))]
         out.append(
-            _Area(f"PA-{suffix}", name, partner, region, area_ha, established, lat, lon,
-                  f"CV-{suffix}")
+            _Area(f"PA-{suffix}", name, AREA_ZH[name], partner, region, area_ha, established,
+                  lat, lon, f"CV-{suffix}")
         )  # fmt: skip
     return out
 
@@ -744,19 +991,28 @@ def _with_ids(projects: list[_Project], prefix: str) -> list[_Project]:
     return out
 
 
-def _brands(rng: np.random.Generator) -> tuple[pa.Array, np.ndarray, np.ndarray, np.ndarray]:
-    """About 120 fictional partner brands: ids, group, Zipf-like popularity, appliance energy."""
-    names, group, weight = [], [], []
+def _brands(
+    rng: np.random.Generator,
+) -> tuple[pa.Array, list[dict], np.ndarray, np.ndarray, np.ndarray]:
+    """About 120 fictional partner brands: ids, rows of brands.csv (id, English and Chinese
+    name), group, Zipf-like popularity, appliance energy."""
+    ids, rows, group, weight = [], [], [], []
     for g, (count, endings) in enumerate(BRAND_GROUPS.values()):
         for i in range(count):
-            word = BRAND_WORDS[(g * 11 + i * 7) % len(BRAND_WORDS)]
-            names.append(f"brand-{word}{endings[i % len(endings)]}")
+            word, ending = (
+                BRAND_WORDS[(g * 11 + i * 7) % len(BRAND_WORDS)],
+                endings[i % len(endings)],
+            )
+            ids.append(f"brand-{word}{ending}")
+            rows.append({"brand_id": ids[-1],
+                         "name": f"{BRAND_WORD_EN.get(word, word.title())} {ending.title()}",
+                         "name_zh": BRAND_WORD_ZH[word] + BRAND_ENDING_ZH[ending]})  # fmt: skip
         ranks = rng.permutation(count) + 1
         group += [g] * count
         weight += (1.0 / ranks**1.1).tolist()
-    assert len(set(names)) == len(names), "brand names must be unique"
-    energy = rng.integers(10, 31, len(names)) * 100  # 1,000–3,000 g per appliance
-    return pa.array(names), np.array(group), np.array(weight), energy
+    assert len(set(ids)) == len(ids), "brand ids must be unique"
+    energy = rng.integers(10, 31, len(ids)) * 100  # 1,000–3,000 g per appliance
+    return pa.array(ids), rows, np.array(group), np.array(weight), energy
 
 
 def _catalog(seed: int) -> _Catalog:
@@ -765,8 +1021,8 @@ def _catalog(seed: int) -> _Catalog:
     species = _species_table()
     areas = _protected_areas(rng)
     conservation = [
-        _Project(a.project_id, f"{a.name} guardianship", a.partner, "conservation", a.region,
-                 a.lat, a.lon, a.established_on, (PROTECTED,))
+        _Project(a.project_id, f"{a.name} Guardianship", f"{a.name_zh}守护", a.partner,
+                 "conservation", a.region, a.lat, a.lon, a.established_on, (PROTECTED,))
         for a in areas
     ]  # fmt: skip
     projects = _with_ids(_afforestation(rng), "AF") + _with_ids(_coastal(rng), "CO") + conservation
@@ -777,9 +1033,9 @@ def _catalog(seed: int) -> _Catalog:
     pair_project, pair_species, rank = (np.array(x) for x in zip(*pairs, strict=True))
     pair_start = np.array([_day_index(projects[i].started_on) for i in pair_project])
     pair_weight = rng.lognormal(0.0, 0.5, len(pairs)) * np.where(rank == 0, 1.0, 0.5)
-    brands, group, weight, energy = _brands(rng)
+    brands, brand_rows, group, weight, energy = _brands(rng)
     return _Catalog(species, projects, areas, pair_project, pair_species, pair_start,
-                    pair_weight, brands, group, weight, energy)  # fmt: skip
+                    pair_weight, brands, brand_rows, group, weight, energy)  # fmt: skip
 
 
 # --- actions ---------------------------------------------------------------------------------
@@ -818,6 +1074,19 @@ def _pick_users(users: _Users, day: np.ndarray, rng: np.random.Generator) -> np.
         out[todo[ok]] = pick[ok]
         todo = todo[~ok]
     return out
+
+
+def _first_actions(
+    user: np.ndarray, day: np.ndarray, users: _Users, rng: np.random.Generator
+) -> None:
+    """Give each weekly newcomer whose day falls in this chunk one of that day's events (their
+    first: they joined that day). `day` is in order."""
+    due = (users.newcomer_day >= day[0]) & (users.newcomer_day <= day[-1])
+    on = users.newcomer_day[due]
+    lo, hi = np.searchsorted(day, on, side="left"), np.searchsorted(day, on, side="right")
+    some = hi > lo
+    pick = lo[some] + (rng.random(int(some.sum())) * (hi - lo)[some]).astype(np.int64)
+    user[pick] = users.newcomer[due][some]
 
 
 def _action_factors() -> tuple[np.ndarray, np.ndarray]:
@@ -928,6 +1197,7 @@ def _events(
     """One chunk of good action events, in time order (columns as arrays)."""
     day = np.repeat(days, counts[days])
     user = _pick_users(users, day, rng)
+    _first_actions(user, day, users, rng)
     travel = rng.random(day.size) >= HOME_SHARE
     region = users.home[user].copy()
     region[travel] = rng.choice(len(contract.REGION_CODES), int(travel.sum()), p=_region_weights())
@@ -1041,10 +1311,33 @@ def _add_bad_rows(
 # --- redemptions -------------------------------------------------------------------------------
 
 
-def _open_items(cat: _Catalog, day: int) -> np.ndarray:
+def _project_weights(cat: _Catalog, day: int, adopted: np.ndarray) -> np.ndarray:
+    """How likely each (project, species) pair is to be chosen among its species' on `day`:
+    0 if not open yet. The app features the projects nobody has adopted yet (NEW_PAIR_BOOST),
+    so that a small sample of users still reaches most projects."""
+    featured = np.where(adopted.any(axis=1), 1.0, NEW_PAIR_BOOST)
+    return np.where(cat.pair_start <= day, cat.pair_weight * featured, 0.0)
+
+
+def _choose_projects(
+    pair: np.ndarray, weights: np.ndarray, cat: _Catalog, rng: np.random.Generator
+) -> np.ndarray:
+    """For each pair saved for, a pair of the same species drawn by `weights`: a user saves
+    for a species and chooses the project when adopting it."""
+    order = np.argsort(cat.pair_species, kind="stable")
+    cum = np.cumsum(weights[order])
+    species = cat.pair_species[pair]
+    first = np.searchsorted(cat.pair_species[order], species, side="left")
+    last = np.searchsorted(cat.pair_species[order], species, side="right") - 1
+    before = np.where(first > 0, cum[first - 1], 0.0)
+    u = before + rng.random(pair.size) * (cum[last] - before)
+    return order[np.minimum(np.searchsorted(cum, u, side="right"), last)]
+
+
+def _open_items(cat: _Catalog, day: int, adopted: np.ndarray) -> np.ndarray:
     """Probability of each (project, species) pair being chosen on `day`: open ones only."""
     open_ = cat.pair_start <= day
-    w = np.where(open_, cat.pair_weight, 0.0)
+    w = _project_weights(cat, day, adopted)
     per_species = np.bincount(cat.pair_species, w, len(cat.species))[cat.pair_species]
     popularity = np.array([s.popularity for s in cat.species.values()])[cat.pair_species]
     p = np.divide(popularity * w, per_species, out=np.zeros_like(w), where=open_)
@@ -1089,7 +1382,8 @@ def _redeem(
     offset = np.r_[0, np.cumsum(avail + 1)[:-1]]
     running = np.cumsum(c)
     key = offset[group] + opening[group] + running - (running[starts] - c[starts])[group]
-    cdf = np.cumsum(_open_items(cat, day))
+    cdf = np.cumsum(_open_items(cat, day, ledger.adopted))
+    weights = _project_weights(cat, day, ledger.adopted)
     spent = np.zeros(who.size, np.int64)
     active = np.flatnonzero(users.planter[who])
     found: list[tuple[np.ndarray, ...]] = []
@@ -1101,6 +1395,7 @@ def _redeem(
         cost = _cost(pair, units, cat)
         ok = spent[active] + cost <= avail[active]  # the others keep saving for their target
         active, pair, units, cost = active[ok], pair[ok], units[ok], cost[ok]
+        pair = _choose_projects(pair, weights, cat, rng)
         spent[active] += cost
         at = tt[np.searchsorted(key, offset[active] + spent[active], side="left")]
         found.append((who[active], at, pair, units, cost))
@@ -1120,9 +1415,10 @@ def _redemption_rows(
     delay = 1_000_000 + (rng.exponential(REDEEM_DELAY_H, user.size) * _HOUR_US).astype(np.int64)
     t = np.minimum(earned_at + delay, last_us)
     n = user.size
+    field = np.maximum(1, np.round(units * FIELD_SCALE * rng.lognormal(0, FIELD_SPREAD, n)))
     return {
         "user": user, "t": t, "project": cat.pair_project[pair], "species": cat.pair_species[pair],
-        "units": units.astype(np.float64), "energy": cost.astype(np.int64), "pair": pair,
+        "units": field, "energy": cost.astype(np.int64), "pair": pair,
         "user_null": np.zeros(n, bool), "t_null": np.zeros(n, bool), "dup": np.zeros(n, bool),
     }  # fmt: skip
 
@@ -1326,9 +1622,9 @@ def _plantings(cat: _Catalog, adopted: np.ndarray, rng: np.random.Generator) -> 
         for lo, hi in _seasons():
             cutoff = min(_month_index(lo) - _backlog_months(lo.year) - slower, adopted_by.size - 1)
             due = int(adopted_by[cutoff]) - planted if cutoff >= 0 else 0
-            if due < 1:
+            if due < MIN_BATCH_UNITS:  # a partner waits for enough to plant
                 continue
-            units = max(1, int(due * rng.uniform(0.85, 1.0)))
+            units = due if due < 4 * MIN_BATCH_UNITS else int(due * rng.uniform(0.85, 1.0))
             planted += units
             rows += _batches(project, code, cat.species[code], units, (lo, hi), rng)
     rows.sort(key=lambda r: (r["planted_on"], r["project_id"], r["species"]))
@@ -1342,7 +1638,8 @@ def _batches(
     rng: np.random.Generator,
 ) -> list[dict]:  # fmt: skip
     """A season's units split into 1–3 (or more, for big seasons) batches on different days."""
-    n = min(units, max(-(-units // _MAX_BATCH_SPLIT), int(rng.integers(1, 4))))
+    most = max(1, units // MIN_BATCH_UNITS)
+    n = min(most, max(-(-units // _MAX_BATCH_SPLIT), int(rng.integers(1, 4))))
     w = rng.uniform(0.7, 1.3, n)
     sizes = np.floor(units * w / w.sum()).astype(np.int64)
     sizes[0] += units - sizes.sum()
@@ -1391,13 +1688,16 @@ def _project_rows(cat: _Catalog, adopted: np.ndarray, rng: np.random.Generator) 
     units = np.bincount(cat.pair_project, adopted.sum(axis=1), len(cat.projects))
     rows = []
     for i, p in enumerate(cat.projects):
-        row = {"project_id": p.project_id, "name": p.name, "partner": p.partner, "kind": p.kind,
+        row = {"project_id": p.project_id, "name": p.name, "name_zh": p.name_zh,
+               "partner": p.partner, "partner_zh": PARTNER_ZH[p.partner], "kind": p.kind,
                "region": p.region, "lat": p.lat, "lon": p.lon, "started_on": p.started_on,
                "target_units": None, "target_area_ha": None, "target_date": None}  # fmt: skip
         if rng.random() < 0.85:
             years = int(rng.integers(5, 11))
             elapsed = max((DEMO_END - p.started_on).days / 365.25, 0.5)
-            target = float(f"{max(units[i] / elapsed * years * rng.uniform(0.7, 1.5), 10):.2g}")
+            pace = units[i] / elapsed * years * rng.uniform(0.7, 1.5)
+            floor = MIN_TARGET_UNITS * rng.uniform(1.0, 3.0)
+            target = float(f"{max(pace, floor):.2g}")
             density = np.mean([cat.species[s].density_per_ha for s in p.species])
             row["target_units"] = target
             row["target_area_ha"] = float(f"{target / density:.3g}")
@@ -1408,11 +1708,14 @@ def _project_rows(cat: _Catalog, adopted: np.ndarray, rng: np.random.Generator) 
 
 def _area_rows(cat: _Catalog) -> list[dict]:
     """protected_areas.csv."""
-    return [a._asdict() for a in cat.areas]
+    return [{**a._asdict(), "partner_zh": PARTNER_ZH[a.partner]} for a in cat.areas]
 
 
-def _species_pool(rng: np.random.Generator) -> list[tuple[str, str | None, str, str]]:
-    """(scientific name, common name, IUCN category, group) of the species not in FLAGSHIPS."""
+def _species_pool(
+    rng: np.random.Generator,
+) -> list[tuple[str, str | None, str | None, str, str]]:
+    """(scientific name, common name, its Chinese, IUCN category, group) of the species not in
+    FLAGSHIPS."""
     taken = {f[0] for f in FLAGSHIP_SPECIES}
     n = SPECIES_PER_AREA_SET - len(FLAGSHIP_SPECIES)
     shares = np.array([share for share, _ in TAXON_GROUPS.values()])
@@ -1425,9 +1728,10 @@ def _species_pool(rng: np.random.Generator) -> list[tuple[str, str | None, str, 
             (genus, stem), (epithet, word) = combos[k]
             named = stem and (group not in ("plants", "insects") or rng.random() < 0.6)
             category = str(rng.choice(list(IUCN_MIX), p=list(IUCN_MIX.values())))
-            pool.append(
-                (f"{genus} {epithet}", f"{word} {stem}" if named else None, category, group)
-            )
+            # Nearly every species has a Chinese name, even without an English one.
+            common = f"{word} {stem}" if named else None
+            common_zh = EPITHET_ZH[word] + (STEM_ZH[stem] if stem else GENUS_ZH[genus])
+            pool.append((f"{genus} {epithet}", common, common_zh, category, group))
     return pool
 
 
@@ -1438,24 +1742,26 @@ def _area_species(cat: _Catalog, rng: np.random.Generator) -> list[dict]:
     for name, common, category, group, regions in FLAGSHIP_SPECIES:
         for a in areas:
             if a.region in regions:
-                rows.append(_species_row(a, name, common, category, group, rng))
-    for name, common, category, group in _species_pool(rng):
+                names = (common, FLAGSHIP_ZH[name])
+                rows.append(_species_row(a, name, names, category, group, rng))
+    for name, common, common_zh, category, group in _species_pool(rng):
         k = 1 + int(rng.random() < 0.12) + int(rng.random() < 0.04)
         for i in rng.choice(len(areas), k, replace=False):
-            rows.append(_species_row(areas[i], name, common, category, group, rng))
+            rows.append(_species_row(areas[i], name, (common, common_zh), category, group, rng))
     rows.sort(key=lambda r: (r["area_id"], r["scientific_name"]))
     return rows
 
 
 def _species_row(
-    area: _Area, name: str, common: str | None, category: str, group: str,
+    area: _Area, name: str, common: tuple[str | None, str | None], category: str, group: str,
     rng: np.random.Generator,
 ) -> dict:  # fmt: skip
-    """One species in one area, last observed some time after the area was set up."""
+    """One species in one area (common name in English and Chinese, or None), last observed
+    some time after the area was set up."""
     span = (DEMO_END - area.established_on).days
     seen = area.established_on + timedelta(int(span * rng.beta(3, 1)))
     return {"area_id": area.area_id, "scientific_name": name, "iucn_category": category,
-            "common_name": common, "taxon_group": group,
+            "common_name": common[0], "common_name_zh": common[1], "taxon_group": group,
             "last_observed_on": None if rng.random() < 0.08 else seen}  # fmt: skip
 
 
@@ -1492,6 +1798,10 @@ AREA_FAULTS: tuple[RowFault, ...] = (
     ("area_ha", lambda r, rng: 0.0),
     ("region", lambda r, rng: "CN-XX"),
     ("established_on", lambda r, rng: _bad_date(r, "established_on", "02-30")),
+)
+BRAND_FAULTS: tuple[RowFault, ...] = (
+    (None, lambda r, rng: None),  # the same brand sent twice
+    ("name", lambda r, rng: None),
 )
 AREA_SPECIES_FAULTS: tuple[RowFault, ...] = (
     ("iucn_category", lambda r, rng: "LR/nt"),  # a category retired in 2001
@@ -1561,6 +1871,7 @@ def generate(
     users = _users(seed, events, cal.days.size)
     cat = _catalog(seed)
     counts = _day_counts(seed, users, cal, events)
+    users = _weekly_newcomers(users, counts, _rng(seed, 7))
     model = _Model(seed, users, cal, cat, counts, bad_rows)
     ledger = _stream(model, out_dir, progress)
 
@@ -1572,6 +1883,7 @@ def generate(
         "surveys": (contract.SURVEYS, _surveys(plantings, cat, rng), SURVEY_FAULTS),
         "protected_areas": (contract.PROTECTED_AREAS, _area_rows(cat), AREA_FAULTS),
         "area_species": (contract.AREA_SPECIES, _area_species(cat, rng), AREA_SPECIES_FAULTS),
+        "brands": (contract.BRANDS, cat.brand_rows, BRAND_FAULTS),
     }
     rows = {"actions": ledger.events_written, "redemptions": ledger.redemptions_written}
     bad = {"actions": ledger.bad_events, "redemptions": ledger.bad_redemptions}

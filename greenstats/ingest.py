@@ -10,13 +10,25 @@ nothing a reader sees has changed.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
-from greenstats.contract import CODE_LISTS, LOCAL_TZ, TABLES, TABLES_BY_NAME, Column, Table
+from greenstats.contract import (
+    CODE_LISTS,
+    LOCAL_TZ,
+    REJECT_RULES,
+    TABLES,
+    TABLES_BY_NAME,
+    TYPE_RULES,
+    Column,
+    Table,
+    code_rule,
+    reference_rule,
+)
 from greenstats.methodology import Reference
 from greenstats.warehouse import LakeFile, sql_literal
 
@@ -194,6 +206,14 @@ def _typed(col: Column, src_type: str | None) -> str:
     raise AssertionError(col.type)
 
 
+#: DuckDB's CSV error types and the rule a row that has one breaks (others: unreadable_row).
+_CSV_ERROR_RULES = {
+    "TOO MANY COLUMNS": "too_many_fields",
+    "MISSING COLUMNS": "too_few_fields",
+    "INVALID ENCODING": "bad_encoding",
+    "UNQUOTED VALUE": "bad_quoting",
+}
+
 SQL_TYPES = {
     "text": "VARCHAR",
     "int": "BIGINT",
@@ -202,18 +222,26 @@ SQL_TYPES = {
     "date": "DATE",
 }
 
-_TYPE_WORDS = {
-    "int": "is not a whole number",
-    "number": "is not a number",
-    "timestamp": "is not an ISO 8601 timestamp",
-    "date": "is not a YYYY-MM-DD date",
-    "text": "is not text",
-}
+
+@dataclass(frozen=True)
+class Check:
+    """One rule a row must meet: the column a reject names, the SQL condition that marks a bad
+    row, the rule's code (contract.REJECT_RULES) and its parameters."""
+
+    column: str
+    condition: str
+    rule: str
+    detail: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        """The reason in English, as the rejects table stores it."""
+        return REJECT_RULES[self.rule].format(**self.detail)
 
 
-def _checks(table: Table, columns: dict[str, str]) -> list[tuple[str, str, str]]:
-    """(column, SQL condition that marks a bad row, reason) in the order they are tried."""
-    checks: list[tuple[str, str, str]] = []
+def _checks(table: Table, columns: dict[str, str]) -> list[Check]:
+    """The rules a row of the file must meet, in the order they are tried."""
+    checks: list[Check] = []
     for col in table.columns:
         raw, v = q(col.name), q(f"{col.name}__v")
         present = col.name in columns
@@ -225,31 +253,34 @@ def _checks(table: Table, columns: dict[str, str]) -> list[tuple[str, str, str]]
             # Text is its own typed value, trimmed, NULL exactly when blank: no type check.
             blank = f"{v} IS NULL"
         if col.required:
-            checks.append((col.name, blank, "missing required value"))
+            checks.append(Check(col.name, blank, "missing"))
         if not (col.type == "text" and is_text):
-            checks.append((col.name, f"NOT {blank} AND {v} IS NULL", _TYPE_WORDS[col.type]))
+            checks.append(Check(col.name, f"NOT {blank} AND {v} IS NULL", TYPE_RULES[col.type]))
         if col.min_value is not None:
-            checks.append((col.name, f"{v} < {col.min_value!r}", f"must be ≥ {col.min_value:g}"))
+            bound = {"bound": f"{col.min_value:g}"}
+            checks.append(Check(col.name, f"{v} < {col.min_value!r}", "below_min", bound))
         if col.above is not None:
-            checks.append((col.name, f"{v} <= {col.above!r}", f"must be > {col.above:g}"))
+            bound = {"bound": f"{col.above:g}"}
+            checks.append(Check(col.name, f"{v} <= {col.above!r}", "not_above", bound))
         if col.max_value is not None:
-            checks.append((col.name, f"{v} > {col.max_value!r}", f"must be ≤ {col.max_value:g}"))
+            bound = {"bound": f"{col.max_value:g}"}
+            checks.append(Check(col.name, f"{v} > {col.max_value!r}", "above_max", bound))
         if col.allowed:
             where = _code_list(col.allowed)
             checks.append(
-                (col.name, f"{v} NOT IN (SELECT code FROM codes WHERE list = '{where}')",
-                 _unknown_code_reason(col.allowed))
+                Check(col.name, f"{v} NOT IN (SELECT code FROM codes WHERE list = '{where}')",
+                      code_rule(col.allowed))
             )  # fmt: skip
         if col.references:
-            ref_table, ref_col = col.references.split(".")
+            ref_table = col.references.split(".")[0]
             checks.append(
-                (col.name,
-                 f"{v} NOT IN (SELECT key FROM known_keys WHERE table_name = '{ref_table}')",
-                 f"no such {ref_col} in {ref_table}")
+                Check(col.name,
+                      f"{v} NOT IN (SELECT key FROM known_keys WHERE table_name = '{ref_table}')",
+                      reference_rule(col.references))
             )  # fmt: skip
-    for col_name, predicate, reason in table.row_rules:
-        typed = predicate.format_map({c.name: q(f"{c.name}__v") for c in table.columns})
-        checks.append((col_name, f"NOT ({typed})", reason))
+    for row_rule in table.row_rules:
+        typed = row_rule.predicate.format_map({c.name: q(f"{c.name}__v") for c in table.columns})
+        checks.append(Check(row_rule.column, f"NOT ({typed})", row_rule.rule))
     return checks
 
 
@@ -257,18 +288,25 @@ def _code_list(allowed: str) -> str:
     return allowed.removeprefix("reference:")
 
 
-def _unknown_code_reason(allowed: str) -> str:
-    if allowed.startswith("reference:"):
-        return f"unknown code (not in the methodology's {_code_list(allowed)}.csv)"
-    return f"unknown code (not one of the contract's {allowed.replace('_', ' ')})"
-
-
-def _error_case(checks: list[tuple[str, str, str]]) -> str:
-    whens = "\n".join(
-        f"    WHEN {cond} THEN {{'column_name': {sql_literal(col)}, "
-        f"'reason': {sql_literal(reason)}, 'value': CAST({q(col)} AS VARCHAR)}}"
-        for col, cond, reason in checks
+def _detail(detail: dict[str, str]) -> str | None:
+    """A reject's parameters as the JSON text the rejects table stores (None: it has none)."""
+    return (
+        json.dumps(detail, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        if detail
+        else None
     )
+
+
+def _error_case(checks: list[Check]) -> str:
+    def struct(c: Check) -> str:
+        detail = _detail(c.detail)
+        return (
+            f"{{'column_name': {sql_literal(c.column)}, 'reason': {sql_literal(c.reason)}, "
+            f"'value': CAST({q(c.column)} AS VARCHAR), 'rule': {sql_literal(c.rule)}, "
+            f"'detail': {sql_literal(detail) if detail else 'CAST(NULL AS VARCHAR)'}}}"
+        )
+
+    whens = "\n".join(f"    WHEN {c.condition} THEN {struct(c)}" for c in checks)
     return f"CASE\n{whens}\n  END"
 
 
@@ -311,7 +349,8 @@ class Loader:
                 )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE new_rejects (table_name VARCHAR, file VARCHAR, "
-            "line BIGINT, column_name VARCHAR, reason VARCHAR, value VARCHAR)"
+            "line BIGINT, column_name VARCHAR, reason VARCHAR, value VARCHAR, rule VARCHAR, "
+            "detail VARCHAR)"
         )
 
     def load_file(self, table: Table, path: Path, name: str) -> FileReport:
@@ -393,23 +432,21 @@ class Loader:
         self.con.execute(
             "UPDATE f_src SET _line = m.real_line FROM line_map m WHERE f_src._line = m.rn"
         )
-        reasons = {
-            "TOO MANY COLUMNS": "row has more fields than the header",
-            "MISSING COLUMNS": "row has fewer fields than the header",
-            "INVALID ENCODING": "row is not valid UTF-8",
-            "UNQUOTED VALUE": "badly quoted value",
-        }
         for line, error_type, csv_line in rows:
+            rule = _CSV_ERROR_RULES.get(error_type, "unreadable_row")
+            detail = {} if rule in _CSV_ERROR_RULES.values() else {"error": error_type.lower()}
             self.con.execute(
-                "INSERT INTO new_rejects VALUES (?, ?, ?, NULL, ?, ?)",
-                [table.name, name, line, reasons.get(error_type, error_type.lower()), csv_line],
-            )
+                "INSERT INTO new_rejects VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                [table.name, name, line, REJECT_RULES[rule].format(**detail), csv_line, rule,
+                 _detail(detail)],
+            )  # fmt: skip
         return len(rows)
 
     def _rule_rejects(self, table: Table, name: str) -> int:
         return self.con.execute(
             """INSERT INTO new_rejects
-            SELECT ?, ?, _line, _err.column_name, _err.reason, _err.value FROM f_bad""",
+            SELECT ?, ?, _line, _err.column_name, _err.reason, _err.value, _err.rule, _err.detail
+            FROM f_bad""",
             [table.name, name],
         ).fetchone()[0]
 
@@ -455,10 +492,11 @@ class Loader:
             repeated = con.execute(
                 """INSERT INTO new_rejects
                 SELECT ?, ?, line, ?, 'duplicate ' || ? || ' within the file (first at line '
-                       || _first || ')', _key
+                       || _first || ')', _key, 'duplicate_key',
+                       json_object('first_line', CAST(_first AS VARCHAR), 'id', ?)::VARCHAR
                 FROM (SELECT _key, _first, unnest(_lines) AS line FROM f_repeats)
                 WHERE line > _first""",
-                [table.name, name, table.key[0], key_label],
+                [table.name, name, table.key[0], key_label, key_label],
             ).fetchone()[0]
         values = ", ".join(f"{q(c.name + '__v')} AS {q(c.name)}" for c in table.columns)
         derived = ""

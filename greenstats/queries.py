@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -318,28 +319,76 @@ def snapshot_info(r: Reader, f: Filters) -> dict[str, str]:
     return r.info()
 
 
+#: For each kind of code a reader sees by name: SQL giving `code`, `name_en` and `name_zh`
+#: (either may be NULL or blank; `name_table` fills them in: zh → en → code).
 NAME_TABLES: dict[str, str] = {
     "actions": "SELECT action AS code, name_en, name_zh FROM ref_actions ORDER BY action",
     "species": "SELECT species AS code, name_en, name_zh FROM ref_species ORDER BY species",
-    "projects": "SELECT project_id AS code, name AS name_en, name AS name_zh FROM stg_projects "
+    "projects": "SELECT project_id AS code, name AS name_en, name_zh FROM stg_projects "
     "ORDER BY project_id",
+    # Partners are named by their (English) name; the Chinese one comes with their projects
+    # and protected areas.
+    "partners": """SELECT partner AS code, partner AS name_en, max(partner_zh) AS name_zh
+        FROM (SELECT partner, partner_zh FROM stg_projects
+              UNION ALL SELECT partner, partner_zh FROM stg_protected_areas)
+        GROUP BY partner ORDER BY partner""",
+    "areas": "SELECT area_id AS code, name AS name_en, name_zh FROM stg_protected_areas "
+    "ORDER BY area_id",
+    # Every brand of the brands table or of the actions; one without a row in brands keeps
+    # its id.
+    "brands": """SELECT b.brand_id AS code, s.name AS name_en, s.name_zh
+        FROM (SELECT brand_id FROM stg_brands
+              UNION SELECT brand_id FROM mart_actions_monthly WHERE brand_id IS NOT NULL) AS b
+        LEFT JOIN stg_brands AS s USING (brand_id) ORDER BY code""",
+    # Species recorded in protected areas, by scientific name.
+    "area_species": """SELECT scientific_name AS code, max(common_name) AS name_en,
+               max(common_name_zh) AS name_zh
+        FROM stg_area_species GROUP BY scientific_name ORDER BY scientific_name""",
+}
+
+#: NAME_TABLES for a snapshot built before the Chinese names and the brands table: English
+#: only (a page on such a snapshot still shows names until the next ingest or build).
+_OLD_NAME_TABLES: dict[str, str] = {
+    "projects": "SELECT project_id AS code, name AS name_en, NULL AS name_zh FROM stg_projects "
+    "ORDER BY project_id",
+    "partners": """SELECT DISTINCT partner AS code, partner AS name_en, NULL AS name_zh
+        FROM (SELECT partner FROM stg_projects UNION SELECT partner FROM stg_protected_areas)
+        ORDER BY code""",
+    "areas": "SELECT area_id AS code, name AS name_en, NULL AS name_zh FROM stg_protected_areas "
+    "ORDER BY area_id",
+    "brands": """SELECT DISTINCT brand_id AS code, NULL AS name_en, NULL AS name_zh
+        FROM mart_actions_monthly WHERE brand_id IS NOT NULL ORDER BY code""",
+    "area_species": """SELECT scientific_name AS code, max(common_name) AS name_en,
+               NULL AS name_zh FROM stg_area_species GROUP BY 1 ORDER BY 1""",
 }
 
 
+def _named(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
 def name_table(r: Reader, f: Filters, kind: str) -> pd.DataFrame:
-    """Codes and their English and Chinese names, for one of NAME_TABLES."""
-    return r.df(NAME_TABLES[kind])
+    """Codes and the names a reader sees, for one of NAME_TABLES: `name_en` is the English name
+    or else the code; `name_zh` the Chinese name, or else the English one, or else the code.
+    Never a blank."""
+    try:
+        table = r.df(NAME_TABLES[kind])
+    except (duckdb.BinderException, duckdb.CatalogException):
+        if kind not in _OLD_NAME_TABLES:
+            raise
+        table = r.df(_OLD_NAME_TABLES[kind])
+    codes = [str(c) for c in table["code"]]
+    en = [str(n).strip() if _named(n) else c for c, n in zip(codes, table["name_en"], strict=True)]
+    zh = [str(n).strip() if _named(n) else e for e, n in zip(en, table["name_zh"], strict=True)]
+    return pd.DataFrame({"code": codes, "name_en": en, "name_zh": zh})
 
 
 def display_names(r: Reader, kind: str, lang: str) -> dict[str, str]:
     """Code → the name a reader sees in `lang`, for one of NAME_TABLES: the Chinese name where
     there is one, else the English one, else the code itself (never a blank)."""
-    table = r.df(NAME_TABLES[kind])
-    out = {}
-    for code, en, zh in zip(table["code"], table["name_en"], table["name_zh"], strict=True):
-        choices = (zh, en) if lang == "zh" else (en,)
-        out[str(code)] = next((str(n) for n in choices if isinstance(n, str) and n.strip()), code)
-    return out
+    table = name_table(r, Filters(as_of=date(2000, 1, 1)), kind)
+    names = table["name_zh"] if lang == "zh" else table["name_en"]
+    return dict(zip(table["code"], names, strict=True))
 
 
 def brand_ids(r: Reader, f: Filters) -> list[str]:
@@ -541,13 +590,40 @@ def freshness(r: Reader, f: Filters) -> pd.DataFrame:
 
 
 def rejects_by_reason(r: Reader, f: Filters) -> pd.DataFrame:
-    """Rows not loaded, counted by table, column and reason, with one example each."""
+    """Rows not loaded, counted by table, column and reason, with one example each; `rule` and
+    `detail` say the reason in any language (NULL in a snapshot built before them)."""
+    rule = "rule, detail" if _has_columns(r, "rejects", "rule", "detail") else (
+        "CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS VARCHAR) AS detail"
+    )  # fmt: skip
     return r.df(
-        """SELECT table_name, column_name, reason, count(*) AS rows,
+        f"""SELECT table_name, column_name, reason, {rule}, count(*) AS rows,
                   arg_min(file, line) AS example_file, min(line) AS example_line,
                   arg_min(value, line) AS example_value
-           FROM rejects GROUP BY ALL ORDER BY rows DESC, table_name"""
+           FROM rejects GROUP BY ALL ORDER BY rows DESC, table_name, column_name, reason"""
     )
+
+
+def reject_rows(r: Reader, limit: int = 0) -> pd.DataFrame:
+    """Every row not loaded (the first `limit`, if not 0): table, file, line, column, reason,
+    value, and the reason's rule and detail (NULL in a snapshot built before them)."""
+    rule = "rule, detail" if _has_columns(r, "rejects", "rule", "detail") else (
+        "CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS VARCHAR) AS detail"
+    )  # fmt: skip
+    return r.df(
+        f"SELECT table_name, file, line, column_name, reason, value, {rule} FROM rejects "
+        "ORDER BY table_name, file, line" + (" LIMIT ?" if limit else ""),
+        [limit] if limit else [],
+    )
+
+
+def _has_columns(r: Reader, table: str, *columns: str) -> bool:
+    """Whether a table of the snapshot has all these columns (older snapshots lack some)."""
+    found = r.rows(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = ? "
+        "AND column_name IN (SELECT unnest(?::VARCHAR[]))",
+        [table, list(columns)],
+    )
+    return len(found) == len(columns)
 
 
 def loads(r: Reader, f: Filters) -> pd.DataFrame:

@@ -6,6 +6,7 @@ Nothing here touches Streamlit or the database; `lang` is always passed in.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pandas as pd
@@ -777,9 +778,28 @@ def _shown_value(table: str, column: object, value: object, lang: str) -> str:
     return "" if value is None or pd.isna(value) else str(value)
 
 
+def reject_reason(rule: object, detail: object, reason: str, lang: str) -> str:
+    """Why a row was rejected, in `lang`: the text of its rule (`reject.<rule>`) with its
+    parameters; the stored English `reason` when the reject has no rule (a snapshot built
+    before rules were stored) or the rule has no text."""
+    if not isinstance(rule, str) or not rule:
+        return reason
+    try:
+        values = json.loads(detail) if isinstance(detail, str) and detail else {}
+        return t(f"reject.{rule}", lang, **values)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return reason
+
+
 def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Rejected rows counted by table, column and reason, with an example of each (user ids
-    never shown: docs/CONTRACT.md, Privacy)."""
+    """Rejected rows counted by table, column and reason (in `lang`), with an example of each
+    (user ids never shown: docs/CONTRACT.md, Privacy)."""
+    rules = frame["rule"] if "rule" in frame else [None] * len(frame)
+    details = frame["detail"] if "detail" in frame else [None] * len(frame)
+    reasons = [
+        reject_reason(rule, detail, reason, lang)
+        for rule, detail, reason in zip(rules, details, frame["reason"], strict=True)
+    ]
     values = [
         _shown_value(tb, c, v, lang)
         for tb, c, v in zip(frame["table_name"], frame["column_name"], frame["example_value"],
@@ -788,7 +808,7 @@ def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return pd.DataFrame({
         t("col.table", lang): frame["table_name"],
         t("col.column", lang): frame["column_name"].fillna("—"),
-        t("col.reason", lang): frame["reason"],
+        t("col.reason", lang): reasons,
         t("col.rows", lang): frame["rows"],
         t("col.example", lang): [f"{f} · {t('col.line', lang)} {n}: {v}" for f, n, v in
                                  zip(frame["example_file"], frame["example_line"], values,

@@ -130,6 +130,7 @@ REJECTS_PER_TABLE = {
     "projects": 4,
     "protected_areas": 3,
     "area_species": 3,
+    "brands": 0,  # the folder has no brands.csv: it is optional
     "actions": 9,
     "redemptions": 4,
     "plantings": 4,

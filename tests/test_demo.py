@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
@@ -108,8 +108,8 @@ def _valid_sql(table: contract.Table) -> str:
         if col.references:
             ref_table, ref_col = col.references.split(".")
             checks.append(f"coalesce({raw} IN (SELECT {ref_col} FROM {ref_table}), true)")
-    rules = [r.format_map({c: f"TRY_CAST({c} AS DOUBLE)" for c in table.names})
-             for _, r, _ in table.row_rules]  # fmt: skip
+    rules = [r.predicate.format_map({c: f"TRY_CAST({c} AS DOUBLE)" for c in table.names})
+             for r in table.row_rules]  # fmt: skip
     key = ", ".join(table.key)
     return (
         f"SELECT {', '.join(typed)} FROM raw_{table.name} "
@@ -299,23 +299,32 @@ def test_no_user_ever_spends_more_energy_than_earned(medium_db: duckdb.DuckDBPyC
     assert overdrawn == 0
 
 
-def test_redemption_energy_is_units_times_cost(medium_db: duckdb.DuckDBPyConnection) -> None:
+def test_redemption_energy_pays_whole_units_that_stand_for_a_field_scale(
+    medium_db: duckdb.DuckDBPyConnection,
+) -> None:
+    """A redemption costs the real price of the units a user adopts (one tree, 5 m² of land,
+    1-10 m² of coast); in the field it stands for about FIELD_SCALE times as many."""
     con = medium_db
-    rows = con.execute(
-        "SELECT species, min(energy_g / units), max(energy_g / units), min(units), max(units) "
-        "FROM redemptions GROUP BY species"
-    ).fetchall()
-    by_species = {s: (lo, hi, umin, umax) for s, lo, hi, umin, umax in rows}
-    assert {"saxaul", "protected_land"} <= by_species.keys()
-    for species, (lo, hi, umin, umax) in by_species.items():
-        assert lo == hi, species  # one price per unit
+    rows = con.execute("SELECT species, energy_g, units FROM redemptions").fetchall()
+    price = {code: spec.energy_g_per_unit for code, spec in demo._species_table().items()}
+    adopted: dict[str, set[int]] = {}
+    ratios = []
+    for species, energy, units in rows:
+        assert energy % price[species] == 0, species  # whole units at one price
+        n = energy // price[species]
+        adopted.setdefault(species, set()).add(n)
+        ratios.append(units / (n * demo.FIELD_SCALE))
+    assert {"saxaul", "protected_land"} <= adopted.keys()
+    for species, counts in adopted.items():
         if species == "protected_land":
-            assert umin == umax == 5
+            assert counts == {demo.SHARE_M2}
         elif species in COASTAL:
-            assert 1 <= umin <= umax <= 10
+            assert counts <= set(range(1, 11))
         else:
-            assert umin == umax == 1, species
-    assert by_species["saxaul"][0] == 17_900
+            assert counts == {1}, species
+    assert price["saxaul"] == 17_900
+    assert 0.15 < min(ratios) <= max(ratios) < 6
+    assert 0.85 < sorted(ratios)[len(ratios) // 2] < 1.15
 
 
 # --- partners in the field ---------------------------------------------------------------------
@@ -539,3 +548,98 @@ def test_regions_users_and_brands(medium_db: duckdb.DuckDBPyConnection) -> None:
     ).fetchone()
     assert 110 <= brands <= 130
     assert unbranded == 0
+
+
+# --- what an executive sees: a plausible (if small) program --------------------------------
+
+
+@pytest.fixture(scope="module")
+def d200(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    """The demo at 200,000 events, the size of the screenshots' warehouse."""
+    return _con(_run(tmp_path_factory.mktemp("d200"), 200_000, 42))
+
+
+@pytest.mark.parametrize("fixture", ["small_db", "d200", "medium_db"])
+def test_project_targets_are_thousands_of_trees(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    con = request.getfixturevalue(fixture)
+    median, smallest = con.execute(
+        "SELECT median(target_units), min(target_units) FROM projects WHERE kind = 'afforestation'"
+    ).fetchone()
+    assert median >= 1_000
+    assert smallest >= 1_000
+
+
+def test_coastal_restoration_is_hectares_at_200k_events(d200: duckdb.DuckDBPyConnection) -> None:
+    coastal = ", ".join(map(repr, COASTAL))
+    hectares, projects_reached, projects = d200.execute(
+        f"""SELECT (SELECT sum(area_ha) FROM plantings WHERE species IN ({coastal})),
+                   (SELECT count(DISTINCT project_id) FROM redemptions
+                    WHERE species IN ({coastal})),
+                   (SELECT count(*) FROM projects WHERE kind = 'coastal')"""
+    ).fetchone()
+    assert hectares >= 1.0
+    assert projects_reached >= projects // 2  # a coastal program, not one lucky site
+
+
+def test_new_users_arrive_every_full_week(d200: duckdb.DuckDBPyConnection) -> None:
+    """Every Monday-to-Sunday week of the demo has a user whose first action is in it."""
+    firsts = d200.execute(
+        """SELECT DISTINCT CAST(date_trunc('week', min(occurred_at)::DATE) AS DATE)
+           FROM actions GROUP BY user_id"""
+    ).fetchall()
+    weeks_with_new = {w for (w,) in firsts}
+    monday = DEMO_START + timedelta((7 - DEMO_START.weekday()) % 7)
+    weeks = []
+    while monday + timedelta(6) <= DEMO_END:
+        weeks.append(monday)
+        monday += timedelta(7)
+    assert len(weeks) > 520
+    assert [w for w in weeks if w not in weeks_with_new] == []
+
+
+def test_names_in_english_and_chinese(d200: duckdb.DuckDBPyConnection) -> None:
+    con = d200
+    for table, columns in (
+        ("projects", ("name", "name_zh", "partner", "partner_zh")),
+        ("protected_areas", ("name", "name_zh", "partner", "partner_zh")),
+        ("brands", ("name", "name_zh")),
+    ):
+        blanks = con.execute(
+            f"SELECT count(*) FROM {table} WHERE "
+            + " OR ".join(f"coalesce(trim({c}), '') = ''" for c in columns)
+        ).fetchone()[0]
+        assert blanks == 0, table
+        distinct = con.execute(f"SELECT count(DISTINCT name), count(*) FROM {table}").fetchone()
+        assert distinct[0] == distinct[1], table
+    # Projects are named after places and the forest they make, never after a species.
+    names = [n.lower() for (n,) in con.execute("SELECT name FROM projects").fetchall()]
+    species_words = [s.name.lower() for s in demo.SPECIES.values()]
+    assert [n for n in names if any(w in n for w in species_words if w != "mangrove")] == []
+    assert "Minqin Oasis Belt" in {
+        n for (n,) in con.execute("SELECT name FROM projects").fetchall()
+    }
+    # Partners have one Chinese name each; threatened species theirs.
+    assert (
+        con.execute(
+            "SELECT count(*) FROM (SELECT partner FROM projects GROUP BY partner "
+            "HAVING count(DISTINCT partner_zh) <> 1)"
+        ).fetchone()[0]
+        == 0
+    )
+    unnamed = con.execute(
+        "SELECT count(DISTINCT scientific_name) FROM area_species WHERE iucn_category IN "
+        "('CR', 'EN', 'VU') AND coalesce(trim(common_name_zh), '') = ''"
+    ).fetchone()[0]
+    assert unnamed == 0
+    panda = "SELECT common_name_zh FROM area_species WHERE scientific_name = ?"
+    assert con.execute(panda, ["Ailuropoda melanoleuca"]).fetchone()[0] == "大熊猫"
+    # Every brand that credits an action is in brands.csv.
+    assert (
+        con.execute(
+            "SELECT count(DISTINCT brand_id) FROM actions WHERE brand_id IS NOT NULL "
+            "AND brand_id NOT IN (SELECT brand_id FROM brands)"
+        ).fetchone()[0]
+        == 0
+    )
