@@ -94,6 +94,13 @@ def carbon_parts(
     return f"{_sig(c, lang)}{sep}{unit}", f"{_sig(lo, lang)}–{_sig(hi, lang)}"
 
 
+def in_unit(value: float, per_unit: float, unit: str, lang: str = "en") -> str:
+    """A value in a unit chosen elsewhere (a chart axis's), three significant figures: the
+    sentence above a chart then names the unit its axis does, e.g. '1.23 kt CO₂e'."""
+    sep = "" if lang == "zh" else " "
+    return f"{_sig(value / per_unit, lang)}{sep}{unit}"
+
+
 def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> str:
     """Carbon with its range in one unit, e.g. '12.3 kt CO₂e (9.8–15.1)'."""
     value, band = carbon_parts(central_t, low_t, high_t, lang)
@@ -113,8 +120,10 @@ def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -
 
 
 def compact_quantity(value: float, unit_key: str, lang: str = "en") -> str:
-    """A compact number with its unit, e.g. '326.4M trees' / '3.26亿棵'."""
+    """A compact number with its unit, e.g. '326.4M trees' / '3.26亿棵' ('1 action')."""
     sep = "" if lang == "zh" else " "
+    if lang == "en" and value == 1 and unit_key in _SINGULAR:
+        unit_key = _SINGULAR[unit_key]
     return f"{compact(value, lang)}{sep}{t(unit_key, lang)}"
 
 
