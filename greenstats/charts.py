@@ -436,12 +436,12 @@ def labelled_bars(
     series = (column, legend label, colour or one colour per row, hover column); several
     series are drawn side by side under one name (a legend names them).
     """
-    step = len(series) + 1  # per category: a slot for its name, then one per series
+    step = len(series) + 1.2  # per category: a slot for its name, then one per series
     rows = range(len(frame))
     fig = go.Figure()
     for j, (col, label, colour, hover) in enumerate(series):
         fig.add_bar(
-            y=[i * step + 1 + j for i in rows],
+            y=[i * step + 1.2 + j for i in rows],
             x=frame[col],
             orientation="h",
             width=0.82,
@@ -452,19 +452,20 @@ def labelled_bars(
             hovertemplate="%{customdata[0]}<extra></extra>",
         )
     fig.add_scatter(  # the names, from the bars' zero line: one text trace, not n annotations
-        x=[0] * len(frame), y=[i * step + 0.3 for i in rows], mode="text",
+        x=[0] * len(frame), y=[i * step + 0.35 for i in rows], mode="text",
         text=[html.escape(str(n)) for n in frame[category]], textposition="middle right",
         textfont={"size": 13}, hoverinfo="skip", showlegend=False, cliponaxis=False,
     )  # fmt: skip
-    fig.update_layout(barmode="overlay")
+    # A tall chart: its legend above the bars, where it is read first.
+    fig.update_layout(barmode="overlay", legend={"y": 1.0, "yanchor": "bottom"})
     fig.update_yaxes(
-        range=[len(frame) * step - 0.4, -0.6], showticklabels=False, showgrid=False,
+        range=[len(frame) * step - 0.6, -0.4], showticklabels=False, showgrid=False,
         zeroline=False, rangemode="normal", fixedrange=True,
     )  # fmt: skip
     if tickformat:
         fig.update_xaxes(tickformat=tickformat)
     fig.update_xaxes(rangemode="tozero")
-    return _layout(fig, x_title=value_title, height=22 * len(frame) * step + 110)
+    return _layout(fig, x_title=value_title, height=int(22 * len(frame) * step) + 110)
 
 
 #: Each time bucket's step and its date label (d3 formats), per language, for short series.

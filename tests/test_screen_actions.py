@@ -137,6 +137,7 @@ def test_the_users_insight_is_not_given_for_fewer_than_10_people(handbuilt_db: P
 
 def _users(tmp_path: Path) -> Path:
     """12 users act in January; in February they come back with 3 new ones."""
+    tmp_path.mkdir(exist_ok=True)
     rows = ["event_id,user_id,occurred_at,action,region,energy_g"]
     rows += [f"j{i},u{i},2025-01-10 10:00,walking,CN-BJ,100" for i in range(12)]
     rows += [f"f{i},u{i},2025-02-10 10:00,walking,CN-BJ,100" for i in range(15)]
@@ -158,6 +159,8 @@ def test_a_small_part_of_a_bar_cannot_be_worked_out(tmp_path: Path) -> None:
     # The sentence comes from the latest bar whose split is shown, never from February.
     assert data.users.insight == "New users were 100% of active users in Jan 2025."
     assert "only its active users" in data.users_note
+    weekly = _load(_users(tmp_path / "again"), grain="week")
+    assert weekly.users.insight == "New users were 100% of active users in the week of 6 Jan 2025."
 
 
 def test_csv_headers_are_words_and_hold_no_hover_text(handbuilt_db: Path) -> None:

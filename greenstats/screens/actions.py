@@ -21,6 +21,8 @@ TOP_BRANDS = 10
 BANDS = ("", "_low", "_high")
 #: The carbon columns of a CSV, in tonnes with their range.
 CARBON_COLUMNS = ["co2e_t", "co2e_t_low", "co2e_t_high"]
+#: Between two sentences: Chinese sets none after its full stop.
+_SPACE = {"en": " ", "zh": ""}
 #: The action shares' CSV.
 SHARES_CSV = ["action", "count_actions", "energy_g", *CARBON_COLUMNS, "energy_share_pct",
               "carbon_share_pct"]  # fmt: skip
@@ -330,7 +332,7 @@ def _regions_chart(by_region: pd.DataFrame, lang: str, empty: str) -> Chart:
         top = regions.iloc[0]
         insight = (
             t("insight.top_region", lang, name=top["name"],
-              pct=fmt.percent(float(top["co2e_t"]) / total, lang)) + " " + insight
+              pct=fmt.percent(float(top["co2e_t"]) / total, lang)) + _SPACE.get(lang, " ") + insight
         )  # fmt: skip
     figure = (
         charts.sites_map(
@@ -454,14 +456,23 @@ def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int = K_ANONYMITY
                 hover += f"<br>{t('users.returning', lang)}: {shown['returning']}"
             drawn.append({"period": r.period, "kind": kind, "users": float(value), "hover": hover})
         if split:
-            insight = t("insight.new_users", lang, period=when,
-                        pct=fmt.percent(new / active, lang))  # fmt: skip
+            insight = _new_users_insight(r.period, grain, new, active, lang)
     columns = ["period", "kind", "users", "hover"]
     return (
         pd.DataFrame(drawn, columns=columns),
         pd.DataFrame(table, columns=["label", "users_new", "users_returning", "users_active"]),
         insight,
     )
+
+
+def _new_users_insight(period: object, grain: str, new: int, active: int, lang: str) -> str:
+    """'New users were 12% of active users in the week of 3 Mar 2025.'"""
+    when = views.period_label(period, grain, lang)
+    if grain == "week":
+        when = t("grain.the_week_of", lang, day=views.period_label(period, "day", lang))
+    if new == 0:
+        return t("insight.no_new_users", lang, period=when, users=fmt.number(active, lang))
+    return t("insight.new_users", lang, period=when, pct=fmt.percent(new / active, lang))
 
 
 def _users_chart(series: pd.DataFrame, grain: str, f: Filters, lang: str) -> Chart:
@@ -497,6 +508,8 @@ def _users_note(series: pd.DataFrame, f: Filters, lang: str, k: int = K_ANONYMIT
     estimated = int((~series["exact"].astype(bool)).sum())
     if estimated == 0:
         notes = [t("actions.users_note_exact", lang, k=k)]
+    elif estimated == 1 and len(series) > 1:
+        notes = [t("actions.users_note_mixed_one", lang, k=k)]
     elif estimated < len(series):
         notes = [t("actions.users_note_mixed", lang, k=k, n=estimated)]
     else:
@@ -511,4 +524,4 @@ def _users_note(series: pd.DataFrame, f: Filters, lang: str, k: int = K_ANONYMIT
         notes.append(t("actions.users_note_merged", lang, k=k))
     if f.actions or f.brands:
         notes.append(t("actions.users_all_actions", lang))
-    return " ".join(notes)
+    return _SPACE.get(lang, " ").join(notes)
