@@ -7,7 +7,6 @@ already formatted (numbers with units, in the reader's language), so charts neve
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
 
 import pandas as pd
@@ -436,6 +435,8 @@ def labelled_bars(
     series = (column, legend label, colour or one colour per row, hover column); several
     series are drawn side by side under one name (a legend names them).
     """
+    from html import escape  # names are data: plotly would read their '<' as markup
+
     step = len(series) + 1.2  # per category: a slot for its name, then one per series
     rows = range(len(frame))
     fig = go.Figure()
@@ -453,7 +454,7 @@ def labelled_bars(
         )
     fig.add_scatter(  # the names, from the bars' zero line: one text trace, not n annotations
         x=[0] * len(frame), y=[i * step + 0.35 for i in rows], mode="text",
-        text=[html.escape(str(n)) for n in frame[category]], textposition="middle right",
+        text=[escape(str(n)) for n in frame[category]], textposition="middle right",
         textfont={"size": 13}, hoverinfo="skip", showlegend=False, cliponaxis=False,
     )  # fmt: skip
     # A tall chart: its legend above the bars, where it is read first.

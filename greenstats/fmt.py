@@ -75,6 +75,13 @@ def carbon_unit(tonnes: float, lang: str = "en") -> tuple[float, str]:
     return 1e-3, t("unit.kg_co2e", lang)
 
 
+def in_unit(value: float, per_unit: float, unit: str, lang: str = "en") -> str:
+    """A value in a unit chosen elsewhere (a chart axis's), three significant figures: the
+    sentence above a chart then names the unit its axis does, e.g. '1.23 kt CO₂e'."""
+    sep = "" if lang == "zh" else " "
+    return f"{_sig(value / per_unit, lang)}{sep}{unit}"
+
+
 def _sig(value: float, lang: str) -> str:
     """Three significant figures, with separators."""
     if value == 0:
@@ -92,13 +99,6 @@ def carbon_parts(
     c, lo, hi = (v / per_unit for v in (central_t, low_t, high_t))
     sep = "" if lang == "zh" else " "
     return f"{_sig(c, lang)}{sep}{unit}", f"{_sig(lo, lang)}–{_sig(hi, lang)}"
-
-
-def in_unit(value: float, per_unit: float, unit: str, lang: str = "en") -> str:
-    """A value in a unit chosen elsewhere (a chart axis's), three significant figures: the
-    sentence above a chart then names the unit its axis does, e.g. '1.23 kt CO₂e'."""
-    sep = "" if lang == "zh" else " "
-    return f"{_sig(value / per_unit, lang)}{sep}{unit}"
 
 
 def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> str:
