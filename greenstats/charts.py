@@ -422,3 +422,74 @@ def bars_with_range(
     )
     fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
     return _layout(fig, x_title=value_title, height=max(220, 30 * len(frame) + 80))
+
+
+def labelled_bars(
+    frame: pd.DataFrame,
+    *,
+    category: str,
+    series: Sequence[tuple[str, str, str | Sequence[str], str]],
+    value_title: str,
+    tickformat: str = "",
+) -> go.Figure:
+    """Horizontal bars with each category's name written above its bars, not beside them, so
+    on a phone the bars get the whole width however long the names are.
+
+    series = (column, legend label, colour or one colour per row, hover column); several
+    series are drawn side by side under one name (a legend names them).
+    """
+    from html import escape  # names are data: plotly would read their '<' as markup
+
+    step = len(series) + 1.2  # per category: a slot for its name, then one per series
+    rows = range(len(frame))
+    fig = go.Figure()
+    for j, (col, label, colour, hover) in enumerate(series):
+        fig.add_bar(
+            y=[i * step + 1.2 + j for i in rows],
+            x=frame[col],
+            orientation="h",
+            width=0.82,
+            name=label,
+            showlegend=len(series) > 1,
+            marker_color=colour,
+            customdata=frame[[hover]],
+            hovertemplate="%{customdata[0]}<extra></extra>",
+        )
+    fig.add_scatter(  # the names, from the bars' zero line: one text trace, not n annotations
+        x=[0] * len(frame), y=[i * step + 0.35 for i in rows], mode="text",
+        text=[escape(str(n)) for n in frame[category]], textposition="middle right",
+        textfont={"size": 13}, hoverinfo="skip", showlegend=False, cliponaxis=False,
+    )  # fmt: skip
+    # A tall chart: its legend above the bars, where it is read first.
+    fig.update_layout(barmode="overlay", legend={"y": 1.0, "yanchor": "bottom"})
+    fig.update_yaxes(
+        range=[len(frame) * step - 0.6, -0.4], showticklabels=False, showgrid=False,
+        zeroline=False, rangemode="normal", fixedrange=True,
+    )  # fmt: skip
+    if tickformat:
+        fig.update_xaxes(tickformat=tickformat)
+    fig.update_xaxes(rangemode="tozero")
+    return _layout(fig, x_title=value_title, height=int(22 * len(frame) * step) + 110)
+
+
+#: Each time bucket's step and its date label (d3 formats), per language, for short series.
+_BUCKET_STEPS = {"day": 86_400_000, "week": 7 * 86_400_000, "month": "M1"}
+_BUCKET_FORMATS = {
+    ("en", "day"): "%-d %b\n%Y", ("en", "week"): "%-d %b\n%Y", ("en", "month"): "%b %Y",
+    ("zh", "day"): "%-m月%-d日\n%Y年", ("zh", "week"): "%-m月%-d日\n%Y年",
+    ("zh", "month"): "%Y年%-m月",
+}  # fmt: skip
+
+
+def time_ticks(fig: go.Figure, grain: str, periods: pd.Series, lang: str) -> go.Figure:
+    """Date ticks for bars of one day, week or month: a few bars get one tick each at their
+    start (not hours or weeks inside a bucket); many keep Plotly's ticks, in the reader's
+    language."""
+    starts = pd.to_datetime(pd.Series(periods)).drop_duplicates()
+    if 0 < len(starts) <= 8 and grain in _BUCKET_STEPS:
+        fig.update_xaxes(
+            tick0=starts.min(), dtick=_BUCKET_STEPS[grain],
+            tickformat=_BUCKET_FORMATS.get((lang, grain), _BUCKET_FORMATS[("en", grain)]),
+        )  # fmt: skip
+        return fig
+    return localise_dates(fig, lang)

@@ -75,6 +75,13 @@ def carbon_unit(tonnes: float, lang: str = "en") -> tuple[float, str]:
     return 1e-3, t("unit.kg_co2e", lang)
 
 
+def in_unit(value: float, per_unit: float, unit: str, lang: str = "en") -> str:
+    """A value in a unit chosen elsewhere (a chart axis's), three significant figures: the
+    sentence above a chart then names the unit its axis does, e.g. '1.23 kt CO₂e'."""
+    sep = "" if lang == "zh" else " "
+    return f"{_sig(value / per_unit, lang)}{sep}{unit}"
+
+
 def _sig(value: float, lang: str) -> str:
     """Three significant figures, with separators."""
     if value == 0:
@@ -113,8 +120,10 @@ def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -
 
 
 def compact_quantity(value: float, unit_key: str, lang: str = "en") -> str:
-    """A compact number with its unit, e.g. '326.4M trees' / '3.26亿棵'."""
+    """A compact number with its unit, e.g. '326.4M trees' / '3.26亿棵' ('1 action')."""
     sep = "" if lang == "zh" else " "
+    if lang == "en" and value == 1 and unit_key in _SINGULAR:
+        unit_key = _SINGULAR[unit_key]
     return f"{compact(value, lang)}{sep}{t(unit_key, lang)}"
 
 

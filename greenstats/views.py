@@ -156,31 +156,6 @@ def equivalents(table: pd.DataFrame, tco2e: float, lang: str) -> pd.DataFrame:
     return out
 
 
-def _carbon_hover(c: float, lo: float, hi: float, lang: str) -> str:
-    return fmt.carbon(c / 1000, lo / 1000, hi / 1000, lang)
-
-
-def by_time_and(
-    series: pd.DataFrame, key: str, labels: dict[str, str], grain: str, lang: str
-) -> pd.DataFrame:
-    """Carbon (t) and energy per bucket and category, with hover text carrying the range."""
-    out = series.copy()
-    out["co2e_t"] = out["co2e_avoided_kg"] / 1000.0
-    out["label"] = [labels.get(k, str(k)) for k in out[key]]
-    out["when"] = [period_label(p, grain, lang) for p in out["period"]]
-    out["hover_carbon"] = [
-        f"{w} · {n}<br>{_carbon_hover(c, lo, hi, lang)}"
-        for w, n, c, lo, hi in zip(out["when"], out["label"], out["co2e_avoided_kg"],
-                                   out["co2e_avoided_kg_low"], out["co2e_avoided_kg_high"],
-                                   strict=True)
-    ]  # fmt: skip
-    out["hover_energy"] = [
-        f"{w} · {n}<br>{fmt.compact_quantity(e, 'unit.g_energy', lang)}"
-        for w, n, e in zip(out["when"], out["label"], out["energy_g"], strict=True)
-    ]
-    return out
-
-
 def share_insight(frame: pd.DataFrame, key: str, labels: dict, value: str, lang: str) -> str:
     """'Mobility is 62% of carbon avoided in this period.'"""
     totals = frame.groupby(key)[value].sum()
@@ -189,103 +164,6 @@ def share_insight(frame: pd.DataFrame, key: str, labels: dict, value: str, lang:
     top = totals.idxmax()
     return t("insight.top_share", lang, name=labels.get(top, str(top)),
              pct=fmt.percent(totals[top] / totals.sum(), lang))  # fmt: skip
-
-
-def energy_vs_carbon(
-    shares: pd.DataFrame, labels: dict[str, str], lang: str
-) -> tuple[pd.DataFrame, str]:
-    """Each action's share of energy awarded and of carbon avoided, and the biggest gap."""
-    out = shares.copy()
-    out["label"] = [labels.get(a, a) for a in out["action"]]
-    out = out.sort_values("carbon_share", ascending=False)
-    out["hover_energy"] = [
-        t("hover.share_energy", lang, name=n, pct=fmt.percent(e, lang, 1))
-        for n, e in zip(out["label"], out["energy_share"], strict=True)
-    ]
-    out["hover_carbon"] = [
-        t("hover.share_carbon", lang, name=n, pct=fmt.percent(c, lang, 1),
-          value=_carbon_hover(v, lo, hi, lang))
-        for n, c, v, lo, hi in zip(out["label"], out["carbon_share"], out["co2e_avoided_kg"],
-                                   out["co2e_avoided_kg_low"], out["co2e_avoided_kg_high"],
-                                   strict=True)
-    ]  # fmt: skip
-    if out.empty:
-        return out, ""
-    gap = (out["energy_share"] - out["carbon_share"]).abs()
-    row = out.loc[gap.idxmax()]
-    return out, t("insight.energy_vs_carbon", lang, name=row["label"],
-                  energy=fmt.percent(row["energy_share"], lang),
-                  carbon=fmt.percent(row["carbon_share"], lang))  # fmt: skip
-
-
-def regions_map(by_region: pd.DataFrame, regions: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Carbon avoided per region at the region's capital, with names and hover text."""
-    out = by_region.merge(regions[["region", "lat", "lon", "name_en", "short_zh"]], on="region")
-    out["name"] = out["short_zh"] if lang == "zh" else out["name_en"]
-    out["co2e_t"] = out["co2e_avoided_kg"] / 1000.0
-    out["kind"] = "region"
-    out["hover"] = [
-        f"<b>{n}</b><br>{_carbon_hover(c, lo, hi, lang)}<br>"
-        f"{fmt.quantity(a, 'unit.actions', lang)}"
-        for n, c, lo, hi, a in zip(out["name"], out["co2e_avoided_kg"], out["co2e_avoided_kg_low"],
-                                   out["co2e_avoided_kg_high"], out["count_actions"], strict=True)
-    ]  # fmt: skip
-    return out.sort_values("co2e_t", ascending=False)
-
-
-def brands(by_brand: pd.DataFrame, n: int, lang: str) -> tuple[pd.DataFrame, str]:
-    """The top-n partner brands by carbon avoided, the rest as 'Other', and their share."""
-    from greenstats.charts import top_n
-
-    branded = by_brand[by_brand["brand_id"].notna()]
-    other = t("chart.other", lang)
-    out = top_n(branded, "brand_id", "co2e_avoided_kg", n, other)
-    out["co2e_t"] = out["co2e_avoided_kg"] / 1000.0
-    out["hover"] = [
-        f"<b>{b}</b><br>{_carbon_hover(c, lo, hi, lang)}<br>{fmt.quantity(a, 'unit.actions', lang)}"
-        for b, c, lo, hi, a in zip(out["brand_id"], out["co2e_avoided_kg"],
-                                   out["co2e_avoided_kg_low"], out["co2e_avoided_kg_high"],
-                                   out["count_actions"], strict=True)
-    ]  # fmt: skip
-    total = branded["co2e_avoided_kg"].sum()
-    if total <= 0:
-        return out, ""
-    top = out[out["brand_id"] != other]["co2e_avoided_kg"].sum()
-    share = fmt.percent(top / total, lang)
-    count = fmt.number(len(branded), lang)
-    return out, t("insight.brands", lang, n=min(n, len(branded)), pct=share, brands=count)
-
-
-def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int) -> tuple[pd.DataFrame, str]:
-    """New and returning users per bucket, long form; counts under k hidden (shown '< k')."""
-    rows = []
-    for r in series.itertuples():
-        when = period_label(r.period, grain, lang)
-        for kind, value in (("new", r.users_new), ("returning", r.users_returning)):
-            shown = fmt.people_exact(int(value), lang, k)
-            hidden = fmt.is_suppressed(int(value), k)
-            rows.append({"period": r.period, "kind": kind, "when": when,
-                         "users": float("nan") if hidden else float(value), "users_shown": shown,
-                         "hover": f"{when}<br>{t(f'users.{kind}', lang)}: {shown}"})  # fmt: skip
-    out = pd.DataFrame(rows)
-    if series.empty:
-        return out, ""
-    last = series.iloc[-1]
-    if last["users_active"] <= 0 or fmt.is_suppressed(int(last["users_active"]), k):
-        return out, ""
-    return out, t("insight.new_users", lang, period=period_label(last["period"], grain, lang),
-                  pct=fmt.percent(last["users_new"] / last["users_active"], lang))  # fmt: skip
-
-
-def users_note(series: pd.DataFrame, lang: str, k: int) -> str:
-    """The users chart's note: whether its bars are exact counts, estimates, or exact but for
-    the bars the period's ends cut (users_series flags each), and how small counts show."""
-    estimated = int((~series["exact"].astype(bool)).sum())
-    if estimated == 0:
-        return t("actions.users_note_exact", lang, k=k)
-    if estimated < len(series):
-        return t("actions.users_note_mixed", lang, k=k, n=estimated)
-    return t("actions.users_note", lang, k=k)
 
 
 # --- funnel, trees, coastal -------------------------------------------------------------------
