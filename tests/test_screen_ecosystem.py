@@ -79,9 +79,18 @@ def test_every_region_alone_loads_and_an_empty_one_is_named(reader: Reader, whic
     assert beijing.by_species.figure is None
     assert "in Beijing" in beijing.by_species.empty
     assert "in Beijing" in beijing.sites.empty
-    assert beijing.cards[0].note == "No plantings in this period"
+    assert beijing.cards[0].note == "No plantings yet"
+    this_year = Filters(date(2026, 1, 1), date(2026, 6, 30), regions=("CN-BJ",))
+    assert ecosystem.load(reader, this_year, "en", which).cards[0].note == (
+        "No plantings in this period"
+    )
     zh = ecosystem.load(reader, Filters(regions=("CN-BJ",)), "zh", which)
     assert zh.by_species.empty.startswith("北京")
+    if which == "coastal":  # Beijing has no sea coast: the page says so
+        assert "no sea coast" in beijing.by_species.empty
+        shandong = ecosystem.load(reader, replace(this_year, regions=("CN-SD",)), "en", which)
+        assert shandong.by_species.empty.startswith("No coastal habitat restored in Shandong")
+        assert "in this period" in shandong.by_species.empty
 
 
 @pytest.mark.parametrize("which", ECOSYSTEMS)
@@ -90,9 +99,8 @@ def test_every_period_loads(reader: Reader, which: str, period: str) -> None:
     lo, hi = period_bounds(period, latest_day(reader))
     if period == "custom":  # a custom range with no data at all
         lo, hi = date(2030, 1, 1), date(2030, 1, 31)
-    for regions in ((), ("CN-NM",), ("CN-SD", "CN-GS")):
-        for lang in ("en", "zh"):
-            check(ecosystem.load(reader, Filters(lo, hi, regions=regions), lang, which))
+    for regions, lang in (((), "en"), ((), "zh"), (("CN-NM",), "en"), (("CN-SD", "CN-GS"), "en")):
+        check(ecosystem.load(reader, Filters(lo, hi, regions=regions), lang, which))
 
 
 @pytest.mark.parametrize("which", ECOSYSTEMS)
@@ -245,3 +253,28 @@ def test_an_unknown_ecosystem_is_refused(reader: Reader) -> None:
 )  # fmt: skip
 def test_areas_read_naturally(ha: float, shown: str) -> None:
     assert fmt.area(ha) == shown
+
+
+def test_a_warehouse_with_only_actions_loads_and_says_nothing_was_planted(tmp_path: Path) -> None:
+    folder = tmp_path / "input"
+    folder.mkdir()
+    (folder / "actions.csv").write_text(
+        "event_id,user_id,occurred_at,action,region,energy_g\n"
+        "e1,u1,2025-03-01 10:00,walking,CN-GD,100\n",
+        encoding="utf-8",
+    )
+    db = tmp_path / "warehouse"
+    ingest_folder(folder, db, handbuilt.REFERENCE_MIN)
+    warehouse = Warehouse(db)
+    with warehouse.open_snapshot(warehouse.require_current()) as r:
+        for which in ECOSYSTEMS:
+            for lang in ("en", "zh"):
+                data = ecosystem.load(r, Filters(), lang, which)
+                check(data)
+                assert all(is_empty(b) for b in blocks(data))
+        trees = ecosystem.load(r, Filters(), "en", "trees")
+        assert card(trees, "Trees planted") == "0 trees"
+        assert trees.cards[1].note == "No plantings yet"
+        assert trees.seasons is not None
+        assert trees.seasons.empty.startswith("No trees have been planted yet")
+        assert ecosystem.carbon_stored(r, Filters(), "trees") == (0.0, 0.0, 0.0)

@@ -36,8 +36,8 @@ KEYS: dict[str, dict[str, str]] = {
     },
     "coastal": {
         "by_species": "coastal.by_habitat", "by_region": "coastal.by_region",
-        "carbon": "coastal.blue_carbon_by",
-        "survival": "coastal.survival", "map": "coastal.map", "empty": "empty.eco_coastal",
+        "carbon": "coastal.blue_carbon_by", "survival": "coastal.survival",
+        "map": "coastal.map", "empty": "empty.eco_coastal", "never": "empty.eco_coastal_ever",
         "sites": "insight.eco_sites_coastal",
     },
 }  # fmt: skip
@@ -71,10 +71,12 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
     project_names = queries.display_names(r, "projects", lang)
     planted = _with_area(pagedata.planted_slice(r, f, ecosystem))
     projects = queries.projects(r, pagedata.all_time(f))
-    empty = empty_text(keys["empty"], f, lang)
+    empty = _empty(f, ecosystem, lang)
     shared = {
         "ecosystem": ecosystem,
-        "cards": _cards(planted, ecosystem, lang),
+        "cards": _cards(
+            planted, ecosystem, lang, bounded=f.date_from is not None or f.date_to is not None
+        ),
         "by_species": _by_species(planted, species, ecosystem, lang, empty),
         "sites": _sites(planted, projects, species, project_names, ecosystem, lang, empty),
         "by_region": _by_region(planted, ecosystem, lang, empty),
@@ -103,6 +105,18 @@ def carbon_stored(r: Reader, f: Filters, ecosystem: str = "trees") -> tuple[floa
     planted = pagedata.planted_slice(r, f, ecosystem)
     central, low, high = (float(planted[c].sum()) for c in CARBON)
     return central, low, high
+
+
+def _empty(f: Filters, ecosystem: str, lang: str) -> str:
+    """What a block of the period says when there is nothing to show: that the regions have
+    no sea coast (coastal), that nothing was ever planted (no period chosen), or that nothing
+    was planted in the period."""
+    if ecosystem == "coastal" and f.regions:
+        coastal = geo.regions().set_index("region")["coastal"]
+        if not any(bool(coastal.get(code, True)) for code in f.regions):
+            return empty_text("empty.eco_inland", f, lang)
+    unbounded = f.date_from is None and f.date_to is None
+    return empty_text(KEYS[ecosystem]["never" if unbounded else "empty"], f, lang)
 
 
 # --- measures ----------------------------------------------------------------------------------
@@ -168,10 +182,11 @@ def _round(frame: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
 # --- cards -------------------------------------------------------------------------------------
 
 
-def _cards(planted: pd.DataFrame, ecosystem: str, lang: str) -> list[Card]:
-    """Four headline figures for the period; with no plantings, each says so."""
+def _cards(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> list[Card]:
+    """Four headline figures for the period (`bounded`: a period is chosen); with no
+    plantings, each says so."""
     total = {c: float(planted[c].sum()) for c in SUMS}
-    none = t("kpi.eco_none", lang) if planted.empty else ""
+    none = t("kpi.eco_none" if bounded else "kpi.eco_none_ever", lang) if planted.empty else ""
     carbon, band = fmt.carbon_parts(*(total[c] for c in CARBON), lang)
     carbon_card = Card(
         label=t("kpi.sequestration" if ecosystem == "trees" else "coastal.blue_carbon", lang),
