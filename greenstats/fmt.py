@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy
 from babel.numbers import format_compact_decimal, format_decimal
 
 from greenstats.contract import K_ANONYMITY
@@ -162,6 +163,14 @@ def csv_safe(value: object) -> object:
 def tidy_float(value: float) -> float:
     """A float without binary noise (10 significant digits), for exports."""
     return value if not math.isfinite(value) else float(f"{value:.10g}")
+
+
+def plain(value: float) -> str:
+    """A float as digits a spreadsheet and a reader both take: '128', '0.00009', never
+    '128.0' or '9e-05' (for exports, after `tidy_float`)."""
+    if not math.isfinite(value):
+        return str(value)
+    return numpy.format_float_positional(value, trim="-")
 
 
 def percent_change(relative: float, lang: str = "en") -> str:

@@ -10,6 +10,7 @@ from dataclasses import fields, replace
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from greenstats import fmt
@@ -278,3 +279,15 @@ def test_a_warehouse_with_only_actions_loads_and_says_nothing_was_planted(tmp_pa
         assert trees.seasons is not None
         assert trees.seasons.empty.startswith("No trees have been planted yet")
         assert ecosystem.carbon_stored(r, Filters(), "trees") == (0.0, 0.0, 0.0)
+
+
+def test_csv_numbers_are_plain_digits(reader: Reader) -> None:
+    from greenstats.ui import csv_bytes
+
+    data = ecosystem.load(reader, Filters(), "en", "trees")
+    text = csv_bytes(data.by_species.frame).decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Species,Habitat,Trees planted,")
+    # Whole numbers without ".0" (the minimal reference has no names: codes stand in).
+    assert "\nsand_willow,Desert,2400,1440,1.45," in text
+    tiny = csv_bytes(pd.DataFrame({"t": [9e-05, 0.0007000000000000001]})).decode("utf-8-sig")
+    assert tiny.split() == ["t", "0.00009", "0.0007"]

@@ -160,6 +160,12 @@ def _hover(frame: pd.DataFrame, ecosystem: str, lang: str) -> list[str]:
     return [f"<b>{n}</b><br>{w}" for n, w in zip(frame["name"], words, strict=True)]
 
 
+def _amount(value: float, unit_key: str, lang: str) -> str:
+    """A measure in the unit of its chart: '120 trees', '289 m²', '1.48 ha'."""
+    decimals = 0 if unit_key == "unit.trees" else fmt.area_decimals(value, unit_key)
+    return fmt.quantity(value, unit_key, lang, decimals)
+
+
 def _colour(ecosystem: str) -> str:
     """One colour for an ecosystem's single-series bars: coastal's habitat colour on Coastal."""
     return charts.HABITAT_COLORS["coastal"] if ecosystem == "coastal" else charts.OKABE_ITO[1]
@@ -455,8 +461,7 @@ def _seasons(history: pd.DataFrame, ecosystem: str, lang: str, empty: str) -> Ch
     out["label"] = [_year_words(y, lang) for y in out["year"]]
     out["season_name"] = [t(f"season.{s}_name", lang) for s in out["season"]]
     out["hover"] = [
-        f"{t(f'season.{s}', lang, year=int(y))}<br>"
-        f"{fmt.quantity(v, unit_key, lang, fmt.area_decimals(v, unit_key))}"
+        f"{t(f'season.{s}', lang, year=int(y))}<br>{_amount(v, unit_key, lang)}"
         for y, s, v in zip(out["year"], out["season"], out["value"], strict=True)
     ]
     figure = None if out.empty else charts.stacked_bars(
