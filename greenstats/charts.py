@@ -7,6 +7,7 @@ already formatted (numbers with units, in the reader's language), so charts neve
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import pandas as pd
@@ -146,10 +147,12 @@ def time_band(
 def carbon_band(
     frame: pd.DataFrame, name: str, band_name: str, lang: str, *, prefix: str = "co2e_t",
     x: str = "period", hover: str = "hover", color: str = OKABE_ITO[2], height: int = HEIGHT,
+    unit: tuple[float, str] | None = None,
 ) -> go.Figure:  # fmt: skip
     """Carbon in tonnes over time with its range as a band, drawn in the unit that suits its
-    size (kg, t, kt …) so ticks never carry μ or k, and the axis names that unit."""
-    per_unit, unit = fmt.carbon_unit(float(frame[f"{prefix}_high"].abs().max() or 0), lang)
+    size (kg, t, kt …) so ticks never carry μ or k, and the axis names that unit; `unit`
+    (tonnes per unit, label) forces one, e.g. the unit of the sentence above the chart."""
+    per_unit, unit = unit or fmt.carbon_unit(float(frame[f"{prefix}_high"].abs().max() or 0), lang)
     scaled = frame.assign(**{f"{prefix}{b}": frame[f"{prefix}{b}"] / per_unit
                              for b in ("", "_low", "_high")})  # fmt: skip
     fig = time_band(scaled, x=x, y=prefix, low=f"{prefix}_low", high=f"{prefix}_high",
@@ -307,6 +310,48 @@ def lines(
     return _layout(fig, y_title=y_title)
 
 
+def marker_size(values: pd.Series | float, biggest: float) -> pd.Series | float:
+    """A site's point diameter in pixels: its area grows with the value (7 px to 33 px)."""
+    share = (values.clip(lower=0) if isinstance(values, pd.Series) else max(values, 0.0)) / (
+        biggest or 1.0
+    )
+    return 7 + 26 * share**0.5
+
+
+def size_steps(values: pd.Series) -> list[float]:
+    """Round values for a map's size legend: the largest 1-2-5 number not above the biggest
+    value, and a tenth and a hundredth of it while the smallest site is that small."""
+    positive = values[values > 0]
+    if positive.empty:
+        return []
+    biggest, smallest = float(positive.max()), float(positive.min())
+    power = 10 ** math.floor(math.log10(biggest))
+    top = max(m * power for m in (1, 2, 5) if m * power <= biggest)
+    return [s for s in (top, top / 10, top / 100) if s == top or s >= smallest * 0.5]
+
+
+def _size_legend(fig: go.Figure, steps: Sequence[tuple[float, str]], biggest: float) -> None:
+    """Circles of the sizes the points have for round values, with their words, in the
+    bottom right corner (shapes and annotations in pixels: nothing to fetch)."""
+    diameters = [float(marker_size(v, biggest)) for v, _ in steps]
+    widest = max(diameters)
+    bottom = 10.0
+    for (_, words), d in zip(steps, diameters, strict=True):
+        centre = bottom + widest / 2
+        fig.add_shape(
+            type="circle", xref="paper", yref="paper", xsizemode="pixel", ysizemode="pixel",
+            xanchor=1, yanchor=0, x0=-10 - widest / 2 - d / 2, x1=-10 - widest / 2 + d / 2,
+            y0=centre - d / 2, y1=centre + d / 2, line={"color": "#555555", "width": 1},
+            fillcolor="rgba(154,154,154,0.35)", layer="above",
+        )  # fmt: skip
+        fig.add_annotation(
+            x=1, y=0, xref="paper", yref="paper", xanchor="right", yanchor="middle",
+            xshift=-16 - widest, yshift=centre, text=words, showarrow=False,
+            font={"size": 12, "color": "#333333"}, bgcolor="rgba(255,255,255,0.8)",
+        )  # fmt: skip
+        bottom += widest + 6
+
+
 def sites_map(
     frame: pd.DataFrame,
     *,
@@ -318,11 +363,18 @@ def sites_map(
     colors: dict[str, str],
     hover: str,
     height: int = 420,
+    provinces: bool = True,
+    min_span: float = 2.0,
+    size_legend: Sequence[tuple[float, str]] = (),
 ) -> go.Figure:
-    """Sites as points sized by a measure and coloured by kind, on shipped country outlines.
+    """Sites as points sized by a measure and coloured by kind, on shipped country outlines
+    and (`provinces`) the lines between China's provinces, in a view fitted to the points
+    (at least `min_span` degrees wide). `size_legend` gives round values of the measure and
+    their words (see `size_steps`) to draw as a size key.
 
-    `scatter_map` with the white-bg style and a GeoJSON line layer: no tile, font or sprite is
-    fetched, so the map renders with no internet.
+    `scatter_map` with the white-bg style and GeoJSON line layers: no tile, font or sprite is
+    fetched, so the map renders with no internet (and so text labels, which need fonts, are
+    not drawn on the map).
     """
     fig = go.Figure()
     biggest = float(frame[size].max()) if len(frame) else 1.0
@@ -334,7 +386,7 @@ def sites_map(
             mode="markers",
             name=labels.get(key, str(key)),
             marker={
-                "size": 7 + 26 * (part[size].clip(lower=0) / (biggest or 1.0)) ** 0.5,
+                "size": marker_size(part[size], biggest),
                 "color": colors.get(key, GREY),
                 "opacity": 0.78,
             },
@@ -342,26 +394,35 @@ def sites_map(
             hovertemplate="%{customdata[0]}<extra></extra>",
         )
     center, zoom = (
-        geo.fit(frame[lat], frame[lon]) if len(frame) else geo.fit(pd.Series(), pd.Series())
+        geo.fit(frame[lat], frame[lon], min_span=min_span)
+        if len(frame)
+        else geo.fit(pd.Series(), pd.Series())
     )
+    layers = [
+        {
+            "source": geo.outlines(),
+            "type": "line",
+            "color": "#8A8A8A",
+            "line": {"width": 0.8},
+            "below": "traces",
+        }
+    ]
+    if provinces:
+        layers.insert(
+            0,
+            {
+                "source": geo.provinces(),
+                "type": "line",
+                "color": "#C4C4C4",
+                "line": {"width": 0.6},
+                "below": "traces",
+            },
+        )
     fig.update_layout(
         template=TEMPLATE,
         height=height,
         margin={"l": 0, "r": 0, "t": 0, "b": 0},
-        map={
-            "style": "white-bg",
-            "center": center,
-            "zoom": zoom,
-            "layers": [
-                {
-                    "source": geo.outlines(),
-                    "type": "line",
-                    "color": "#8A8A8A",
-                    "line": {"width": 0.8},
-                    "below": "traces",
-                }
-            ],
-        },
+        map={"style": "white-bg", "center": center, "zoom": zoom, "layers": layers},
         legend={
             "orientation": "h",
             "y": 0.0,
@@ -370,6 +431,8 @@ def sites_map(
             "bgcolor": "rgba(255,255,255,0.8)",
         },
     )
+    if size_legend and len(frame):
+        _size_legend(fig, size_legend, biggest)
     return fig
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy
 from babel.numbers import format_compact_decimal, format_decimal
 
 from greenstats.contract import K_ANONYMITY
@@ -92,23 +93,50 @@ def _sig(value: float, lang: str) -> str:
 
 
 def carbon_parts(
-    central_t: float, low_t: float, high_t: float, lang: str = "en"
-) -> tuple[str, str]:
-    """Carbon and its range in one unit: ('12.3 kt CO₂e', '9.8–15.1')."""
-    per_unit, unit = carbon_unit(max(abs(central_t), abs(high_t)), lang)
+    central_t: float, low_t: float, high_t: float, lang: str = "en",
+    unit: tuple[float, str] | None = None,
+) -> tuple[str, str]:  # fmt: skip
+    """Carbon and its range in one unit: ('12.3 kt CO₂e', '9.8–15.1'); the unit suits the
+    value unless given (tonnes per unit, label), e.g. the unit of the chart it describes."""
+    per_unit, unit = unit or carbon_unit(max(abs(central_t), abs(high_t)), lang)
     c, lo, hi = (v / per_unit for v in (central_t, low_t, high_t))
     sep = "" if lang == "zh" else " "
     return f"{_sig(c, lang)}{sep}{unit}", f"{_sig(lo, lang)}–{_sig(hi, lang)}"
 
 
-def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> str:
+def carbon(
+    central_t: float, low_t: float, high_t: float, lang: str = "en",
+    unit: tuple[float, str] | None = None,
+) -> str:  # fmt: skip
     """Carbon with its range in one unit, e.g. '12.3 kt CO₂e (9.8–15.1)'."""
-    value, band = carbon_parts(central_t, low_t, high_t, lang)
+    value, band = carbon_parts(central_t, low_t, high_t, lang, unit)
     return f"{value} ({band})"
 
 
+def area_unit(largest_ha: float) -> tuple[float, str]:
+    """The unit areas up to `largest_ha` read naturally in: m² below 1 ha, else ha, as
+    (units per ha, unit key). One table column or chart axis uses one unit."""
+    return (10_000.0, "unit.m2") if abs(largest_ha) < 1 else (1.0, "unit.ha")
+
+
+def area_decimals(value: float, unit_key: str) -> int:
+    """Decimals an area shows in its unit: whole m² (tenths below 10), ha to 3 figures."""
+    size = abs(value)
+    if unit_key == "unit.m2":
+        return 0 if size >= 10 or size == 0 else 1
+    return 0 if size >= 100 else (1 if size >= 10 else 2)
+
+
+def area(ha: float, lang: str = "en") -> str:
+    """An area as a reader reads it: m² below 1 ha ('289 m²'), else ha ('1.48 ha', '12.3 ha',
+    '1,235 ha') — never '0.00 ha'."""
+    per_ha, unit_key = area_unit(ha)
+    value = ha * per_ha
+    return quantity(value, unit_key, lang, area_decimals(value, unit_key))
+
+
 _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions": "unit.action",
-             "unit.users": "unit.user"}  # fmt: skip
+             "unit.users": "unit.user", "unit.sites": "unit.site"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
@@ -144,6 +172,14 @@ def csv_safe(value: object) -> object:
 def tidy_float(value: float) -> float:
     """A float without binary noise (10 significant digits), for exports."""
     return value if not math.isfinite(value) else float(f"{value:.10g}")
+
+
+def plain(value: float) -> str:
+    """A float as digits a spreadsheet and a reader both take: '128', '0.00009', never
+    '128.0' or '9e-05' (for exports, after `tidy_float`)."""
+    if not math.isfinite(value):
+        return str(value)
+    return numpy.format_float_positional(value, trim="-")
 
 
 def percent_change(relative: float, lang: str = "en") -> str:

@@ -471,7 +471,7 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         elif pd.api.types.is_float_dtype(safe[col]):
             # 0.2987000000000001 is float noise, not precision: 10 significant digits.
             safe[col] = safe[col].map(fmt.tidy_float)
-    return safe.to_csv(index=False).encode("utf-8-sig")
+    return safe.to_csv(index=False, float_format=fmt.plain).encode("utf-8-sig")
 
 
 def people_column(values: pd.Series) -> pd.Series:
