@@ -148,8 +148,9 @@ def percent_change(relative: float, lang: str = "en") -> str:
 
 
 _URL = re.compile(r"https?://[^\s<>\"'`]+")
-#: Characters that start markdown (or Streamlit's $math$, :colour[] and ~strike~) anywhere.
-_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$&])")
+#: Characters that start markdown (or Streamlit's $math$, :colour[], :emoji: and ~strike~)
+#: anywhere.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$&:])")
 #: What starts a block only at the beginning of a line: heading, list, quote, rule, setext.
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)](?=\s|$))", re.MULTILINE)
 
@@ -174,4 +175,7 @@ def escape_md(text: object) -> str:
 
 def _escape_plain(text: str) -> str:
     text = _MD_INLINE.sub(r"\\\1", text)
+    # Streamlit reads :material/icon: even with its colons escaped: a zero-width space after
+    # a colon that comes before a letter keeps it text.
+    text = re.sub(r"\\:(?=[A-Za-z])", "\\:\u200b", text)
     return _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)

@@ -158,19 +158,27 @@ def wait_words(days: float, lang: str) -> str:
 
 
 def _insight(waiting: pd.DataFrame, lang: str) -> str:
+    """'37 units adopted at 15 projects are waiting to be planted; the oldest has waited
+    16 months. 18 of them have waited over a year.'"""
     if waiting.empty:
         return ""
+    total = float(waiting["backlog_units"].sum())
     sentence = t(
-        "funnel.backlog_insight", lang,
-        units=fmt.quantity(waiting["backlog_units"].sum(), "unit.units", lang),
+        "funnel.backlog_insight_one" if total == 1 else "funnel.backlog_insight", lang,
+        units=fmt.quantity(total, "unit.units", lang),
         projects=fmt.quantity(waiting["project_id"].nunique(), "unit.projects", lang),
         oldest=wait_words(waiting["backlog_age_days"].max(), lang),
     )  # fmt: skip
-    old = waiting.loc[waiting["backlog_age_days"] > 365, "backlog_units"].sum()
-    if old > 0:
-        sentence += ("" if lang == "zh" else " ") + t("funnel.backlog_old", lang,
-                            old=fmt.quantity(old, "unit.units", lang))  # fmt: skip
-    return sentence
+    old = float(waiting.loc[waiting["backlog_age_days"] > 365, "backlog_units"].sum())
+    if old == 0 or total == 1:  # nothing that old, or the one unit's wait is said already
+        return sentence
+    if old == total:
+        more = t("funnel.backlog_all_old", lang)
+    else:
+        key = "funnel.backlog_old_one" if old == 1 else "funnel.backlog_old"
+        more = t(key, lang, old=fmt.quantity(old, "unit.units", lang) if lang == "zh" else
+                 fmt.number(old, lang))  # fmt: skip
+    return sentence + ("" if lang == "zh" else " ") + more
 
 
 def _width(text: str) -> int:

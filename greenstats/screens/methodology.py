@@ -137,6 +137,13 @@ def _number(ref: pd.DataFrame, column: str) -> pd.Series:
     return pd.to_numeric(ref[column], errors="coerce")
 
 
+def _without_empty(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The frame without an optional column that no row fills (the CSV keeps it)."""
+    values = frame[column]
+    filled = values.notna() & (values.astype(str).str.strip() != "")
+    return frame if filled.any() else frame.drop(columns=column)
+
+
 def action_factors(ref: pd.DataFrame, lang: str) -> Table:
     """The action factors: energy awarded and carbon avoided side by side, never mixed. The
     table shows the figures; the basis and the source are listed in full under it (and in
@@ -154,11 +161,13 @@ def action_factors(ref: pd.DataFrame, lang: str) -> Table:
         t("col.basis", lang): _text(ref, "co2e_basis").to_numpy(),
         t("col.source", lang): _text(ref, "source").to_numpy(),
     })  # fmt: skip
+    shown = _without_empty(shown, energy)  # an optional column no factor fills
     return Table(
         name="methodology-actions", title=t("method.actions", lang),
         intro=t("method.actions_intro", lang), frame=shown, csv=csv,
         empty=t("empty.default", lang),
-        kinds={action: "text", t("col.category", lang): "text", energy: "int", co2e: "text"},
+        kinds={action: "text", t("col.category", lang): "text", co2e: "text"}
+        | ({energy: "int"} if energy in shown else {}),
         phone=(action, co2e),
     )  # fmt: skip
 
@@ -187,6 +196,7 @@ def species_factors(ref: pd.DataFrame, lang: str) -> Table:
         surv: [survival(row) for _, row in ref.iterrows()],
     })  # fmt: skip
     csv = shown.assign(**{t("col.source", lang): _text(ref, "source").to_numpy()})
+    shown = _without_empty(shown, t("col.scientific_name", lang))
     return Table(
         name="methodology-species", title=t("method.species", lang),
         intro=t("method.species_intro", lang), frame=shown, csv=csv,
