@@ -4,6 +4,7 @@ carbon with its range, and counts of people under k shown as "< k". Pure functio
 from __future__ import annotations
 
 import math
+import re
 
 import numpy
 from babel.numbers import format_compact_decimal, format_decimal
@@ -137,6 +138,8 @@ def area(ha: float, lang: str = "en") -> str:
 
 _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions": "unit.action",
              "unit.users": "unit.user", "unit.sites": "unit.site"}  # fmt: skip
+_SINGULAR.update({"unit.projects": "unit.project", "unit.months": "unit.month",
+                  "unit.days": "unit.day"})  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
@@ -187,3 +190,37 @@ def percent_change(relative: float, lang: str = "en") -> str:
     digits = 1 if abs(relative) < 0.1 else 0
     text = number(abs(relative) * 100, lang, digits) + "%"
     return ("+" if relative >= 0 else "-") + text  # ASCII minus: st.metric reads the sign
+
+
+_URL = re.compile(r"https?://[^\s<>\"'`]+")
+#: Characters that start markdown (or Streamlit's $math$, :colour[], :emoji: and ~strike~)
+#: anywhere.
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$&:])")
+#: What starts a block only at the beginning of a line: heading, list, quote, rule, setext.
+_MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)](?=\s|$))", re.MULTILINE)
+
+
+def escape_md(text: object) -> str:
+    """Text from the data shown through st.markdown as the characters it holds: no emphasis,
+    image, link, heading, list, HTML or math. A web address stays a plain link (its own text),
+    so sources stay readable and clickable."""
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        return ""
+    out, start = [], 0
+    value = str(text)
+    for match in _URL.finditer(value):
+        url = match.group(0).rstrip(".,;:!?)]}'\"")
+        end = match.start() + len(url)
+        out.append(_escape_plain(value[start : match.start()]))
+        out.append(f"<{url}>")  # an autolink: nothing inside it is read as markdown
+        start = end
+    out.append(_escape_plain(value[start:]))
+    return "".join(out)
+
+
+def _escape_plain(text: str) -> str:
+    text = _MD_INLINE.sub(r"\\\1", text)
+    # Streamlit reads :material/icon: even with its colons escaped: a zero-width space after
+    # a colon that comes before a letter keeps it text.
+    text = re.sub(r"\\:(?=[A-Za-z])", "\\:\u200b", text)
+    return _MD_LINE_START.sub(lambda m: m.group(1) + m.group(2)[:-1] + "\\" + m.group(2)[-1], text)

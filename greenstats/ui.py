@@ -7,6 +7,7 @@ Pages arrange; they call these and `greenstats.queries`/`stats`/`charts`, never 
 from __future__ import annotations
 
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
@@ -399,18 +400,6 @@ def number_columns(frame: pd.DataFrame, decimals: dict[str, int] | None = None) 
     return config
 
 
-def sources(reference: pd.DataFrame, code: str) -> None:
-    """Every factor's full source and basis, readable and with working links."""
-    name = "name_zh" if lang() == "zh" else "name_en"
-    with st.expander(tr("method.sources")):
-        for row in reference.itertuples(index=False):
-            basis = getattr(row, "co2e_basis", "") or ""
-            source = getattr(row, "source", "") or ""
-            st.markdown(
-                f"**{getattr(row, name)}** — {source}" + (f"  \n:gray[{basis}]" if basis else "")
-            )
-
-
 def wide_text(frame: pd.DataFrame, *columns: str) -> dict:
     """Column settings that give long text (sources, reasons) room to wrap."""
     return {c: st.column_config.TextColumn(c, width="large") for c in columns if c in frame}
@@ -532,10 +521,11 @@ def cards(items: list[Card], per_row: int = 4) -> None:
                     st.caption(card.note or "\u00a0")
 
 
-def chart(block: Chart) -> None:
+def chart(block: Chart, *, title: bool = True) -> None:
     """A chart with its title, its sentence above and its CSV under it; or, when there is
     nothing to draw, the sentence that says what is missing."""
-    st.subheader(block.title)
+    if title and block.title:
+        st.subheader(block.title)
     if is_empty(block):
         st.info(block.empty, icon=":material/info:")
         return
@@ -543,6 +533,54 @@ def chart(block: Chart) -> None:
         st.markdown(block.insight)
     plotly(block.figure, key=f"chart-{block.name}")
     download(block.frame, block.name)
+
+
+#: The width a table has to fit in, in pixels: a 1440 px desktop's main column, a 390 px phone.
+TABLE_ROOM = {"wide": 940, "phone": 340}
+#: The narrowest a text column gets when a table must give up width to fit.
+TEXT_NARROWEST = 90
+
+
+def _cells(text: object) -> int:
+    """Width of a text in Latin letters (a Chinese character is about two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def text_width(values: pd.Series, header: str) -> int:
+    """Pixels a column needs for its longest cell or its header. (Streamlit sizes columns
+    from a few rows only, so a longer name further down would be cut.)"""
+    longest = max([_cells(header), *(_cells(v) for v in values.dropna().head(5000))])
+    return int(24 + 7.6 * longest)
+
+
+def _number_width(values: pd.Series, header: str) -> int:
+    """About the pixels Streamlit gives a column of figures (or of anything but text)."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    digits = len(f"{numbers.abs().max():,.1f}") if len(numbers) else 8
+    return int(24 + 7.6 * max(_cells(header), digits))
+
+
+def fit_widths(frame: pd.DataFrame, kinds: dict[str, str], room: int) -> dict[str, int]:
+    """Widths for the text columns of `frame`: each as wide as its longest cell, and when the
+    table would be wider than `room`, the widest give up width first (down to 90 px), so the
+    other columns stay in view."""
+    fixed = {"wide": 400, "progress": 150}
+    need = {c: text_width(frame[c], c) for c in frame.columns if kinds.get(c) == "text"}
+    other = sum(
+        fixed.get(kinds.get(c, ""), 0) or _number_width(frame[c], c)
+        for c in frame.columns
+        if c not in need
+    )
+    spare, cap = room - other, float("inf")
+    if need and sum(need.values()) > spare:
+        widths, left = sorted(need.values()), spare
+        for i, w in enumerate(widths):
+            share = left / (len(widths) - i)
+            if w > share:
+                cap = max(share, TEXT_NARROWEST)
+                break
+            left -= w
+    return {c: int(min(w, cap)) for c, w in need.items()}
 
 
 def _column_config(kind: str, header: str) -> Any:
@@ -575,10 +613,12 @@ def table(block: Table, *, title: bool = True) -> None:
         layouts.append(("phone", list(block.phone)))
     for layout, columns in layouts:
         key = f"{layout}-{block.name}" if len(layouts) > 1 else f"table-{block.name}"
+        widths = fit_widths(block.frame[columns], dict(block.kinds), TABLE_ROOM[layout])
+        sized = config | {h: st.column_config.TextColumn(h, width=w) for h, w in widths.items()}
         with st.container(key=key):
             st.dataframe(
                 block.frame[columns], hide_index=True, width="stretch",
-                column_config={c: v for c, v in config.items() if c in columns},
+                column_config={c: v for c, v in sized.items() if c in columns},
                 height=block.height or "auto",
             )  # fmt: skip
-    download(block.frame, block.name)
+    download(block.frame if block.csv is None else block.csv, block.name)

@@ -168,52 +168,6 @@ def share_insight(frame: pd.DataFrame, key: str, labels: dict, value: str, lang:
 
 # --- funnel, trees, coastal -------------------------------------------------------------------
 
-STAGE_UNITS = {
-    "energy_issued": "unit.g",
-    "energy_redeemed": "unit.g",
-    "units_adopted": "unit.units",
-    "units_planted": "unit.units",
-    "units_surviving": "unit.units",
-}
-
-
-def funnel_cards(funnel: pd.DataFrame, lang: str) -> list[dict[str, str]]:
-    """One card per stage: its value with unit and its share of the stage it comes from."""
-    values = dict(zip(funnel["stage"], funnel["value"], strict=True))
-    previous = {"energy_redeemed": "energy_issued", "units_planted": "units_adopted",
-                "units_surviving": "units_planted"}  # fmt: skip
-    cards = []
-    for stage, value in values.items():
-        base = values.get(previous.get(stage, ""), 0)
-        share = (
-            t("funnel.share_of", lang, pct=fmt.percent(value / base, lang),
-              of=t(f"funnel.{previous[stage]}", lang).lower() if lang == "en" else
-              t(f"funnel.{previous[stage]}", lang))
-            if base else ""
-        )  # fmt: skip
-        cards.append({"stage": stage, "label": t(f"funnel.{stage}", lang),
-                      "value": fmt.compact_quantity(value, STAGE_UNITS[stage], lang),
-                      "note": share})  # fmt: skip
-    return cards
-
-
-def backlog_table(
-    backlog: pd.DataFrame, species_names: dict, lang: str
-) -> tuple[pd.DataFrame, str]:
-    """The projects with units adopted but not yet planted, oldest first, and the insight."""
-    out = backlog.copy()
-    out["species_name"] = [species_names.get(s, s) for s in out["species"]]
-    out["age_months"] = (out["backlog_age_days"] / 30.44).round(1)
-    waiting = out[out["backlog_units"] > 0].sort_values("backlog_age_days", ascending=False)
-    if waiting.empty:
-        return out, t("insight.no_backlog", lang)
-    old = waiting[waiting["backlog_age_days"] > 365]
-    return out, t("insight.backlog", lang,
-                  units=fmt.quantity(waiting["backlog_units"].sum(), "unit.units", lang),
-                  projects=fmt.number(waiting["project_id"].nunique(), lang),
-                  old=fmt.quantity(old["backlog_units"].sum(), "unit.units", lang),
-                  oldest=fmt.number(waiting["age_months"].max(), lang, 0))  # fmt: skip
-
 
 def sites(planted: pd.DataFrame, projects: pd.DataFrame, labels: dict, lang: str,
           unit_key: str) -> pd.DataFrame:  # fmt: skip
@@ -397,90 +351,6 @@ def project_figures(name: str, row: pd.Series, planted: pd.DataFrame, lang: str)
 
 # --- methodology & data ---------------------------------------------------------------------------
 
-#: The stats a page shows, whose docstrings are their one-line definitions.
-DEFINED_STATS = (
-    "carbon_breakdown", "energy_vs_carbon_share", "survival_rates", "plantings_carbon",
-    "funnel", "backlog", "cohort_survival", "sequestration_breakdown", "sequestration_by_year",
-    "coverage", "protected_species", "threatened_share", "project_progress", "deltas",
-    "equivalents",
-)  # fmt: skip
-
-
-def _definition(fn: object) -> str:
-    doc = (getattr(fn, "__doc__", "") or "").strip().split("\n\n")[0]
-    return " ".join(line.strip() for line in doc.splitlines())
-
-
-def definitions(lang: str) -> pd.DataFrame:
-    """Every metric with its definition: the contract's summary keys, then the page stats."""
-    from greenstats import stats
-    from greenstats.contract import SUMMARY_KEYS
-
-    rows = [(key, t(f"def.{key}", lang), t("method.source_contract", lang)) for key in SUMMARY_KEYS]
-    for name in DEFINED_STATS:
-        try:
-            text = t(f"def.{name}", lang)
-        except KeyError:
-            text = _definition(getattr(stats, name))
-        rows.append((name, text, f"greenstats/stats.py · {name}"))
-    return pd.DataFrame(rows, columns=[t("col.metric", lang), t("col.definition", lang),
-                                       t("col.where", lang)])  # fmt: skip
-
-
-def _band(c: float, lo: float, hi: float, lang: str, decimals: int = 1) -> str:
-    return f"{fmt.number(c, lang, decimals)} ({fmt.number(lo, lang, decimals)}–" \
-           f"{fmt.number(hi, lang, decimals)})"  # fmt: skip
-
-
-def action_factors(ref: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The action factors as a reader sees them: energy awarded and carbon avoided apart."""
-    name = "name_zh" if lang == "zh" else "name_en"
-    return pd.DataFrame({
-        t("col.action", lang): ref[name],
-        t("col.category", lang): [vocab("category", c, lang) for c in ref["category"]],
-        t("col.energy_awarded", lang): ref.get("energy_g"),
-        t("col.co2e_per_action", lang): [
-            _band(c, lo, hi, lang) for c, lo, hi in
-            zip(ref["co2e_g"], ref["co2e_g_low"], ref["co2e_g_high"], strict=True)],
-        t("col.basis", lang): ref.get("co2e_basis", ""),
-        t("col.source", lang): ref.get("source", ""),
-    })  # fmt: skip
-
-
-def species_factors(ref: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The species factors: sequestration per surviving unit and default survival, with ranges."""
-    name = "name_zh" if lang == "zh" else "name_en"
-
-    def survival(row: pd.Series) -> str:
-        if "default_survival_low" in row and pd.notna(row["default_survival_low"]):
-            return (f"{fmt.percent(float(row['default_survival']), lang)} "
-                    f"({fmt.percent(float(row['default_survival_low']), lang)}–"
-                    f"{fmt.percent(float(row['default_survival_high']), lang)})")  # fmt: skip
-        return fmt.percent(float(row["default_survival"]), lang)
-
-    return pd.DataFrame({
-        t("col.species", lang): ref[name],
-        t("col.scientific_name", lang): ref.get("scientific_name", ""),
-        t("col.unit", lang): [t(f"unit.{u}", lang) for u in ref["unit"]],
-        t("col.habitat", lang): [vocab("habitat", h, lang) for h in ref["habitat"]],
-        t("col.seq_per_unit", lang): [
-            _band(c, lo, hi, lang, 3) for c, lo, hi in
-            zip(ref["seq_kg_per_unit_yr"], ref["seq_kg_per_unit_yr_low"],
-                ref["seq_kg_per_unit_yr_high"], strict=True)],
-        t("col.default_survival", lang): [survival(r) for _, r in ref.iterrows()],
-        t("col.source", lang): ref.get("source", ""),
-    })  # fmt: skip
-
-
-def equivalent_factors(table: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """The everyday equivalents with their factor and source."""
-    name = "name_zh" if lang == "zh" else "name_en"
-    return pd.DataFrame({
-        t("col.equivalent", lang): table[name],
-        t("col.kg_per_unit", lang): table["kg_co2e_per_unit"],
-        t("col.source", lang): table["source"],
-    })  # fmt: skip
-
 
 def freshness(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Latest planting and survey received per partner, as days a reader reads ('none
@@ -545,19 +415,6 @@ def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("col.example", lang): [f"{f} · {t('col.line', lang)} {n}: {v}" for f, n, v in
                                  zip(frame["example_file"], frame["example_line"], values,
                                      strict=True)],
-    })  # fmt: skip
-
-
-def loads_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Every file loaded: rows accepted, already loaded and rejected, or why it was refused."""
-    return pd.DataFrame({
-        t("col.load", lang): frame["load_number"],
-        t("col.file", lang): frame["file"],
-        t("col.table", lang): frame["table_name"],
-        t("col.accepted", lang): frame["accepted"],
-        t("col.already", lang): frame["already_loaded"],
-        t("col.rejected", lang): frame["rejected"],
-        t("col.refused", lang): frame["refused"].fillna(""),
     })  # fmt: skip
 
 

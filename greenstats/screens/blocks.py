@@ -62,6 +62,9 @@ class Table:
     kinds: Mapping[str, str] = field(default_factory=dict)  # header → COLUMN_KINDS
     phone: tuple[str, ...] = ()
     height: int | None = None
+    #: The CSV when it holds more than the table shows (e.g. long sources, listed in full
+    #: under the table, or numbers the table shows rounded); None: the CSV is `frame`.
+    csv: pd.DataFrame | None = None
 
 
 def is_empty(block: Chart | Table) -> bool:

@@ -1,0 +1,287 @@
+"""Funnel (program managers): where energy goes after it is issued — redeemed, adopted, planted,
+surviving — and where adoptions wait to be planted, by project and species."""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from dataclasses import dataclass
+
+import pandas as pd
+
+from greenstats import charts, fmt, pagedata, queries, views
+from greenstats.filters import Filters
+from greenstats.i18n import t
+from greenstats.screens.blocks import Card, Chart, Table, where_words
+from greenstats.warehouse import Reader
+
+#: The unit each stage is counted in.
+STAGE_UNITS = {
+    "energy_issued": "unit.g",  # the card says it is energy
+    "energy_redeemed": "unit.g",
+    "units_adopted": "unit.units",
+    "units_planted": "unit.units",
+    "units_surviving": "unit.units",
+}
+#: The stage each one is a share of.
+PREVIOUS = {
+    "energy_redeemed": "energy_issued",
+    "units_planted": "units_adopted",
+    "units_surviving": "units_planted",
+}
+#: Bars in the backlog chart (the table lists every project and species).
+TOP = 15
+#: How wide a project's name may be on the chart's axis, in Latin-letter widths (a Chinese
+#: character counts two): a phone keeps most of its width for the bars.
+LABEL_WIDTH = 26
+DAYS_PER_MONTH = 30.44
+
+
+@dataclass(frozen=True)
+class FunnelData:
+    cards: list[Card]
+    empty: str  # said above the cards when every stage is zero; '' otherwise
+    note: str  # the conservation shares, counted apart
+    backlog: Chart
+    backlog_as_of: str  # the backlog is to a day, whatever the period
+    table: Table
+
+
+def load(r: Reader, f: Filters, lang: str) -> FunnelData:
+    """Everything the Funnel shows for these filters."""
+    stages = pagedata.funnel(r, f)
+    values = dict(zip(stages["stage"], stages["value"].astype(float), strict=True))
+    m2 = pagedata.protection(r, f)
+    where = _where(r, f, lang)
+    backlog = _backlog(r, f, lang)
+    waiting = backlog[backlog["backlog_units"] > 0]
+    empty_backlog = (
+        t("empty.no_backlog", lang, where=where)
+        if len(backlog)
+        else t("empty.backlog_none", lang, where=where)
+    )
+    return FunnelData(
+        cards=cards(values, lang),
+        empty="" if any(values.values()) else t("empty.funnel", lang, where=where),
+        note=t("funnel.note", lang, m2=fmt.quantity(m2, "unit.m2", lang))
+        if m2 > 0
+        else t("funnel.note_none", lang),
+        backlog=Chart(
+            name="backlog",
+            title=t("funnel.backlog", lang),
+            insight=_insight(waiting, lang),
+            figure=_chart(waiting, lang) if len(waiting) else None,
+            frame=_chart_frame(waiting, lang),
+            empty=empty_backlog,
+        ),
+        backlog_as_of=t("funnel.backlog_as_of", lang, day=views.day_words(f.as_of, lang)),
+        table=_table(backlog, lang, t("empty.backlog_table", lang, where=where)),
+    )
+
+
+def cards(values: dict[str, float], lang: str) -> list[Card]:
+    """One card per stage: its value with its unit, and its share of the stage before."""
+    out = []
+    for stage, value in values.items():
+        base = values.get(PREVIOUS.get(stage, ""), 0.0)
+        if not value:
+            note = t("funnel.none_in_period", lang)
+        elif base:
+            before = t(f"funnel.{PREVIOUS[stage]}", lang)
+            note = t("funnel.share_of", lang, pct=fmt.percent(value / base, lang),
+                     of=before.lower() if lang == "en" else before)  # fmt: skip
+        else:
+            note = ""
+        out.append(
+            Card(
+                label=t(f"funnel.{stage}", lang),
+                value=amount(value, STAGE_UNITS[stage], lang),
+                note=note,
+                help=("" if lang == "zh" else " ").join(
+                    [
+                        t(f"funnel.help_{stage}", lang),
+                        t("help.exact", lang, value=fmt.quantity(value, STAGE_UNITS[stage], lang)),
+                    ]
+                ),
+            )
+        )
+    return out
+
+
+def amount(value: float, unit_key: str, lang: str) -> str:
+    """A headline amount: compact when large (13.4M g energy, 1,340万克能量), exact and in the
+    singular when it is one ('1 unit')."""
+    if abs(value) < 10_000 and float(value).is_integer():
+        return fmt.quantity(value, unit_key, lang)
+    return fmt.compact_quantity(value, unit_key, lang)
+
+
+def _where(r: Reader, f: Filters, lang: str) -> str:
+    """'in Beijing for Alxa saxaul belt, Saxaul': the regions, projects and species chosen."""
+    names = [queries.display_names(r, "projects", lang).get(p, p) for p in f.projects]
+    names += [queries.display_names(r, "species", lang).get(s, s) for s in f.species]
+    items = ("、" if lang == "zh" else ", ").join(names)
+    return where_words(f, lang) + (t("empty.for_items", lang, items=items) if names else "")
+
+
+def _partner_names(r: Reader, lang: str) -> dict[str, str]:
+    """Partners' names in the reader's language, where the warehouse has them."""
+    try:
+        return queries.display_names(r, "partners", lang)
+    except KeyError:  # no partner names table (yet): partners show as they are
+        return {}
+
+
+def _backlog(r: Reader, f: Filters, lang: str) -> pd.DataFrame:
+    """Per planting project and species, to as_of: names, adopted, planted, waiting, and the
+    oldest wait in months (none when nothing waits)."""
+    out = pagedata.backlog(r, f).copy()
+    projects = queries.display_names(r, "projects", lang)
+    species = queries.display_names(r, "species", lang)
+    partners = _partner_names(r, lang)
+    out["project_name"] = [projects.get(p, n) for p, n in zip(out["project_id"], out["name"],
+                                                               strict=True)]  # fmt: skip
+    out["species_name"] = [species.get(s, s) for s in out["species"]]
+    out["partner_name"] = [partners.get(p, p) for p in out["partner"]]
+    months = (out["backlog_age_days"] / DAYS_PER_MONTH).round(1)
+    out["age_months"] = months.where(out["backlog_units"] > 0)
+    return out.sort_values(
+        ["backlog_units", "backlog_age_days", "project_name"], ascending=[False, False, True]
+    ).reset_index(drop=True)
+
+
+def wait_words(days: float, lang: str) -> str:
+    """A wait as a reader says it: '16 months', '1 month', '12 days'."""
+    if days < DAYS_PER_MONTH:
+        return fmt.quantity(int(days), "unit.days", lang)
+    return fmt.quantity(int(days // DAYS_PER_MONTH), "unit.months", lang)
+
+
+def _insight(waiting: pd.DataFrame, lang: str) -> str:
+    """'37 units adopted at 15 projects are waiting to be planted; the oldest has waited
+    16 months. 18 of them have waited over a year.'"""
+    if waiting.empty:
+        return ""
+    total = float(waiting["backlog_units"].sum())
+    sentence = t(
+        "funnel.backlog_insight_one" if total == 1 else "funnel.backlog_insight", lang,
+        units=fmt.quantity(total, "unit.units", lang),
+        projects=fmt.quantity(waiting["project_id"].nunique(), "unit.projects", lang),
+        oldest=wait_words(waiting["backlog_age_days"].max(), lang),
+    )  # fmt: skip
+    old = float(waiting.loc[waiting["backlog_age_days"] > 365, "backlog_units"].sum())
+    if old == 0 or total == 1:  # nothing that old, or the one unit's wait is said already
+        return sentence
+    if old == total:
+        more = t("funnel.backlog_all_old", lang)
+    else:
+        key = "funnel.backlog_old_one" if old == 1 else "funnel.backlog_old"
+        more = t(key, lang, old=fmt.quantity(old, "unit.units", lang) if lang == "zh" else
+                 fmt.number(old, lang))  # fmt: skip
+    return sentence + ("" if lang == "zh" else " ") + more
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def shorten(name: str, width: int = LABEL_WIDTH) -> str:
+    """A name cut in the middle to fit `width`, at word breaks where it has spaces, so the end
+    that tells two projects apart stays: 'Alxa Left…windbreak II'."""
+    if _width(name) <= width:
+        return name
+    budget = width - 1  # the ellipsis
+    words = name.split()
+    if len(words) > 1:
+        tail: list[str] = []
+        while len(tail) < len(words) - 1:
+            longer = [words[-len(tail) - 1], *tail]
+            if _width(" ".join(longer)) > budget * 3 // 5:
+                break
+            tail = longer
+        head: list[str] = []
+        for word in words[: len(words) - len(tail)]:
+            if _width(" ".join([*head, word])) + _width(" ".join(tail)) > budget:
+                break
+            head.append(word)
+        if head:
+            return " ".join(head) + "…" + " ".join(tail)
+    cut = ""
+    for c in name:  # no spaces (Chinese) or a first word too long: cut at the end
+        if _width(cut + c) > budget:
+            break
+        cut += c
+    return cut.rstrip() + "…"
+
+
+def _chart_rows(waiting: pd.DataFrame) -> pd.DataFrame:
+    return waiting.head(TOP)
+
+
+def _chart(waiting: pd.DataFrame, lang: str):
+    """The projects and species with the most units waiting: bars labelled with a short
+    project name over its species, the full names and figures in the hover."""
+    top = _chart_rows(waiting).copy()
+    labels = [
+        f"{html.escape(shorten(p))}<br>{html.escape(shorten(s))}"
+        for p, s in zip(top["project_name"], top["species_name"], strict=True)
+    ]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(labels):  # two bars never share an axis label
+        seen[label] = seen.get(label, -1) + 1
+        labels[i] = label + "\u200b" * seen[label]
+    top["label"] = labels
+    top["hover"] = [
+        f"<b>{html.escape(p)}</b><br>{html.escape(s)}<br>"
+        f"{t('funnel.waiting', lang, units=fmt.quantity(u, 'unit.units', lang))}<br>"
+        f"{t('funnel.oldest_wait', lang, wait=wait_words(d, lang))}"
+        for p, s, u, d in zip(top["project_name"], top["species_name"], top["backlog_units"],
+                              top["backlog_age_days"], strict=True)
+    ]  # fmt: skip
+    fig = charts.bars(
+        top, category="label", value="backlog_units", hover="hover",
+        value_title=t("unit.units", lang), color=charts.OKABE_ITO[3],
+    )  # fmt: skip
+    fig.update_layout(height=max(220, 40 * len(top) + 70))
+    fig.update_yaxes(tickfont={"size": 11})
+    return fig
+
+
+def _chart_frame(waiting: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The chart's CSV: the bars it draws, with full names."""
+    top = _chart_rows(waiting)
+    return pd.DataFrame({
+        t("col.project", lang): top["project_name"],
+        t("col.species", lang): top["species_name"],
+        t("col.waiting", lang): top["backlog_units"],
+        t("col.oldest_wait", lang): top["age_months"],
+    })  # fmt: skip
+
+
+def _table(backlog: pd.DataFrame, lang: str, empty: str) -> Table:
+    """Every planting project and species: adopted, planted, waiting, and the oldest wait in
+    words ('16 months'; in the CSV as a number of months)."""
+    project, waiting, oldest = (t(k, lang) for k in ("col.project", "col.waiting",
+                                                     "col.oldest"))  # fmt: skip
+    frame = pd.DataFrame({
+        project: backlog["project_name"],
+        t("col.partner", lang): backlog["partner_name"],
+        t("col.species", lang): backlog["species_name"],
+        t("col.adopted", lang): backlog["units_adopted"],
+        t("col.planted", lang): backlog["units_planted"],
+        waiting: backlog["backlog_units"],
+        oldest: [wait_words(d, lang) if u > 0 else "" for d, u in
+                 zip(backlog["backlog_age_days"], backlog["backlog_units"], strict=True)],
+    })  # fmt: skip
+    csv = frame.drop(columns=oldest).assign(**{t("col.oldest_wait", lang): backlog["age_months"]})
+    kinds = dict.fromkeys(frame.columns[:3], "text") | dict.fromkeys(frame.columns[3:6], "int")
+    return Table(
+        name="funnel-projects",
+        title=t("funnel.per_project", lang),
+        intro="",
+        frame=frame,
+        csv=csv,
+        empty=empty,
+        kinds=kinds | {oldest: "text"},
+        phone=(project, waiting, oldest),
+    )
