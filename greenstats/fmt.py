@@ -101,7 +101,10 @@ def carbon(central_t: float, low_t: float, high_t: float, lang: str = "en") -> s
 
 
 _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions": "unit.action",
-             "unit.users": "unit.user"}  # fmt: skip
+             "unit.users": "unit.user", "unit.areas": "unit.area", "unit.partners": "unit.partner",
+             "unit.batches": "unit.batch", "unit.projects": "unit.project",
+             "unit.regions": "unit.region", "unit.survey_days": "unit.survey_day",
+             "unit.places": "unit.place"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
