@@ -23,10 +23,19 @@ project = pick_project.selectbox(
 )  # fmt: skip
 data = ui.cached(projects.load, f, lang, partner, project)
 
-if data.listing is not None:
-    ui.table(data.listing.table)
-    if data.listing.sites is not None:
-        ui.chart(data.listing.sites)
+listing = data.listing
+if listing is not None:
+    st.subheader(listing.title)
+    if not listing.rows:
+        st.info(listing.empty, icon=":material/info:")
+        st.stop()
+    st.markdown(listing.intro)
+    with st.container(key="wide-project-list"):  # a table on a desktop …
+        ui.table(listing.table, title=False)
+    with st.container(key="phone-project-list"):  # … a bar per project on a phone
+        for row in listing.rows:
+            st.progress(row.share, text=row.text)
+    ui.chart(listing.sites)
     st.stop()
 
 view = data.project

@@ -18,9 +18,5 @@ with left:
     ui.chart(data.areas_map)
 with right:
     ui.chart(data.by_category)
-
-left, right = st.columns([2, 3], gap="large")
-with left:
     ui.chart(data.by_group)
-with right:
-    ui.table(data.threatened)
+ui.table(data.threatened)

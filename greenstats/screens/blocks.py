@@ -62,6 +62,7 @@ class Table:
     kinds: Mapping[str, str] = field(default_factory=dict)  # header → COLUMN_KINDS
     phone: tuple[str, ...] = ()
     height: int | None = None
+    csv_only: tuple[str, ...] = ()  # columns the CSV carries that the table has no room for
 
 
 def is_empty(block: Chart | Table) -> bool:

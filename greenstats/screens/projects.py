@@ -28,10 +28,22 @@ PACE_KEYS = {
 
 
 @dataclass(frozen=True)
+class ProjectRow:
+    """One project as a phone lists it: a bar of its delivery and a line of words."""
+
+    share: float  # 0–1 delivered of target (0 without a target)
+    text: str  # '**name** — 30% of 10 trees · Behind by 7 trees'
+
+
+@dataclass(frozen=True)
 class ProjectList:
     """All of a partner's projects (or everyone's): how each delivers, and where they are."""
 
-    table: Table  # says there is none when the partner runs no project
+    title: str
+    intro: str  # 'n projects; m behind plan.'
+    empty: str  # when the partner runs no project
+    table: Table  # the desktop's table (its CSV has every column)
+    rows: list[ProjectRow]  # the phone's list
     sites: Chart | None  # None when there is no project to place
 
 
@@ -115,14 +127,45 @@ def _listing(report: dict[str, pd.DataFrame], projects: pd.DataFrame, partner: s
              lang: str) -> ProjectList:  # fmt: skip
     rows = projects.merge(report["progress"], on="project_id", how="left")
     planted = report["planted"][report["planted"]["project_id"].isin(projects["project_id"])]
-    table = _progress_table(rows, planted, partner, lang)
-    return ProjectList(table=table, sites=_sites(rows, planted, lang) if len(rows) else None)
+    behind = int((rows["status"] == "behind plan").sum())
+    n = len(rows)
+    if partner:
+        empty = t("projects.partner_has_none", lang, partner=partner)
+    else:
+        empty = t("projects.none_at_all", lang)
+    return ProjectList(
+        title=t("projects.overview", lang, partner=partner or t("projects.all_partners", lang)),
+        intro=t("insight.projects_one" if n == 1 else "insight.projects", lang,
+                n=fmt.number(n, lang), behind=fmt.number(behind, lang)),
+        empty=empty,
+        table=_progress_table(rows, planted, partner, empty, lang),
+        rows=[_phone_row(r, lang) for r in rows.itertuples(index=False)],
+        sites=_sites(rows, planted, lang) if n else None,
+    )  # fmt: skip
 
 
-def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | None, lang: str
-                    ) -> Table:  # fmt: skip
+def _phone_row(row: object, lang: str) -> ProjectRow:
+    """'**Linze windbreak** — 30% of 10 trees · Behind by 7 trees', and the bar's share."""
+    has_target = pd.notna(row.progress)
+    delivered = (
+        t("projects.delivered_of", lang, pct=fmt.percent(row.progress, lang),
+          target=target_text(row.measure, row.target, row.kind, lang))
+        if has_target else t("pace.no_target", lang)
+    )  # fmt: skip
+    behind = behind_text(row.status, row.behind_by, row.measure, row.kind, lang)
+    pace = t("pace.behind", lang, by=behind) if behind else pace_word(row.status, lang)
+    text = f"**{row.shown_name}** — {delivered}"
+    if has_target:
+        text += f" · {pace}"
+    share = min(max(float(row.progress), 0.0), 1.0) if has_target else 0.0
+    return ProjectRow(share=share, text=text)
+
+
+def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | None, empty: str,
+                    lang: str) -> Table:  # fmt: skip
     """One row per project: target, delivered, pace, survival and carbon stored to date, carbon
-    in one unit for the whole column (the unit in its header)."""
+    in one unit for the whole column (the unit in its header). The table shows what fits 1440
+    px; the CSV has every column."""
     carbon = planted.groupby("project_id")[
         ["sequestration_tco2e", "sequestration_tco2e_low", "sequestration_tco2e_high"]
     ].sum()  # fmt: skip
@@ -135,8 +178,8 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
     survival = survival.reindex(rows["project_id"])
     h = {k: t(f"col.{k}", lang) for k in ("project", "partner", "kind", "region", "target",
                                           "progress", "pace", "behind_by", "survival")}  # fmt: skip
-    h["carbon"] = t("col.carbon_in", lang, unit=unit)
-    h["range"] = t("col.carbon_range_in", lang, unit=unit)
+    for band in ("", "_low", "_high"):
+        h[f"carbon{band}"] = t(f"col.carbon{band}_in", lang, unit=unit)
     columns = {
         h["project"]: rows["shown_name"].to_list(),
         h["partner"]: rows["partner_name"].to_list(),
@@ -146,40 +189,33 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
                       zip(rows["measure"], rows["target"], rows["kind"], strict=True)],
         h["progress"]: (rows["progress"].astype(float) * 100).round(1).to_list(),
         h["pace"]: [pace_word(s, lang) for s in rows["status"]],
-        h["behind_by"]: [behind_text(s, b, m, k, lang) or "–" for s, b, m, k in
+        h["behind_by"]: [behind_text(s, b, m, k, lang) for s, b, m, k in
                          zip(rows["status"], rows["behind_by"], rows["measure"], rows["kind"],
                              strict=True)],
         h["survival"]: (100 * survival["units_surviving_est"]
                         / survival["units_planted"].where(survival["units_planted"] > 0))
                        .round(1).to_list(),
-        h["carbon"]: [_round_sig(c / per_unit) for c in carbon["sequestration_tco2e"]],
-        h["range"]: [_band(lo / per_unit, hi / per_unit, lang) for lo, hi in
-                     zip(carbon["sequestration_tco2e_low"], carbon["sequestration_tco2e_high"],
-                         strict=True)],
+        **{h[f"carbon{b}"]: [_round_sig(c / per_unit) for c in carbon[f"sequestration_tco2e{b}"]]
+           for b in ("", "_low", "_high")},
     }  # fmt: skip
     if partner:  # one partner's list: the column would say the same on every row
         columns.pop(h["partner"])
-    frame = pd.DataFrame(columns)
-    behind = int((rows["status"] == "behind plan").sum())
-    n = len(frame)
-    title = t("projects.overview", lang, partner=partner or t("projects.all_partners", lang))
-    if partner:
-        empty = t("projects.partner_has_none", lang, partner=partner)
-    else:
-        empty = t("projects.none_at_all", lang)
+    # What the table has no room for at 1440 px (the CSV keeps it): with every partner's
+    # projects, the partner's name takes the room of the target, region and survival.
+    csv_only = [h["kind"], h["behind_by"], h["carbon_low"], h["carbon_high"]]
+    csv_only += [] if partner else [h["region"], h["target"], h["survival"]]
+    largest_shown = float(carbon["sequestration_tco2e"].max() / per_unit) if len(carbon) else 0
     return Table(
         name="projects",
-        title=title,
-        intro=t("insight.projects_one" if n == 1 else "insight.projects", lang,
-                n=fmt.number(n, lang), behind=fmt.number(behind, lang)),
-        frame=frame,
+        title="",
+        intro="",
+        frame=pd.DataFrame(columns),
         empty=empty,
         kinds={h["project"]: "text", h["partner"]: "text", h["kind"]: "text",
                h["region"]: "text", h["target"]: "text", h["progress"]: "progress",
                h["pace"]: "text", h["behind_by"]: "text", h["survival"]: "percent",
-               h["carbon"]: _number_kind(float(carbon["sequestration_tco2e"].max() / per_unit)),
-               h["range"]: "text"},
-        phone=(h["project"], h["progress"], h["pace"]),
+               h["carbon"]: _number_kind(largest_shown)},
+        csv_only=tuple(csv_only),
     )  # fmt: skip
 
 
@@ -299,63 +335,70 @@ def _project_cards(row: pd.Series, progress: pd.Series, planted: pd.DataFrame, u
 
 def _plantings(planted: pd.DataFrame, adopted: pd.DataFrame, species: dict[str, str], name: str,
                project: str, unit_key: str, lang: str) -> Chart:  # fmt: skip
-    """Units planted per month and species on a date axis (ticks a reader reads, in Chinese
-    too), the month that saw most, and what users adopted."""
-    months = plantings_by_month(planted, species, unit_key, lang)
+    """Units planted per month (per quarter over more than three years) and species, as bars on
+    a date axis with ticks a reader reads (in Chinese too); the busiest bucket, and what users
+    adopted."""
+    buckets = plantings_over_time(planted, species, unit_key, lang)
+    grain = str(buckets["grain"].iloc[0]) if len(buckets) else "month"
     title = t("projects.plantings", lang)
     unit_words = t(unit_key, lang)
     frame = pd.DataFrame({
-        t("col.month", lang): months["label"],
-        t("col.species", lang): months["species_name"],
-        t("col.planted_in", lang, unit=unit_words): months["units_planted"],
-        t("col.area_planted_ha", lang): months["area_ha"].round(4),
-        t("col.batches", lang): months["batches"],
+        t(f"col.{grain}", lang): buckets["label"],
+        t("col.species", lang): buckets["species_name"],
+        t("col.planted_in", lang, unit=unit_words): buckets["units_planted"],
+        t("col.area_planted_ha", lang): buckets["area_ha"].round(4),
+        t("col.batches", lang): buckets["batches"],
     })  # fmt: skip
     empty = t("projects.no_plantings", lang, name=name)
-    if months.empty:
+    if buckets.empty:
         return Chart(f"project-{project}-plantings", title, "", None, frame, empty)
     fig = charts.stacked_bars(
-        months, x="month", y="units_planted", color="species", hover="hover",
-        labels=dict(zip(months["species"], months["species_name"], strict=True)),
+        buckets, x="middle", y="units_planted", color="species", hover="hover",
+        labels=dict(zip(buckets["species"], buckets["species_name"], strict=True)),
         y_title=unit_words,
     )  # fmt: skip
-    # A real date axis: one bar per month, centred on it, ticks in the reader's language.
-    fig.update_traces(xperiod="M1", xperiodalignment="middle", width=24 * 86_400_000)
-    fig.update_xaxes(type="date", ticklabelmode="period", tickangle=0)
-    if lang == "en":
-        fig.update_xaxes(tickformat="%b %Y")
+    # A real date axis: each bar centred on its month (or quarter) and as wide as most of it.
+    days = 25 if grain == "month" else 80
+    fig.update_traces(width=days * 86_400_000)
+    fig.update_xaxes(type="date", tickangle=0)
     charts.localise_dates(fig, lang)
-    per_month = months.groupby("month")["units_planted"].sum()
-    top = per_month.idxmax()
-    total = float(planted["units_planted"].sum())
+    totals = buckets.groupby("label", sort=False)["units_planted"].sum()
+    top = totals.idxmax()
     insight = t(
         "projects.plantings_insight", lang,
         batches=fmt.quantity(len(planted), "unit.batches", lang),
-        units=fmt.quantity(round(total), unit_key, lang),
+        units=fmt.quantity(round(float(planted["units_planted"].sum())), unit_key, lang),
         adopted=fmt.quantity(round(float(adopted["units"].sum())), unit_key, lang),
-        month=views.period_label(top, "month", lang),
-        most=fmt.quantity(round(float(per_month[top])), unit_key, lang),
+        month=top, most=fmt.quantity(round(float(totals[top])), unit_key, lang),
     )  # fmt: skip
     return Chart(f"project-{project}-plantings", title, insight, fig, frame, empty)
 
 
-def plantings_by_month(planted: pd.DataFrame, species: dict[str, str], unit_key: str,
-                       lang: str) -> pd.DataFrame:  # fmt: skip
-    """Units and area planted per calendar month and species, with batches and hover text."""
-    cols = ["month", "species", "units_planted", "area_ha", "batches", "species_name", "label",
-            "hover"]  # fmt: skip
+def plantings_over_time(planted: pd.DataFrame, species: dict[str, str], unit_key: str,
+                        lang: str) -> pd.DataFrame:  # fmt: skip
+    """Units and area planted per calendar month and species — per quarter when the plantings
+    span more than three years, so bars stay wide enough to read — with the bucket's start,
+    its middle (where its bar stands), its name, batches and hover text."""
+    cols = ["grain", "start", "middle", "species", "units_planted", "area_ha", "batches",
+            "species_name", "label", "hover"]  # fmt: skip
     if planted.empty:
         return pd.DataFrame(columns=cols)
-    month = pd.to_datetime(planted["planted_on"]).dt.to_period("M").dt.to_timestamp()
+    days = pd.to_datetime(planted["planted_on"])
+    grain = "month" if (days.max() - days.min()).days <= 3 * 366 else "quarter"
+    start = days.dt.to_period("M" if grain == "month" else "Q").dt.start_time
     out = (
-        planted.assign(month=month)
-        .groupby(["month", "species"], as_index=False)
+        planted.assign(start=start)
+        .groupby(["start", "species"], as_index=False)
         .agg(units_planted=("units_planted", "sum"), area_ha=("area_ha", "sum"),
              batches=("planting_id", "count"))
-        .sort_values(["month", "species"])
+        .sort_values(["start", "species"])
     )  # fmt: skip
-    out["species_name"] = [species.get(s) or s for s in out["species"]]
-    out["label"] = [views.period_label(m, "month", lang) for m in out["month"]]
+    months = 1 if grain == "month" else 3
+    ends = out["start"] + pd.DateOffset(months=months)
+    out["middle"] = out["start"] + (ends - out["start"]) / 2
+    out["grain"] = grain
+    out["species_name"] = [species.get(x) or x for x in out["species"]]
+    out["label"] = [bucket_label(b, grain, lang) for b in out["start"]]
     out["hover"] = [
         f"{m} · {n}<br>{fmt.quantity(round(u), unit_key, lang)} · "
         f"{fmt.quantity(a, 'unit.ha', lang, 2)}<br>{fmt.quantity(b, 'unit.batches', lang)}"
@@ -363,6 +406,17 @@ def plantings_by_month(planted: pd.DataFrame, species: dict[str, str], unit_key:
                                  out["area_ha"], out["batches"], strict=True)
     ]  # fmt: skip
     return out[cols].reset_index(drop=True)
+
+
+def bucket_label(start: object, grain: str, lang: str) -> str:
+    """'Apr 2024' / '2024年4月' for a month; 'Apr–Jun 2024' / '2024年4–6月' for a quarter."""
+    if grain == "month":
+        return views.period_label(start, "month", lang)
+    first = pd.Timestamp(start)
+    last = first + pd.DateOffset(months=2)
+    if lang == "zh":
+        return f"{first.year}年{first.month}–{last.month}月"
+    return f"{first:%b}–{last:%b %Y}"
 
 
 def _surveys(surveys: pd.DataFrame, species: dict[str, str], name: str, project: str,
@@ -441,11 +495,22 @@ def batches_map(planted: pd.DataFrame, site: tuple[float, float], species: dict[
     insight = t("projects.batches_insight", lang,
                 batches=fmt.quantity(len(batches), "unit.batches", lang),
                 places=fmt.quantity(len(places), "unit.places", lang))  # fmt: skip
+    if len(places) > 1:
+        km = spread_km(places["lat"], places["lon"])
+        insight += _gap(lang) + t("projects.batches_spread", lang,
+                           km=fmt.quantity(km, "unit.km", lang, 1 if km < 10 else 0))  # fmt: skip
     at_site = int(batches["at_site"].sum())
     if at_site:
-        insight += " " + t("projects.batches_at_site", lang,
+        insight += _gap(lang) + t("projects.batches_at_site", lang,
                            batches=fmt.quantity(at_site, "unit.batches", lang))  # fmt: skip
     return Chart(chart, title, insight, fig, frame, "")
+
+
+def spread_km(lat: pd.Series, lon: pd.Series) -> float:
+    """How far apart the points are: the diagonal of their bounding box, in km."""
+    north_south = (lat.max() - lat.min()) * 111.2
+    east_west = (lon.max() - lon.min()) * 111.2 * math.cos(math.radians(float(lat.mean())))
+    return float(math.hypot(north_south, east_west))
 
 
 def batch_places(batches: pd.DataFrame, name: str, unit_key: str, lang: str) -> pd.DataFrame:
@@ -591,3 +656,8 @@ def _band(low: float, high: float, lang: str) -> str:
 def _number_kind(largest: float) -> str:
     """How a column of numbers is drawn so its largest value shows three figures."""
     return "dec2" if largest < 10 else ("dec1" if largest < 100 else "int")
+
+
+def _gap(lang: str) -> str:
+    """Between two sentences: a space in English, nothing after Chinese full stops."""
+    return "" if lang == "zh" else " "

@@ -112,8 +112,8 @@ def _areas_map(areas: pd.DataFrame, partner_names: dict[str, str], f: Filters, l
     insight = _largest_area(areas, lang)
     if 0 < len(mapped) < len(areas):
         missing = fmt.quantity(len(areas) - len(mapped), "unit.areas", lang)
-        insight += " " + t("species.some_unmapped", lang, shown=fmt.number(len(mapped), lang),
-                           missing=missing)  # fmt: skip
+        shown = fmt.number(len(mapped), lang)
+        insight += _gap(lang) + t("species.some_unmapped", lang, shown=shown, missing=missing)
     figure = None
     if len(mapped):
         points = mapped.assign(
@@ -133,7 +133,7 @@ def _areas_map(areas: pd.DataFrame, partner_names: dict[str, str], f: Filters, l
             colors={"area": charts.KIND_COLORS["conservation"]}, hover="hover",
         )  # fmt: skip
     # No position anywhere: no map, but the sentence still tells what the areas hold.
-    empty = insight + " " + t("species.no_positions", lang,
+    empty = insight + _gap(lang) + t("species.no_positions", lang,
                               areas=fmt.quantity(len(areas), "unit.areas", lang))  # fmt: skip
     return Chart("protected-areas", title, insight, figure, frame, empty)
 
@@ -250,8 +250,8 @@ def _threatened(species: pd.DataFrame, area_names: dict[str, str], f: Filters, l
     rows["name"] = common_name(rows, lang)
     rows["area"] = [area_names.get(a) or a for a in rows["area_id"]]
     join = "、" if lang == "zh" else ", "
-    columns = ["scientific_name", "name", "iucn_category", "taxon_group", "areas",
-               "last_observed_on"]  # fmt: skip
+    columns = ["scientific_name", "name", "iucn_category", "taxon_group", "areas", "count_areas",
+               "first_area", "last_observed_on"]  # fmt: skip
     grouped = pd.DataFrame(columns=columns)
     if len(rows):
         grouped = rows.groupby("scientific_name", as_index=False).agg(
@@ -259,19 +259,25 @@ def _threatened(species: pd.DataFrame, area_names: dict[str, str], f: Filters, l
             iucn_category=("iucn_category", "first"),
             taxon_group=("taxon_group", "first"),
             areas=("area", lambda a: join.join(sorted(set(a)))),
+            count_areas=("area", "nunique"),
+            first_area=("area", "min"),
             last_observed_on=("last_observed_on", "max"),
         )
     grouped["rank"] = grouped["iucn_category"].map({c: i for i, c in
                                                     enumerate(THREATENED_CATEGORIES)})  # fmt: skip
-    grouped = grouped.sort_values(["rank", "name"]).reset_index(drop=True)
-    header = {k: t(f"col.{k}", lang) for k in ("species", "scientific_name", "iucn", "taxon",
-                                                "areas", "last_observed")}  # fmt: skip
+    grouped["order"] = grouped["name"].str.casefold()
+    grouped = grouped.sort_values(["rank", "order"]).reset_index(drop=True)
+    keys = ("species", "scientific_name", "iucn", "taxon", "recorded_in", "areas", "last_observed")
+    header = {k: t(f"col.{k}", lang) for k in keys}
     frame = pd.DataFrame({
         header["species"]: grouped["name"],
         header["scientific_name"]: grouped["scientific_name"],
         header["iucn"]: [iucn_label(c, lang) for c in grouped["iucn_category"]],
         header["taxon"]: [views.vocab("taxon", g, lang) if isinstance(g, str) and g else
                           t("taxon.unknown", lang) for g in grouped["taxon_group"]],
+        # The table names the one area, or counts them; the CSV lists them all.
+        header["recorded_in"]: [a if n == 1 else fmt.quantity(n, "unit.areas", lang) for a, n in
+                                zip(grouped["first_area"], grouped["count_areas"], strict=True)],
         header["areas"]: grouped["areas"],
         header["last_observed"]: [views.day_words(pd.Timestamp(d).date(), lang)
                                   if pd.notna(d) else "–" for d in grouped["last_observed_on"]],
@@ -286,8 +292,16 @@ def _threatened(species: pd.DataFrame, area_names: dict[str, str], f: Filters, l
         frame=frame,
         empty=empty_text("species.empty_threatened", f, lang),
         kinds={header["species"]: "text", header["scientific_name"]: "text",
-               header["iucn"]: "text", header["taxon"]: "text", header["areas"]: "text",
+               header["iucn"]: "text", header["taxon"]: "text", header["recorded_in"]: "text",
                header["last_observed"]: "text"},
         phone=(header["species"], header["iucn"]),
+        # Room at 1440 px for the name a reader knows; the CSV keeps the scientific name and
+        # every area's name.
+        csv_only=(header["scientific_name"], header["areas"]),
         height=420 if n > 10 else None,
     )  # fmt: skip
+
+
+def _gap(lang: str) -> str:
+    """Between two sentences: a space in English, nothing after Chinese full stops."""
+    return "" if lang == "zh" else " "
