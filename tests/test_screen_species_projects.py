@@ -246,7 +246,7 @@ def test_the_project_list_fits_a_desktop_and_a_phone(reader: Reader) -> None:
     assert listing.intro == "4 projects; 1 behind plan."
     table = listing.table
     shown = [c for c in table.frame.columns if c not in table.csv_only]
-    assert shown == ["Project", "Partner", "Delivered", "Pace", "Carbon (t CO₂e)"]
+    assert shown == ["Project", "Partner", "Delivered (%)", "Pace", "Carbon (t CO₂e)"]
     assert set(table.kinds) >= set(shown)
     # The CSV has every column, carbon in one unit with its range.
     assert [c for c in table.frame.columns if c.startswith("Carbon")] == [
@@ -254,7 +254,7 @@ def test_the_project_list_fits_a_desktop_and_a_phone(reader: Reader) -> None:
     ]  # fmt: skip
     one = projects.load(reader, Filters(as_of=AS_OF), "en", "Desert Green", None).listing.table
     assert [c for c in one.frame.columns if c not in one.csv_only] == [
-        "Project", "Region", "Target", "Delivered", "Pace", "Survival", "Carbon (t CO₂e)"
+        "Project", "Region", "Target", "Delivered (%)", "Pace", "Survival", "Carbon (t CO₂e)"
     ]  # fmt: skip
     # A phone lists each project with its delivery and pace in words.
     texts = [row.text for row in listing.rows]

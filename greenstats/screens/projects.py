@@ -177,7 +177,8 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
     survival = planted.groupby("project_id")[["units_planted", "units_surviving_est"]].sum()
     survival = survival.reindex(rows["project_id"])
     h = {k: t(f"col.{k}", lang) for k in ("project", "partner", "kind", "region", "target",
-                                          "progress", "pace", "behind_by", "survival")}  # fmt: skip
+                                          "pace", "behind_by", "survival")}  # fmt: skip
+    h["progress"] = t("col.delivered_pct", lang)
     for band in ("", "_low", "_high"):
         h[f"carbon{band}"] = t(f"col.carbon{band}_in", lang, unit=unit)
     columns = {
@@ -192,9 +193,10 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
         h["behind_by"]: [behind_text(s, b, m, k, lang) for s, b, m, k in
                          zip(rows["status"], rows["behind_by"], rows["measure"], rows["kind"],
                              strict=True)],
-        h["survival"]: (100 * survival["units_surviving_est"]
-                        / survival["units_planted"].where(survival["units_planted"] > 0))
-                       .round(1).to_list(),
+        # In words: '–' where nothing is planted yet (a number column would say 'None').
+        h["survival"]: [fmt.percent(x, lang) for x in
+                        survival["units_surviving_est"]
+                        / survival["units_planted"].where(survival["units_planted"] > 0)],
         **{h[f"carbon{b}"]: [_round_sig(c / per_unit) for c in carbon[f"sequestration_tco2e{b}"]]
            for b in ("", "_low", "_high")},
     }  # fmt: skip
@@ -213,7 +215,7 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
         empty=empty,
         kinds={h["project"]: "text", h["partner"]: "text", h["kind"]: "text",
                h["region"]: "text", h["target"]: "text", h["progress"]: "progress",
-               h["pace"]: "text", h["behind_by"]: "text", h["survival"]: "percent",
+               h["pace"]: "text", h["behind_by"]: "text", h["survival"]: "text",
                h["carbon"]: _number_kind(largest_shown)},
         csv_only=tuple(csv_only),
     )  # fmt: skip
