@@ -575,9 +575,9 @@ def project_figures(row: pd.Series, progress: pd.Series, planted: pd.DataFrame, 
         ("units_planted", num(planted["units_planted"].sum(), 2), t(unit_key, lang)),
         ("units_surviving_est", num(planted["units_surviving_est"].sum(), 2), t(unit_key, lang)),
         ("area_planted_ha", num(planted["area_ha"].sum(), 4), t("unit.ha", lang)),
-        ("sequestration_tco2e", num(tonnes[0], 4), t("unit.t_co2e", lang)),
-        ("sequestration_tco2e_low", num(tonnes[1], 4), t("unit.t_co2e", lang)),
-        ("sequestration_tco2e_high", num(tonnes[2], 4), t("unit.t_co2e", lang)),
+        ("sequestration_tco2e", num(tonnes[0], 6), t("unit.t_co2e", lang)),
+        ("sequestration_tco2e_low", num(tonnes[1], 6), t("unit.t_co2e", lang)),
+        ("sequestration_tco2e_high", num(tonnes[2], 6), t("unit.t_co2e", lang)),
     ]  # fmt: skip
     return pd.DataFrame({
         t("col.figure", lang): [t(f"figure.{k}", lang) for k, _, _ in rows],
@@ -657,7 +657,9 @@ def _band(low: float, high: float, lang: str) -> str:
 
 def _number_kind(largest: float) -> str:
     """How a column of numbers is drawn so its largest value shows three figures."""
-    return "dec2" if largest < 10 else ("dec1" if largest < 100 else "int")
+    if largest == 0 or largest >= 100:
+        return "int"
+    return "dec2" if largest < 10 else "dec1"
 
 
 def _gap(lang: str) -> str:
