@@ -137,9 +137,11 @@ def area(ha: float, lang: str = "en") -> str:
 
 
 _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions": "unit.action",
-             "unit.users": "unit.user", "unit.sites": "unit.site"}  # fmt: skip
-_SINGULAR.update({"unit.projects": "unit.project", "unit.months": "unit.month",
-                  "unit.days": "unit.day"})  # fmt: skip
+             "unit.users": "unit.user", "unit.areas": "unit.area", "unit.partners": "unit.partner",
+             "unit.batches": "unit.batch", "unit.projects": "unit.project",
+             "unit.regions": "unit.region", "unit.survey_days": "unit.survey_day",
+             "unit.places": "unit.place", "unit.sites": "unit.site", "unit.months": "unit.month",
+             "unit.days": "unit.day"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:

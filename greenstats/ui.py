@@ -608,8 +608,9 @@ def table(block: Table, *, title: bool = True) -> None:
     if block.intro:
         st.markdown(block.intro)
     config = {h: _column_config(k, h) for h, k in block.kinds.items() if h in block.frame}
-    layouts = [("wide", list(block.frame.columns))]
-    if block.phone and len(block.phone) < len(block.frame.columns):
+    shown = [c for c in block.frame.columns if c not in block.csv_only]
+    layouts = [("wide", shown)]
+    if block.phone and len(block.phone) < len(shown):
         layouts.append(("phone", list(block.phone)))
     for layout, columns in layouts:
         key = f"{layout}-{block.name}" if len(layouts) > 1 else f"table-{block.name}"

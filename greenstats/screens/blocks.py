@@ -65,6 +65,7 @@ class Table:
     #: The CSV when it holds more than the table shows (e.g. long sources, listed in full
     #: under the table, or numbers the table shows rounded); None: the CSV is `frame`.
     csv: pd.DataFrame | None = None
+    csv_only: tuple[str, ...] = ()  # columns the CSV carries that the table has no room for
 
 
 def is_empty(block: Chart | Table) -> bool:

@@ -141,26 +141,28 @@ def test_a_partner_downloads_a_projects_figures(
     data = saved.read_bytes()
     assert data.startswith(codecs.BOM_UTF8), "the CSV has no BOM: Excel would misread Chinese"
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert rows[0] == ["metric", "value", "unit"]
+    # A reader's file: figures in words, each with its unit; carbon always in tonnes.
+    assert rows[0] == ["Figure", "Value", "Unit"]
     figures = {r[0]: (r[1], r[2]) for r in rows[1:]}
-    assert figures["project"][0] == project["name"]
-    assert float(figures["target"][0]) == float(project["target_units"])
-    assert figures["target"][1] == "units"
+    assert figures["Project"][0] == project["name"]
+    assert float(figures["Target"][0]) == float(project["target_units"])
+    assert figures["Target"][1] == "trees"
 
     # The file's numbers are the ones on the page.
-    delivered, target = float(figures["delivered"][0]), float(figures["target"][0])
+    delivered, target = float(figures["Delivered"][0]), float(figures["Target"][0])
     check_figure("Delivered", cards["Delivered"]["value"], delivered / target * 100)
     assert f"of {target:,.0f} trees" in cards["Delivered"]["note"], cards["Delivered"]
     surviving = cards["Trees surviving (est.)"]
-    check_figure("Trees surviving", surviving["value"], float(figures["units_surviving_est"][0]))
-    share = float(figures["units_surviving_est"][0]) / float(figures["units_planted"][0])
+    check_figure("Trees surviving", surviving["value"], float(figures["Surviving (est.)"][0]))
+    share = float(figures["Surviving (est.)"][0]) / float(figures["Planted"][0])
     check_figure("Share surviving", surviving["note"], share * 100)
     carbon = cards["Carbon sequestered to date"]
-    check_figure("Carbon", carbon["value"], float(figures["sequestration_tco2e"][0]), tonnes=True)
-    assert figures["sequestration_tco2e"][1] == "t CO2e"
+    check_figure("Carbon", carbon["value"], float(figures["Carbon stored to date"][0]), tonnes=True)
+    assert figures["Carbon stored to date"][1] == "t CO₂e"
     per_unit = shown_tonnes(carbon["value"]).value / shown(carbon["value"]).value
     low, high = carbon["note"].removeprefix("Range ").split("–")
-    for text, key in ((low, "sequestration_tco2e_low"), (high, "sequestration_tco2e_high")):
+    for text, key in ((low, "Carbon stored to date (low)"),
+                      (high, "Carbon stored to date (high)")):  # fmt: skip
         seen = shown(text)
         assert abs(seen.value * per_unit - float(figures[key][0])) <= seen.step * per_unit / 2
     check_console(watch)
