@@ -4,6 +4,7 @@ bar (bound to the URL), navigation. Each page says which filters apply to it."""
 import streamlit as st
 
 from greenstats import ui
+from greenstats.screens import SCREENS
 
 st.set_page_config(page_title="greenstats", page_icon="🌳", layout="wide")
 ui.style()
@@ -11,35 +12,16 @@ ui.language_switch()
 ui.ensure_warehouse()
 ui.pin_snapshot()
 
-# (file, title key, icon, filters that apply), in navigation order, by section.
-SECTIONS = {
-    "nav.impact": [("overview", "page.overview", ":material/dashboard:", {"period", "region"})],
-    "nav.program": [
-        ("actions", "page.actions", ":material/directions_walk:",
-         {"period", "region", "action", "brand"}),
-        ("funnel", "page.funnel", ":material/filter_alt:",
-         {"period", "region", "project", "species"}),
-    ],
-    "nav.ecosystems": [
-        ("trees", "page.trees", ":material/park:", {"period", "region", "project", "species"}),
-        ("species", "page.species", ":material/pets:", {"region"}),
-        ("coastal", "page.coastal", ":material/waves:", {"period", "region", "project", "species"}),
-    ],
-    "nav.partners": [("projects", "page.projects", ":material/handshake:", set())],
-    "nav.method": [("methodology", "page.methodology", ":material/menu_book:", set())],
-}  # fmt: skip
-
-pages, applies = {}, {}
-for section, entries in SECTIONS.items():
-    pages[ui.tr(section)] = []
-    for name, title, icon, filters in entries:
-        page = st.Page(f"pages/{name}.py", title=ui.tr(title), icon=icon, url_path=name,
-                       default=name == "overview")  # fmt: skip
-        pages[ui.tr(section)].append(page)
-        applies[page.url_path] = filters
+pages: dict[str, list] = {}
+applies: dict[str, frozenset[str]] = {}
+for screen in SCREENS:  # one list of pages: the tests and the benchmark read the same
+    page = st.Page(f"pages/{screen.name}.py", title=ui.tr(screen.title_key), icon=screen.icon,
+                   url_path=screen.name, default=screen.name == "overview")  # fmt: skip
+    pages.setdefault(ui.tr(screen.section), []).append(page)
+    applies[page.url_path] = screen.applies
 
 current = st.navigation(pages, position="top")
-page_applies = applies.get(current.url_path, set())
+page_applies = applies.get(current.url_path, frozenset())
 st.session_state["filters"] = ui.filter_bar(page_applies)
 st.session_state["applies"] = page_applies
 ui.demo_banner()

@@ -262,7 +262,7 @@ def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 # --- overview ----------------------------------------------------------------------------------
 
 
-def overview_cards(s: dict, lang: str) -> list[dict]:
+def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> list[dict]:
     """The eight headline cards: label, summary key (for the change), value, note, help text."""
     tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in ("", "_low", "_high")]
     carbon, band = fmt.carbon_parts(*tonnes, lang)
@@ -284,9 +284,7 @@ def overview_cards(s: dict, lang: str) -> list[dict]:
          "note": t("kpi.range", lang, band=band), "help": t("help.co2e", lang)},
         {"label": "kpi.trees", "key": "trees_planted",
          "value": fmt.compact_quantity(planted, "unit.trees", lang),
-         "note": t("kpi.stored_note", lang, carbon=fmt.carbon(
-             s["sequestration_tco2e"], s["sequestration_tco2e_low"], s["sequestration_tco2e_high"],
-             lang)),
+         "note": t("kpi.stored_note", lang, carbon=fmt.carbon(*stored, lang)),
          "help": exact(planted, "unit.trees") + " " + t("help.sequestration", lang)},
         {"label": "kpi.trees_surviving", "key": "trees_surviving_est",
          "value": fmt.compact_quantity(s["trees_surviving_est"], "unit.trees", lang),
@@ -294,11 +292,11 @@ def overview_cards(s: dict, lang: str) -> list[dict]:
              s["trees_surviving_est"] / planted if planted else None, lang)),
          "help": t("help.surviving", lang)},
         {"label": "kpi.area", "key": "area_planted_ha",
-         "value": fmt.quantity(s["area_planted_ha"], "unit.ha", lang, 1),
+         "value": fmt.area(s["area_planted_ha"], lang),
          "note": t("kpi.area_note", lang),
          "help": exact(s["area_planted_ha"], "unit.ha", 3)},
         {"label": "kpi.coastal", "key": "coastal_area_ha",
-         "value": fmt.quantity(s["coastal_area_ha"], "unit.ha", lang, 2),
+         "value": fmt.area(s["coastal_area_ha"], lang),
          "note": t("kpi.coastal_note", lang), "help": t("help.coastal", lang)},
         {"label": "kpi.species", "key": None,
          "value": fmt.quantity(s["species_protected"], "unit.species", lang),

@@ -102,11 +102,16 @@ def check(screen: Screen, data: object, f: Filters) -> None:
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
 def test_every_screen_holds_for_every_filter(reader: Reader, screen: Screen, lang: str) -> None:
     for label, f in filter_sets(reader, lang):
-        try:
-            data = screen.load(reader, f, lang)
-        except Exception as exc:  # name the combination that broke, then fail
-            raise AssertionError(f"{screen.name} [{lang}] raised under {label}: {exc!r}") from exc
-        check(screen, data, f)
+        # Every view the page itself offers (grains, partners, projects) under the presets
+        # and empty ranges; the page's default view for each region.
+        for args in [()] if label.startswith("region") else screen.variants(reader, f):
+            try:
+                data = screen.view(reader, f, lang, *args)
+            except Exception as exc:  # name the combination that broke, then fail
+                raise AssertionError(
+                    f"{screen.name}{args} [{lang}] raised under {label}: {exc!r}"
+                ) from exc
+            check(screen, data, f)
 
 
 def _draw_filters(r: Reader) -> st.SearchStrategy[Filters]:
@@ -136,7 +141,7 @@ def test_drawn_filter_combinations(reader: Reader, screen: Screen) -> None:
               suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
     @given(f=_draw_filters(reader), lang=st.sampled_from(LANGUAGES))
     def run(f: Filters, lang: str) -> None:
-        check(screen, screen.load(reader, f, lang), f)
+        check(screen, screen.view(reader, f, lang), f)
 
     run()
 

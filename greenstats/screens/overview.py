@@ -10,6 +10,7 @@ from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.methodology import load_equivalents
 from greenstats.paths import DEFAULT_REFERENCE
+from greenstats.screens import ecosystem
 from greenstats.screens.blocks import Card, Chart, empty_text
 from greenstats.warehouse import Reader
 
@@ -50,7 +51,7 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
             key=c["key"] or "", against=against,
             delta=_delta(change.get(c["key"]), c["key"], s, lang) if c["key"] else None,
         )
-        for c in views.overview_cards(s, lang)
+        for c in views.overview_cards(s, ecosystem.carbon_stored(r, f, "trees"), lang)
     ]  # fmt: skip
     tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in stats.BANDS]
     first, last = queries.event_days(r)
