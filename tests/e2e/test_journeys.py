@@ -14,7 +14,6 @@ import pytest
 from playwright.sync_api import BrowserContext, Locator, Page
 
 from tests.e2e.conftest import App
-
 from tests.e2e.harness import (
     Watch,
     check_charts,
