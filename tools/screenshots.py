@@ -55,6 +55,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
     parser.add_argument("--lang", default="en", choices=["en", "zh"])
     parser.add_argument("--query", default=None, help="link parameters (default: all time)")
+    parser.add_argument("--page", action="append", choices=[s.name for s in SCREENS],
+                        help="only this page (repeat for more; default: every page)")  # fmt: skip
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -71,12 +73,13 @@ def main() -> None:
     # Links carry labels in their own language (see greenstats/ui.py).
     default = "lang=中文&period=全部时间" if args.lang == "zh" else "period=All+time"
     query = args.query or default
+    pages = [p for p in PAGES if not args.page or (p or "overview") in args.page]
     try:
         wait_healthy(base)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             for width, height in WIDTHS.values():
-                for page_name in PAGES:
+                for page_name in pages:
                     page = browser.new_page(viewport={"width": width, "height": height})
                     page.goto(f"{base}/{page_name}?{query}")
                     page.wait_for_selector(

@@ -488,10 +488,14 @@ def batches_map(planted: pd.DataFrame, site: tuple[float, float], species: dict[
     if batches.empty:
         return Chart(chart, title, "", None, frame, t("projects.no_plantings", lang, name=name))
     points = batch_places(batches, name, unit_key, lang)
+    steps = charts.size_steps(points["units_planted"])
+    # At least 12° wide: the provinces around the project are in view, so a reader sees
+    # where it is, however close together its batches lie; the legend names the project.
     fig = charts.sites_map(
-        points, size="units_planted", color="habitat",
-        labels={h: views.vocab("habitat", h, lang) for h in charts.HABITAT_COLORS},
+        points, size="units_planted", color="habitat", min_span=12.0,
+        labels={h: f"{name} · {views.vocab('habitat', h, lang)}" for h in charts.HABITAT_COLORS},
         colors=charts.HABITAT_COLORS, hover="hover",
+        size_legend=[(v, fmt.quantity(v, unit_key, lang)) for v in steps],
     )  # fmt: skip
     places = points[["lat", "lon"]].drop_duplicates()
     insight = t("projects.batches_insight", lang,

@@ -205,7 +205,8 @@ def _by_group(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
     out["hover"] = [f"{lab}<br>{fmt.quantity(n, 'unit.species', lang)}"
                     for lab, n in zip(out["label"], out["species"], strict=True)]  # fmt: skip
     figure, insight = None, ""
-    if len(out):
+    known = out[out["taxon_group"] != "unknown"]
+    if len(known):
         figure = charts.bars(
             out,
             category="label",
@@ -214,18 +215,17 @@ def _by_group(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
             value_title=t("unit.species", lang),
             color=charts.OKABE_ITO[4],
         )
-        known = out[out["taxon_group"] != "unknown"]
-        if known.empty:
-            insight = t("species.no_groups", lang)
-        else:
-            top = known.iloc[0]
-            insight = t("insight.taxa", lang, group=top["label"],
-                        pct=fmt.percent(top["species"] / out["species"].sum(), lang))  # fmt: skip
+        top = known.iloc[0]
+        insight = t("insight.taxa", lang, group=top["label"],
+                    pct=fmt.percent(top["species"] / out["species"].sum(), lang))  # fmt: skip
     frame = pd.DataFrame({
         t("col.taxon", lang): out["label"], t("col.species_count", lang): out["species"],
     })  # fmt: skip
-    return Chart("species-taxa", t("species.by_group", lang), insight, figure, frame,
-                 empty_text("species.empty_species", f, lang))  # fmt: skip
+    # With no group given for any species there is nothing to compare: say so, draw nothing.
+    empty = (
+        t("species.no_groups", lang) if len(out) else empty_text("species.empty_species", f, lang)
+    )
+    return Chart("species-taxa", t("species.by_group", lang), insight, figure, frame, empty)
 
 
 # --- the threatened species ------------------------------------------------------------------
