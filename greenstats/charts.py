@@ -8,8 +8,10 @@ already formatted (numbers with units, in the reader's language), so charts neve
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -142,6 +144,46 @@ def time_band(
         hovertemplate="%{customdata[0]}<extra></extra>",
     )
     return _layout(fig, y_title=y_title, height=height)
+
+
+#: The only markup greenstats writes into chart text itself: bold and line breaks.
+_OWN_TAGS = re.compile(r"(</?b>|<br>)")
+
+
+def safe_markup(text: object) -> object:
+    """Chart text as the characters it holds: Plotly reads a subset of HTML in names, labels and
+    hover text (links among it), so every '<' and '&' but those of greenstats' own <b> and
+    <br> is written as an entity. Non-text values pass through."""
+    if not isinstance(text, str) or ("<" not in text and "&" not in text):
+        return text
+    parts = _OWN_TAGS.split(text)
+    return "".join(
+        part if i % 2 else part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        for i, part in enumerate(parts)
+    )
+
+
+def _safe_values(values: object) -> object:
+    if isinstance(values, str):
+        return safe_markup(values)
+    if isinstance(values, np.ndarray | list | tuple):
+        array = np.asarray(values, dtype=object)
+        if any(isinstance(v, str) and ("<" in v or "&" in v) for v in array.ravel()):
+            return np.vectorize(safe_markup, otypes=[object])(array)
+    return values
+
+
+def sanitize(fig: go.Figure) -> go.Figure:
+    """Every text of a figure that may come from the data (trace names, categories, text,
+    hover text and its custom data, annotations, tick labels) made safe with `safe_markup`:
+    drawing a figure never turns a name from the data into a link or markup."""
+    for trace in fig.data:
+        for attr in ("name", "text", "hovertext", "customdata", "x", "y", "labels", "ids"):
+            if attr in trace and trace[attr] is not None:
+                trace[attr] = _safe_values(trace[attr])
+    for note in fig.layout.annotations or ():
+        note.text = safe_markup(note.text)
+    return fig
 
 
 def carbon_band(
@@ -501,7 +543,6 @@ def labelled_bars(
     series = (column, legend label, colour or one colour per row, hover column); several
     series are drawn side by side under one name (a legend names them).
     """
-    from html import escape  # names are data: plotly would read their '<' as markup
 
     step = len(series) + 1.2  # per category: a slot for its name, then one per series
     rows = range(len(frame))
@@ -520,7 +561,7 @@ def labelled_bars(
         )
     fig.add_scatter(  # the names, from the bars' zero line: one text trace, not n annotations
         x=[0] * len(frame), y=[i * step + 0.35 for i in rows], mode="text",
-        text=[escape(str(n)) for n in frame[category]], textposition="middle right",
+        text=[str(n) for n in frame[category]], textposition="middle right",
         textfont={"size": 13}, hoverinfo="skip", showlegend=False, cliponaxis=False,
     )  # fmt: skip
     # A tall chart: its legend above the bars, where it is read first.

@@ -202,14 +202,17 @@ _MD_INLINE = re.compile(r"([\\`*_\[\]<>|~$&:])")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=>]|\d+[.)](?=\s|$))", re.MULTILINE)
 
 
-def escape_md(text: object) -> str:
-    """Text from the data shown through st.markdown as the characters it holds: no emphasis,
-    image, link, heading, list, HTML or math. A web address stays a plain link (its own text),
-    so sources stay readable and clickable."""
+def escape_md(text: object, *, links: bool = False) -> str:
+    """Text from the data or a link shown through st.markdown as the characters it holds: no
+    emphasis, image, link, heading, list, HTML or math. A web address is not made a link (a
+    zero-width space after its scheme stops markdown's autolinks) unless `links`: the
+    methodology's sources, where it stays a plain link to its own text."""
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
-    out, start = [], 0
     value = str(text)
+    if not links:
+        return _escape_plain(value).replace("://", ":\u200b//").replace("www.", "www\u200b.")
+    out, start = [], 0
     for match in _URL.finditer(value):
         url = match.group(0).rstrip(".,;:!?)]}'\"")
         end = match.start() + len(url)

@@ -17,11 +17,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from greenstats import fmt, geo, pagedata, queries
+from greenstats import charts, fmt, geo, pagedata, queries
 from greenstats.contract import K_ANONYMITY, REGION_CODES
 from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
-from greenstats.screens.blocks import Card, Chart, Table, is_empty
+from greenstats.screens.blocks import Card, Chart, Markdown, Table, is_empty
 from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseError
 
 P = ParamSpec("P")
@@ -326,7 +326,8 @@ def link_notice() -> None:
     """Tell the reader which values of the link were ignored (never an error)."""
     ignored = st.session_state.get("link_notice")
     if ignored:
-        st.info(tr("link.ignored", values="; ".join(ignored)), icon=":material/link_off:")
+        # The values come from the link: shown as the characters they are, never as markup.
+        st.info(md(tr("link.ignored", values="; ".join(ignored))), icon=":material/link_off:")
 
 
 def filter_words(f: Filters, applies: Iterable[str]) -> str:
@@ -424,7 +425,7 @@ def carbon_kpi(
 def plotly(fig: go.Figure, key: str) -> None:
     """A chart, full width, without the Plotly logo, responsive on phones."""
     st.plotly_chart(
-        fig, width="stretch", key=key,
+        charts.sanitize(fig), width="stretch", key=key,
         config={"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]},
     )  # fmt: skip
@@ -492,7 +493,7 @@ def page_header(title_key: str, f: Filters, applies: Iterable[str], note: str = 
     st.title(tr(title_key))
     words = filter_words(f, applies) if applies else ""
     if words or note:
-        st.caption(" · ".join(p for p in (words, note) if p))
+        st.caption(md(" · ".join(p for p in (words, note) if p)))
     link_notice()
 
 
@@ -508,6 +509,39 @@ def without_period(f: Filters) -> Filters:
 # --- drawing what a screen built ---------------------------------------------------------------
 
 
+def md(text: object) -> str:
+    """Text for an element that reads markdown: a screen's `Markdown` as written, anything
+    else (a sentence with names from the data, a value from the link) escaped to show as the
+    characters it holds."""
+    return text if isinstance(text, Markdown) else fmt.escape_md(text)
+
+
+def say(text: object) -> None:
+    """A sentence or paragraph."""
+    if text:
+        st.markdown(md(text))
+
+
+def note(text: object) -> None:
+    """A small grey note."""
+    if text:
+        st.caption(md(text))
+
+
+def notice(text: object) -> None:
+    """A blue notice: what is missing, and what to do."""
+    st.info(md(text), icon=":material/info:")
+
+
+def heading(text: object) -> None:
+    st.subheader(md(text))
+
+
+def bar(share: float, text: object) -> None:
+    """A progress bar with its sentence."""
+    st.progress(min(max(float(share), 0.0), 1.0), text=md(text))
+
+
 def cards(items: list[Card], per_row: int = 4) -> None:
     """Headline cards, `per_row` to a row (two to a row on a phone, by the stylesheet)."""
     with st.container(key="kpis"):
@@ -516,23 +550,23 @@ def cards(items: list[Card], per_row: int = 4) -> None:
             for column, card in zip(row, items[start : start + per_row], strict=False):
                 with column.container(border=True):
                     st.metric(
-                        card.label, card.value, delta=card.delta, help=card.help,
+                        md(card.label), card.value, delta=card.delta,
+                        help=md(card.help) if card.help else None,
                         delta_color="inverse" if card.inverse else "normal",
-                        delta_description=card.against or None,
+                        delta_description=md(card.against) if card.against else None,
                     )  # fmt: skip
-                    st.caption(card.note or "\u00a0")
+                    st.caption(md(card.note) if card.note else "\u00a0")
 
 
 def chart(block: Chart, *, title: bool = True) -> None:
     """A chart with its title, its sentence above and its CSV under it; or, when there is
     nothing to draw, the sentence that says what is missing."""
     if title and block.title:
-        st.subheader(block.title)
+        heading(block.title)
     if is_empty(block):
-        st.info(block.empty, icon=":material/info:")
+        notice(block.empty)
         return
-    if block.insight:
-        st.markdown(block.insight)
+    say(block.insight)
     plotly(block.figure, key=f"chart-{block.name}")
     download(block.frame, block.name)
 
@@ -603,12 +637,11 @@ def table(block: Table, *, title: bool = True) -> None:
     """A table sized to its content, with its sentence and CSV. On a phone only the columns
     that matter show (`block.phone`); the stylesheet picks one of the two by width."""
     if title and block.title:
-        st.subheader(block.title)
+        heading(block.title)
     if is_empty(block):
-        st.info(block.empty, icon=":material/info:")
+        notice(block.empty)
         return
-    if block.intro:
-        st.markdown(block.intro)
+    say(block.intro)
     config = {h: _column_config(k, h) for h, k in block.kinds.items() if h in block.frame}
     shown = [c for c in block.frame.columns if c not in block.csv_only]
     layouts = [("wide", shown)]

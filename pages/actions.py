@@ -33,4 +33,4 @@ with left:
 with right:
     ui.chart(data.brands)
 ui.chart(data.users)
-st.caption(data.users_note)
+ui.note(data.users_note)

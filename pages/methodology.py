@@ -8,7 +8,7 @@ from greenstats.screens import methodology
 f, applies = ui.page_filters()
 data = ui.cached(methodology.load, f, ui.lang())
 ui.page_header("page.methodology", f, applies)
-st.markdown(data.version)
+ui.say(data.version)
 tab_factors, tab_metrics, tab_data = st.tabs(
     [ui.tr("method.tab_factors"), ui.tr("method.tab_metrics"), ui.tr("method.tab_data")]
 )
@@ -21,21 +21,21 @@ with tab_factors:
         ui.table(table)
         with st.expander(label):
             for line in lines:
-                st.markdown(line)
+                ui.say(line)
 with tab_metrics:
-    st.markdown(data.definitions_intro)
+    ui.say(data.definitions_intro)
     ui.download(data.definitions_csv, "metric-definitions")
-    st.subheader(ui.tr("method.headline_figures"))
-    st.caption(ui.tr("method.headline_where"))
+    ui.heading(ui.tr("method.headline_figures"))
+    ui.note(ui.tr("method.headline_where"))
     for line in data.headline_definitions:
-        st.markdown(line)
-    st.subheader(ui.tr("method.page_statistics"))
-    st.caption(ui.tr("method.page_statistics_where"))
+        ui.say(line)
+    ui.heading(ui.tr("method.page_statistics"))
+    ui.note(ui.tr("method.page_statistics_where"))
     for line in data.stat_definitions:
-        st.markdown(line)
+        ui.say(line)
 with tab_data:
-    st.subheader(data.freshness.title)
-    st.markdown(data.events)
+    ui.heading(data.freshness.title)
+    ui.say(data.events)
     ui.table(data.freshness, title=False)
     ui.table(data.rejects)
     ui.table(data.loads)

@@ -14,18 +14,18 @@ left, right = st.columns([3, 2], gap="large")
 with left:
     ui.chart(data.trend)
 with right:
-    st.subheader(ui.tr("overview.targets"))
+    ui.heading(ui.tr("overview.targets"))
     if not data.targets:
-        st.info(data.targets_empty, icon=":material/info:")
+        ui.notice(data.targets_empty)
     for target in data.targets:
-        st.progress(target.share, text=target.text)
-    st.subheader(ui.tr("overview.equivalents"))
+        ui.bar(target.share, text=target.text)
+    ui.heading(ui.tr("overview.equivalents"))
     if data.equivalents:
-        st.caption(ui.tr("overview.equivalents_of", carbon=data.carbon))
+        ui.note(ui.tr("overview.equivalents_of", carbon=data.carbon))
     else:
-        st.info(ui.tr("empty.equivalents"), icon=":material/info:")
+        ui.notice(ui.tr("empty.equivalents"))
     for item in data.equivalents:
-        st.markdown(f"**{item.text}**  \n:gray[{item.name} · {item.factor}]")
+        ui.say(item.line)
     st.page_link(
         "pages/methodology.py", label=ui.tr("overview.how_measured"), icon=":material/menu_book:"
     )

@@ -25,22 +25,22 @@ data = ui.cached(projects.load, f, lang, partner, project)
 
 listing = data.listing
 if listing is not None:
-    st.subheader(listing.title)
+    ui.heading(listing.title)
     if not listing.rows:
-        st.info(listing.empty, icon=":material/info:")
+        ui.notice(listing.empty)
         st.stop()
-    st.markdown(listing.intro)
+    ui.say(listing.intro)
     with st.container(key="wide-project-list"):  # a table on a desktop …
         ui.table(listing.table, title=False)
     with st.container(key="phone-project-list"):  # … a bar per project on a phone
         for row in listing.rows:
-            st.progress(row.share, text=row.text)
+            ui.bar(row.share, text=row.text)
     ui.chart(listing.sites)
     st.stop()
 
 view = data.project
-st.subheader(view.name)
-st.caption(view.about)
+ui.heading(view.name)
+ui.note(view.about)
 ui.cards(view.cards)
 left, right = st.columns(2, gap="large")
 with left:
@@ -48,5 +48,5 @@ with left:
 with right:
     ui.chart(view.surveys)
 ui.chart(view.batches)
-st.subheader(ui.tr("projects.download"))
+ui.heading(ui.tr("projects.download"))
 ui.download(view.figures, view.figures_name, label=ui.tr("projects.download_button"))

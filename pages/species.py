@@ -9,7 +9,7 @@ f, applies = ui.page_filters()
 data = ui.cached(species.load, f, ui.lang())
 ui.page_header("page.species", f, applies)
 if data.nothing:
-    st.info(data.nothing, icon=":material/info:")
+    ui.notice(data.nothing)
     st.stop()
 ui.cards(data.cards)
 

@@ -16,7 +16,7 @@ with left:
 with right:
     ui.chart(data.by_region)
 
-st.caption(data.history)
+ui.note(data.history)
 left, right = st.columns(2, gap="large")
 with left:
     ui.chart(data.seasons)

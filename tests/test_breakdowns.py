@@ -225,7 +225,7 @@ def test_users_per_bucket_are_exact_where_whole_and_estimated_within_the_bound_e
     f = replace(f, date_to=min(f.date_to, f.date_from + timedelta(days=120)))
     with Warehouse(demo_1m[0]).open_snapshot() as r:
         series = queries.users_series(r, f, grain)
-        first, last = queries._event_days(r)
+        first, last = queries.event_days(r)
         lo, hi = max(f.date_from, first), min(f.date_to, last)
         w = where_actions(f)
         lake = r.df(

@@ -18,6 +18,12 @@ from greenstats.filters import Filters
 from greenstats.i18n import t
 
 
+class Markdown(str):
+    """Text a screen wrote as markdown on purpose, every part from the data or a link already
+    escaped (`fmt.escape_md`). Any other text a page shows is escaped when it is drawn, so a
+    name or a link parameter never renders as a link, an image or markup."""
+
+
 @dataclass(frozen=True)
 class Card:
     """One headline figure: label, value with its unit, a note under it, help, change."""

@@ -3,7 +3,6 @@ surviving — and where adoptions wait to be planted, by project and species."""
 
 from __future__ import annotations
 
-import html
 import unicodedata
 from dataclasses import dataclass
 
@@ -223,7 +222,7 @@ def _chart(waiting: pd.DataFrame, lang: str):
     project name over its species, the full names and figures in the hover."""
     top = _chart_rows(waiting).copy()
     labels = [
-        f"{html.escape(shorten(p))}<br>{html.escape(shorten(s))}"
+        f"{shorten(p)}<br>{shorten(s)}"
         for p, s in zip(top["project_name"], top["species_name"], strict=True)
     ]
     seen: dict[str, int] = {}
@@ -232,7 +231,7 @@ def _chart(waiting: pd.DataFrame, lang: str):
         labels[i] = label + "\u200b" * seen[label]
     top["label"] = labels
     top["hover"] = [
-        f"<b>{html.escape(p)}</b><br>{html.escape(s)}<br>"
+        f"<b>{p}</b><br>{s}<br>"
         f"{t('funnel.waiting', lang, units=fmt.quantity(u, 'unit.units', lang))}<br>"
         f"{t('funnel.oldest_wait', lang, wait=wait_words(d, lang))}"
         for p, s, u, d in zip(top["project_name"], top["species_name"], top["backlog_units"],

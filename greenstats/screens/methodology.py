@@ -14,7 +14,7 @@ from greenstats.contract import SUMMARY_KEYS
 from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.methodology import load_equivalents
-from greenstats.screens.blocks import Table
+from greenstats.screens.blocks import Markdown, Table
 from greenstats.warehouse import DEFAULT_REFERENCE, Reader
 
 #: The page statistics, each defined in words (def.<name>) and computed in greenstats/stats.py.
@@ -57,12 +57,14 @@ def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
     loads = queries.loads(r, f)
     headline, stat, definitions_csv = definitions(lang)
     return MethodologyData(
-        version=t(
-            "method.version_built",
-            lang,
-            version=fmt.escape_md(info.get("methodology_version", "")),
-            snapshot=fmt.escape_md(info.get("snapshot", "")),
-            built=built_words(info.get("built_at", ""), lang),
+        version=Markdown(
+            t(
+                "method.version_built",
+                lang,
+                version=fmt.escape_md(info.get("methodology_version", "")),
+                snapshot=fmt.escape_md(info.get("snapshot", "")),
+                built=built_words(info.get("built_at", ""), lang),
+            )
         ),
         actions=action_factors(ref_actions, lang),
         action_sources=sources(ref_actions, "action", lang, basis="co2e_basis"),
@@ -233,17 +235,17 @@ def equivalent_factors(table: pd.DataFrame, lang: str) -> Table:
     )  # fmt: skip
 
 
-def sources(ref: pd.DataFrame, code: str, lang: str, basis: str | None = None) -> list[str]:
+def sources(ref: pd.DataFrame, code: str, lang: str, basis: str | None = None) -> list[Markdown]:
     """Every factor's full source (and how it is calculated) as markdown lines: the text comes
     from the reference files, so it is escaped — it shows as written, web addresses as links."""
     hows = _text(ref, basis) if basis else pd.Series([""] * len(ref), index=ref.index)
     lines = []
     for name, source, how in zip(_names(ref, code, lang), _text(ref, "source"), hows,
                                  strict=True):  # fmt: skip
-        line = f"**{fmt.escape_md(name)}** — {fmt.escape_md(source) or '–'}"
+        line = f"**{fmt.escape_md(name)}** — {fmt.escape_md(source, links=True) or '–'}"
         if how:
-            line += f"  \n:gray[{fmt.escape_md(how)}]"
-        lines.append(line)
+            line += f"  \n:gray[{fmt.escape_md(how, links=True)}]"
+        lines.append(Markdown(line))
     return lines
 
 
@@ -261,7 +263,7 @@ def _definition_md(text: str) -> str:
     return "".join(out)
 
 
-def definitions(lang: str) -> tuple[list[str], list[str], pd.DataFrame]:
+def definitions(lang: str) -> tuple[list[Markdown], list[Markdown], pd.DataFrame]:
     """Every figure named and defined in words: the headline figures of the data contract
     (the keys of `greenstats summary --json`), then the page statistics; and their CSV, whose
     last column names each in the code."""
@@ -275,7 +277,10 @@ def definitions(lang: str) -> tuple[list[str], list[str], pd.DataFrame]:
         t("col.code_name", lang): keys,
     })  # fmt: skip
     lines = [
-        f"**{fmt.escape_md(t(f'metric.{key}', lang))}** — {_definition_md(t(f'def.{key}', lang))}"
+        Markdown(
+            f"**{fmt.escape_md(t(f'metric.{key}', lang))}** — "
+            f"{_definition_md(t(f'def.{key}', lang))}"
+        )
         for key in keys
     ]
     return lines[: len(SUMMARY_KEYS)], lines[len(SUMMARY_KEYS) :], frame

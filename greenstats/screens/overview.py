@@ -11,7 +11,7 @@ from greenstats.i18n import t
 from greenstats.methodology import load_equivalents
 from greenstats.paths import DEFAULT_REFERENCE
 from greenstats.screens import ecosystem
-from greenstats.screens.blocks import Card, Chart, empty_text
+from greenstats.screens.blocks import Card, Chart, Markdown, empty_text
 from greenstats.warehouse import Reader
 
 
@@ -26,6 +26,15 @@ class Equivalent:
     text: str
     name: str
     factor: str
+
+    @property
+    def line(self) -> Markdown:
+        """'**11.2 car-years**' over its name and factor in grey (names from the reference
+        file escaped)."""
+        return Markdown(
+            f"**{fmt.escape_md(self.text)}**  \n"
+            f":gray[{fmt.escape_md(self.name)} · {fmt.escape_md(self.factor)}]"
+        )
 
 
 @dataclass(frozen=True)
