@@ -4,7 +4,8 @@ survives and what it stores — one screen for both ecosystems, which differ in 
 
 The period cuts the plantings the cards, the breakdowns, the survival table and the map show
 (by `planted_on`); seasons, cohorts and carbon per year are the whole history of the same
-regions, projects and species. Surveys are never cut by the period (CONTRACT.md §3).
+regions, projects and species. Surveys are never cut by the period (docs/CONTRACT.md, Metric
+definitions).
 """
 
 from __future__ import annotations

@@ -73,7 +73,8 @@ def _areas(table: pd.DataFrame, species: pd.DataFrame, names: dict[str, str]) ->
 
 
 def _cards(areas: pd.DataFrame, species: pd.DataFrame, lang: str) -> list[Card]:
-    """The four headline cards: the same figures as `greenstats summary` (CONTRACT.md §3)."""
+    """The four headline cards: the same figures as `greenstats summary` (docs/CONTRACT.md,
+    Metric definitions)."""
     hectares = float(areas["area_ha"].sum())
     protected = int(species["scientific_name"].nunique())
     threatened = int(
