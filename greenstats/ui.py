@@ -147,7 +147,8 @@ h1 { font-size: 2.1rem !important; padding-top: 0.2rem !important; }
 .st-key-demo-banner { margin-bottom: -0.6rem; }
 [class*="st-key-phone-"] { display: none; }
 /* Cards of one row share a height; long labels wrap instead of being cut. */
-.st-key-kpis [data-testid="stColumn"] > [data-testid="stVerticalBlock"] > [data-testid="stLayoutWrapper"],
+.st-key-kpis [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
+  > [data-testid="stLayoutWrapper"],
 .st-key-kpis [data-testid="stLayoutWrapper"] > [data-testid="stVerticalBlock"] { flex: 1 1 auto; }
 [data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; text-overflow: clip; }
 @media (max-width: 640px) {

@@ -403,7 +403,7 @@ class Warehouse:
 
 #: Readers open in this process, by snapshot path (see Reader.__init__).
 _OPEN: dict[str, set[Reader]] = {}
-_OPEN_LOCK = threading.Lock()
+_OPEN_LOCK = threading.RLock()
 
 #: Tables of a snapshot small enough to keep whole in memory per reader (the methodology).
 SMALL_TABLES = ("ref_actions", "ref_species")

@@ -11,10 +11,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from greenstats.pipeline import ingest_folder
+from greenstats.screens import SCREENS
 from tests import handbuilt
 from tests.conftest import ROOT, summary_json
 
-PAGES = ["overview", "actions", "funnel", "trees", "species", "coastal", "projects", "methodology"]
+PAGES = [screen.name for screen in SCREENS]
 ALL_TIME = {"period": "All time"}
 
 

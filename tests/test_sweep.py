@@ -9,7 +9,6 @@ the real pages (AppTest) on every shape to show the pages draw what `load` retur
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -24,7 +23,7 @@ from greenstats.contract import REGION_CODES
 from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.i18n import LANGUAGES
 from greenstats.screens import SCREENS, Screen
-from greenstats.screens.blocks import Chart, Table, is_empty
+from greenstats.screens.blocks import is_empty, walk
 from greenstats.warehouse import Reader, Warehouse
 from tests import shapes
 
@@ -70,21 +69,9 @@ def filter_sets(r: Reader, lang: str) -> list[tuple[str, Filters]]:
     return out
 
 
-def blocks(data: object) -> Iterator[Chart | Table]:
-    """Every chart and table a screen's data holds (nested dataclasses and lists included)."""
-    if isinstance(data, Chart | Table):
-        yield data
-    elif dataclasses.is_dataclass(data):
-        for field in dataclasses.fields(data):
-            yield from blocks(getattr(data, field.name))
-    elif isinstance(data, list | tuple):
-        for item in data:
-            yield from blocks(item)
-
-
 def check(screen: Screen, data: object, f: Filters) -> None:
     """What every screen's data must hold, whatever the data and filters."""
-    for block in blocks(data):
+    for block in walk(data):
         where = f"{screen.name}/{block.name}"
         if is_empty(block):
             assert block.empty.strip(), f"{where}: empty without a sentence saying why"

@@ -21,8 +21,11 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from greenstats.screens import SCREENS
+
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["", "actions", "funnel", "trees", "species", "coastal", "projects", "methodology"]
+PAGES = ["" if s.name == "overview" else s.name for s in SCREENS]
 WIDTHS = {"desktop": (1440, 900), "phone": (390, 844)}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip

@@ -6,7 +6,8 @@ page can show is computed (and tested) in the package; `greenstats.ui` only draw
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import dataclasses
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -66,6 +67,23 @@ class Table:
     #: under the table, or numbers the table shows rounded); None: the CSV is `frame`.
     csv: pd.DataFrame | None = None
     csv_only: tuple[str, ...] = ()  # columns the CSV carries that the table has no room for
+
+
+def walk(data: object) -> Iterator[Chart | Table]:
+    """Every chart and table a screen's data holds (nested dataclasses and lists included)."""
+    if isinstance(data, Chart | Table):
+        yield data
+    elif dataclasses.is_dataclass(data):
+        for item in dataclasses.fields(data):
+            yield from walk(getattr(data, item.name))
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from walk(item)
+
+
+def drawn_charts(data: object) -> list[Chart]:
+    """The charts a page draws for this data (a chart with nothing to draw shows a sentence)."""
+    return [b for b in walk(data) if isinstance(b, Chart) and not is_empty(b)]
 
 
 def is_empty(block: Chart | Table) -> bool:

@@ -326,10 +326,11 @@ _CHARTS = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]'
     };
     return out;
   }
-  // Cartesian: the marks each trace drew (bars, line and area paths, points) with a size.
+  // Cartesian: the marks each trace drew (bars, line and area paths, points, text labels)
+  // with a size.
   const sized = p => { const b = p.getBBox(); return b.width > 0 || b.height > 0; };
   const drawn = [...gd.querySelectorAll('.trace')].filter(g => !g.closest('.legend'))
-    .map(g => [...g.querySelectorAll('path, .point')].filter(sized).length);
+    .map(g => [...g.querySelectorAll('path, .point, .textpoint text')].filter(sized).length);
   out.drawn = drawn;
   return out;
 })"""
