@@ -140,7 +140,7 @@ class Warehouse:
         try:
             name, _, identity = self.current_file.read_text().strip().partition(" ")
         except FileNotFoundError:
-            if len(self._snapshot_files()) > 1:
+            if not self._first_publish_interrupted():
                 raise WarehouseError(
                     f"{self.current_file} is missing although snapshots/ holds snapshots, so "
                     "which one is published is unknown: nothing was changed; restore CURRENT "
@@ -165,6 +165,16 @@ class Warehouse:
                 "was changed; restore that file from a backup."
             )
         return Snapshot(int(m.group(1)), path, identity.strip())
+
+    def _first_publish_interrupted(self) -> bool:
+        """With no CURRENT: whether every snapshot in snapshots/ (if any) is one a first publish
+        renamed there and then stopped, before CURRENT existed. Publish writes the pointer file
+        naming it first, so a snapshot no pointer file names means CURRENT was lost."""
+        named = set()
+        for pointer in self.root.glob("CURRENT.*.tmp"):
+            with contextlib.suppress(OSError, UnicodeDecodeError):
+                named.update(pointer.read_text().split()[:1])
+        return all(p.name in named for p in self._snapshot_files())
 
     def _snapshot_files(self) -> list[Path]:
         """The snapshot files of snapshots/, oldest first."""
@@ -254,13 +264,15 @@ class Warehouse:
         final = self.snapshots / f"{number:06d}.duckdb"
         pointer = self.root / f"CURRENT.{os.getpid()}.tmp"
         try:
+            # The pointer first: a snapshot in snapshots/ that neither CURRENT nor a pointer
+            # file names was not being published, it was lost track of (see current()).
+            # "000006.duckdb <identity>": readers key their caches on the identity.
+            pointer.write_text(f"{final.name} {identity}".strip() + "\n")
+            _fsync_file(pointer)
             self.snapshots.mkdir(parents=True, exist_ok=True)
             _fsync_file(built)
             os.replace(built, final)
             _fsync_dir(self.snapshots)
-            # "000006.duckdb <identity>": readers key their caches on the identity.
-            pointer.write_text(f"{final.name} {identity}".strip() + "\n")
-            _fsync_file(pointer)
             os.replace(pointer, self.current_file)
         except BaseException:
             for p in (pointer, built):
@@ -317,12 +329,12 @@ class Warehouse:
 
     def _collect_unpublished(self) -> None:
         """collect_garbage when nothing is published: a first load that was killed left at most
-        one snapshot (renamed but never named by CURRENT), files under tmp/ and lake files of
-        load 000001, all of which go. Lake files of any other load mean the warehouse lost its
-        snapshots: those are kept, and the writer stops."""
-        self._clear_tmp()
-        for p in self._snapshot_files():
+        a snapshot its pointer file names (current() refuses any other), files under tmp/ and
+        lake files of load 000001, all of which go. Lake files of any other load mean the
+        warehouse lost its snapshots: those are kept, and the writer stops."""
+        for p in self._snapshot_files():  # before the pointer files that account for them
             p.unlink(missing_ok=True)
+        self._clear_tmp()
         if not self.lake.is_dir():
             return
         others = [f for f in self.lake.rglob("*.parquet") if not f.name.startswith("L000001-")]
