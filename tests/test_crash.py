@@ -31,17 +31,17 @@ import duckdb
 import pytest
 
 from greenstats.warehouse import Warehouse
-from tests import ops
+from tests import handbuilt, ops
 
 pytestmark = pytest.mark.crash
 
 SEED = int(os.environ.get("GREENSTATS_CRASH_SEED", "20261129"))
 #: Kills during a statement drawn at random, per command.
-STATEMENT_KILLS = {"ingest": 14, "build": 10}
+STATEMENT_KILLS = {"first ingest": 3, "ingest": 10, "build": 6}
 #: Kills at a random moment (uniform over a clean run's time), per command.
-TIMED_KILLS = {"ingest": 3, "build": 3}
+TIMED_KILLS = {"first ingest": 1, "ingest": 2, "build": 2}
 #: Publish steps after the two renames at which a kill is also tried (chosen at random).
-LATE_PUBLISH_KILLS = 2
+LATE_PUBLISH_KILLS = 1
 
 
 # --- in the child -------------------------------------------------------------------------
@@ -142,6 +142,10 @@ def _run(args: list[str], log: str, kill: tuple, record: str | None) -> None:
 
 # --- in the test ---------------------------------------------------------------------------
 
+#: The commands killed: a first ingest into an empty folder, an ingest of more events into the
+#: base warehouse, a full build of the base warehouse.
+OPS = ("first ingest", "ingest", "build")
+
 
 @pytest.fixture(scope="module")
 def fork() -> multiprocessing.context.BaseContext:
@@ -152,33 +156,44 @@ def fork() -> multiprocessing.context.BaseContext:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The base warehouse, the folder of more events, and what a clean run of each command
-    from the base ends with (contents and summary)."""
+    """The base warehouse, the folders loaded, and what a clean run of each command ends with
+    (contents, summary, good rows)."""
     root = tmp_path_factory.mktemp("crash")
     base, more = ops.base_warehouse(root)
-    expected = {}
+    world = {"root": root, "base": base, "more": more, "handbuilt": root / "handbuilt"}
+    world["expected"] = {"first ingest": _state(base)}
     for op in ("ingest", "build"):
-        db = ops.copy(base, root / f"clean-{op}")
-        code, _, err = ops.cli(*_args(op, db, more))
+        db = _fresh(world, op, root / f"clean-{op}")
+        code, _, err = ops.cli(*_args(world, op, db))
         assert code == 0, err
-        expected[op] = (ops.contents(db), ops.summary(db), ops.good_rows(db))
-    return {
-        "root": root,
-        "base": base,
-        "more": more,
-        "expected": expected,
-        "before": (ops.published(base), ops.summary(base), ops.good_rows(base)),
-    }
+        world["expected"][op] = _state(db)
+    world["before"] = ops.published(base), _state(base)
+    return world
 
 
-def _args(op: str, db: Path, more: Path) -> list[str]:
-    return ["ingest", str(more), "--db", str(db)] if op == "ingest" else ["build", "--db", str(db)]
+def _state(db: Path) -> tuple[dict, dict, int]:
+    return ops.contents(db), ops.summary(db), ops.good_rows(db)
 
 
-def _start(fork, op: str, db: Path, more: Path, kill: tuple = ("none",),
+def _fresh(world: dict, op: str, db: Path) -> Path:
+    """Where `op` runs: a copy of the base warehouse, or nothing yet for a first ingest."""
+    return db if op == "first ingest" else ops.copy(world["base"], db)
+
+
+def _args(world: dict, op: str, db: Path) -> list[str]:
+    if op == "first ingest":
+        reference = str(handbuilt.REFERENCE_MIN)
+        return ["ingest", str(world["handbuilt"]), "--db", str(db), "--reference", reference]
+    if op == "ingest":
+        return ["ingest", str(world["more"]), "--db", str(db)]
+    return ["build", "--db", str(db)]
+
+
+def _start(world: dict, fork, op: str, db: Path, kill: tuple = ("none",),
            record: Path | None = None) -> multiprocessing.Process:  # fmt: skip
     log = str(db.parent / f"{db.name}.log")
-    proc = fork.Process(target=_run, args=(_args(op, db, more), log, kill, record and str(record)))
+    args = (_args(world, op, db), log, kill, record and str(record))
+    proc = fork.Process(target=_run, args=args)
     proc.start()
     return proc
 
@@ -196,7 +211,7 @@ def _kill(proc: multiprocessing.Process) -> bool:
 
 def _what_was_left(db: Path) -> str:
     """Where the killed run was, told by what it left: the outcome's class for the tally."""
-    left = Warehouse(db).leftovers()
+    left = Warehouse(db).leftovers() if db.exists() else []
     names = {p.relative_to(db).parts[0] for p in left}
     if "snapshots" in names:
         return "snapshot renamed, CURRENT not yet replaced"
@@ -211,38 +226,37 @@ def _what_was_left(db: Path) -> str:
 
 def _check_after_kill(world: dict, op: str, db: Path) -> str:
     """The published snapshot is the one before, whole, or the new one, whole."""
-    before_pointer, before_summary, before_rows = world["before"]
-    if ops.published(db) == before_pointer:
+    pointer, (_, summary, rows) = world["before"]
+    if op == "first ingest" and not (db / "CURRENT").exists():
         outcome = _what_was_left(db)
-        assert ops.summary(db) == before_summary
-        assert ops.good_rows(db) == before_rows
-    else:
-        outcome = "published (killed while tidying up or exiting)"
-        contents, summary, rows = world["expected"][op]
-        assert ops.contents(db) == contents
+        code, _, err = ops.cli("summary", "--db", str(db))
+        assert code == 1
+        assert ops.one_sentence(err).startswith("error: No warehouse at")
+    elif op != "first ingest" and ops.published(db) == pointer:
+        outcome = _what_was_left(db)
         assert ops.summary(db) == summary
         assert ops.good_rows(db) == rows
+    else:
+        outcome = "published (killed while tidying up or exiting)"
+        assert _state(db) == world["expected"][op]
     return outcome
 
 
 def _check_rerun(world: dict, op: str, db: Path) -> None:
     """The next run leaves nothing behind and ends equal to a clean run."""
-    code, _, err = ops.cli(*_args(op, db, world["more"]))
+    code, _, err = ops.cli(*_args(world, op, db))
     assert code == 0, err
     assert Warehouse(db).leftovers() == []
-    contents, summary, rows = world["expected"][op]
-    assert ops.good_rows(db) == rows
-    assert ops.summary(db) == summary
-    assert ops.contents(db) == contents
+    assert _state(db) == world["expected"][op]
 
 
 def _clean_run(fork, world: dict, op: str) -> tuple[float, int, list[str]]:
-    """A clean run of `op` from the base warehouse: its duration, the number of statements of
-    its work connection and the file steps of its publish."""
-    db = ops.copy(world["base"], world["root"] / f"clean-run-{op}")
+    """A clean run of `op`: its duration, the number of statements of its work connection and
+    the file steps of its publish."""
+    db = _fresh(world, op, world["root"] / f"clean-run-{op}")
     record = world["root"] / f"clean-run-{op}.txt"
     started = time.monotonic()
-    proc = _start(fork, op, db, world["more"], record=record)
+    proc = _start(world, fork, op, db, record=record)
     proc.join()
     duration = time.monotonic() - started
     assert proc.exitcode == 0, (db.parent / f"{db.name}.log").read_text()
@@ -254,16 +268,16 @@ def _clean_run(fork, world: dict, op: str) -> tuple[float, int, list[str]]:
 def _kill_and_rerun(fork, world: dict, name: str, op: str, kill: tuple) -> str | None:
     """One run of `op`, killed at `kill` (("time", seconds) or as _arm takes it); the checks
     after the kill and after the re-run. The outcome, or None if the run finished first."""
-    db = ops.copy(world["base"], world["root"] / name)
+    db = _fresh(world, op, world["root"] / name)
     if kill[0] == "time":
-        proc = _start(fork, op, db, world["more"])
+        proc = _start(world, fork, op, db)
         time.sleep(kill[1])
         killed = _kill(proc)
     else:
-        proc = _start(fork, op, db, world["more"], kill)
+        proc = _start(world, fork, op, db, kill)
         proc.join()
-        assert proc.exitcode in (0, -signal.SIGKILL), (kill, proc.exitcode)
         killed = proc.exitcode == -signal.SIGKILL
+        assert killed or proc.exitcode == 0, (kill, proc.exitcode)
     outcome = f"{op}: {_check_after_kill(world, op, db)}" if killed else None
     _check_rerun(world, op, db)
     shutil.rmtree(db)
@@ -274,7 +288,7 @@ def test_sigkill_at_random_points_loses_nothing_and_leaves_nothing(fork, world: 
     rng = random.Random(SEED)
     outcomes: Counter[str] = Counter()
     finished = 0
-    for op in ("ingest", "build"):
+    for op in OPS:
         duration, statements, steps = _clean_run(fork, world, op)
         renames = [i for i, name in enumerate(steps, 1) if name == "rename"]
         assert len(renames) >= 2, steps  # the snapshot into snapshots/, then CURRENT
@@ -290,11 +304,12 @@ def test_sigkill_at_random_points_loses_nothing_and_leaves_nothing(fork, world: 
         ]
         plan += [("time", rng.uniform(0.0, duration)) for _ in range(TIMED_KILLS[op])]
         for i, kill in enumerate(plan):
-            outcome = _kill_and_rerun(fork, world, f"{op}-{i:02d}", op, kill)
+            outcome = _kill_and_rerun(fork, world, f"{op.replace(' ', '-')}-{i:02d}", op, kill)
             if outcome is None:
                 finished += 1
             else:
                 outcomes[outcome] += 1
+
     total = sum(outcomes.values())
     print(f"\n{total} kills ({finished} more runs finished before their kill), seed {SEED}:")
     for outcome, n in sorted(outcomes.items()):
@@ -316,7 +331,7 @@ def test_leftovers_of_killed_runs_are_gone_after_the_next_run(fork, world: dict)
     db = ops.copy(world["base"], world["root"] / "leftovers")
     left_bytes = []
     for _ in range(5):
-        proc = _start(fork, "ingest", db, world["more"])
+        proc = _start(world, fork, "ingest", db)
         deadline = time.monotonic() + 60
         while not any(p.stat().st_size for p in (db / "tmp").glob("*.duckdb")):
             assert proc.exitcode is None, "the ingest finished before it could be killed"
