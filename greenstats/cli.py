@@ -32,9 +32,14 @@ DbOption = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Never wrapped: a command in the message must stay whole to be copied.
-    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    # Never wrapped: a command in the message must stay whole to be copied. One line: a path
+    # with a line break or another control character in it is shown escaped.
+    err.print(f"[red]error:[/red] {escape(_one_line(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -269,7 +274,9 @@ def restate(
 def rejects(
     db: DbOption = None,
     as_json: JsonOption = False,
-    limit: Annotated[int, typer.Option(help="Most rows to list (0: all).")] = 200,
+    limit: Annotated[
+        int, typer.Option(min=0, max=2**63 - 1, help="Most rows to list (0: all).")
+    ] = 200,
 ) -> None:
     """List the rows that were not loaded, with file, line, column and reason (and, in JSON,
     the reason's rule code and its parameters)."""
@@ -329,7 +336,7 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("GREENSTATS_DEBUG"):
             raise
-        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        first = _one_line((str(exc).strip().splitlines() or [""])[0][:200])
         err.print(
             f"[red]error:[/red] greenstats stopped on an unexpected error "
             f"({type(exc).__name__}: {escape(first)}), which is a bug: the published snapshot is "

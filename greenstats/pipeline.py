@@ -77,9 +77,15 @@ def ingest_folder(
     """Load every recognised file of `folder` and publish a snapshot with what was accepted."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise WarehouseError(f"{folder} is a file: pass ingest the folder that holds it")
+        raise WarehouseError(
+            f"{folder} is a file, not a folder: nothing was loaded; pass ingest the folder that "
+            "holds your input files (docs/CONTRACT.md, Inputs)."
+        )
     if not folder.is_dir():
-        raise WarehouseError(f"{folder}: no such folder to ingest")
+        raise WarehouseError(
+            f"There is no folder {folder} to ingest: nothing was loaded; pass the folder that "
+            "holds your input files."
+        )
     warehouse = Warehouse(db)
     found = discover(folder)
     demo = True if (folder / DEMO_MARKER).exists() else None

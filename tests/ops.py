@@ -106,7 +106,7 @@ def one_sentence(stderr: str) -> str:
     and no traceback anywhere."""
     assert "Traceback" not in stderr, stderr
     assert "╭" not in stderr, stderr  # rich's traceback frame
-    errors = [line for line in stderr.splitlines() if line.startswith("error:")]
+    errors = [line for line in stderr.split("\n") if line.startswith("error:")]
     assert len(errors) == 1, stderr
     line = errors[0]
     assert line.endswith("."), line
