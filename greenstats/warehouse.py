@@ -310,13 +310,7 @@ class Warehouse:
         readable = True
         for p in kept[1:]:
             try:
-                con = duckdb.connect(str(p), read_only=True)
-                try:
-                    listed.update(
-                        r[0] for r in con.execute("SELECT path FROM lake_files").fetchall()
-                    )
-                finally:
-                    con.close()
+                listed |= _listed_files(p)
             except duckdb.Error:
                 readable = False  # a damaged older snapshot: keep every lake file
         keep = {p.name for p in kept}
@@ -337,7 +331,7 @@ class Warehouse:
         self._clear_tmp()
         if not self.lake.is_dir():
             return
-        others = [f for f in self.lake.rglob("*.parquet") if not f.name.startswith("L000001-")]
+        others = [f for f in self._lake_files() if not f.name.startswith("L000001-")]
         if others:
             raise WarehouseError(
                 f"{self.root} holds lake files but no CURRENT or snapshot that lists them "
@@ -359,7 +353,7 @@ class Warehouse:
     def _remove_lake_files(self, orphan: Callable[[str], bool]) -> None:
         if not self.lake.is_dir():
             return
-        for f in self.lake.rglob("*.parquet"):
+        for f in self._lake_files():
             if orphan(str(f.relative_to(self.root))):
                 f.unlink(missing_ok=True)
         for d in sorted(self.lake.rglob("*"), reverse=True):
@@ -380,18 +374,13 @@ class Warehouse:
         found += [p for p in snaps if p not in kept]
         listed: set[str] = set()
         for p in kept:
-            con = duckdb.connect(str(p), read_only=True)
-            try:
-                listed.update(r[0] for r in con.execute("SELECT path FROM lake_files").fetchall())
-            finally:
-                con.close()
-        if self.lake.is_dir():
-            found += [
-                f
-                for f in self.lake.rglob("*.parquet")
-                if str(f.relative_to(self.root)) not in listed
-            ]
+            listed |= _listed_files(p)
+        found += [f for f in self._lake_files() if str(f.relative_to(self.root)) not in listed]
         return sorted(found)
+
+    def _lake_files(self) -> list[Path]:
+        """Every file under lake/ (data files, and any index a snapshot lists beside them)."""
+        return [f for f in self.lake.rglob("*") if f.is_file()] if self.lake.is_dir() else []
 
     # --- faults --------------------------------------------------------------------------
 
@@ -541,13 +530,42 @@ class Reader:
         return paths
 
     def check_lake(self) -> set[str]:
-        """The lake files this snapshot lists (paths under the warehouse), after checking that
-        each exists: a writer must not start from a lake that lost a file."""
+        """The files under lake/ this snapshot lists (paths under the warehouse), after checking
+        that each of its data files exists: a writer must not start from a lake that lost one."""
         listed = [r[0] for r in self.rows("SELECT path FROM lake_files ORDER BY path")]
         for rel in listed:
             if not (self.warehouse.root / rel).exists():
                 raise _missing_lake_file(self.warehouse, self.snapshot, rel)
-        return set(listed)
+        return set(listed) | _listed_files(self.snapshot.path, self.con, data=False)
+
+
+#: Tables of a snapshot that list files under lake/ besides lake_files (data), by path.
+LISTING_TABLES = ("key_index",)
+
+
+def _listed_files(
+    path: Path, con: duckdb.DuckDBPyConnection | None = None, *, data: bool = True
+) -> set[str]:
+    """The paths under the warehouse of the files a snapshot lists: its lake files (`data`)
+    and those of LISTING_TABLES it has (a snapshot written before one lacks it)."""
+    own = con is None
+    con = con or duckdb.connect(str(path), read_only=True)
+    try:
+        cur = con.cursor()
+        try:
+            present = {
+                t for (t,) in cur.execute(
+                    "SELECT table_name FROM duckdb_tables() "
+                    "WHERE database_name = current_database()"
+                ).fetchall()
+            }  # fmt: skip
+            tables = [t for t in (("lake_files",) if data else ()) + LISTING_TABLES if t in present]
+            return {r[0] for t in tables for r in cur.execute(f"SELECT path FROM {t}").fetchall()}
+        finally:
+            cur.close()
+    finally:
+        if own:
+            con.close()
 
 
 # --- faults -----------------------------------------------------------------------------------

@@ -34,7 +34,8 @@ VOLATILE: dict[str, tuple[str, ...] | None] = {
     "loads": None,  # one row per run: a re-run after a kill adds rows a clean run has not
     "snapshot_info": None,  # number, identity and build time
     "lake_files": ("table_name", "month", "rows"),  # paths carry the load number
-    "rejects": REJECT_COLUMNS,  # without the load number
+    "rejects": REJECT_COLUMNS,  # without the load number, each once (a file loaded again
+    # after a killed load that had published logs its bad rows again, as a second load)
 }
 
 
@@ -150,7 +151,10 @@ def contents(db: Path) -> dict[str, list[tuple]]:
                 continue
             columns = ", ".join(VOLATILE.get(t) or ("*",))
             # As text: every type compares (timestamps with their zone), floats digit for digit.
-            rows = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM (SELECT {columns} FROM {t})")
+            distinct = "DISTINCT " if t == "rejects" else ""
+            rows = con.execute(
+                f"SELECT {distinct}COLUMNS(*)::VARCHAR FROM (SELECT {columns} FROM {t})"
+            )
             rows = rows.fetchall()
             out[t] = sorted(rows, key=repr)
         return out
