@@ -147,6 +147,22 @@ def test_a_killed_first_publish_is_not_taken_for_a_lost_current(tmp_path: Path) 
     assert (db / "CURRENT").read_text().split()[0] == text.split()[0]
 
 
+def test_a_second_writer_fails_at_once_and_changes_nothing(
+    base: tuple[Path, Path], tmp_path: Path
+) -> None:
+    db = ops.copy(base[0], tmp_path / "wh")
+    before = ops.fingerprint(db)
+    with Warehouse(db).writer_lock():  # an ingest or build running elsewhere
+        for name in ("ingest", "build"):
+            code, _, err = ops.cli(*_command(name, db, base[1]))
+            assert code == 1
+            assert ops.one_sentence(err) == (
+                f"error: Another ingest or build is writing {db}; wait for it to finish."
+            )
+        assert ops.cli(*_command("summary", db, base[1]))[0] == 0
+    assert ops.fingerprint(db) == before
+
+
 # --- read-only folders and full disks -------------------------------------------------------
 
 
