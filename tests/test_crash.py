@@ -24,6 +24,7 @@ import signal
 import sys
 import threading
 import time
+import types
 from collections import Counter
 from pathlib import Path
 
@@ -194,7 +195,14 @@ def _start(world: dict, fork, op: str, db: Path, kill: tuple = ("none",),
     log = str(db.parent / f"{db.name}.log")
     args = (_args(world, op, db), log, kill, record and str(record))
     proc = fork.Process(target=_run, args=args)
-    proc.start()
+    # multiprocessing re-runs the parent's main script in the child; under pytest that is
+    # pytest's (skipped), but after an AppTest it is app.py. The child needs none.
+    main = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        proc.start()
+    finally:
+        sys.modules["__main__"] = main
     return proc
 
 
