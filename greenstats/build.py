@@ -125,12 +125,12 @@ def build_snapshot(
     """Build snapshot `number` in tmp/ from `previous` plus `spec`, then publish it."""
     target = warehouse.staging_path(number)
     target.unlink(missing_ok=True)
-    if previous is not None and not spec.full:
-        shutil.copyfile(previous.path, target)
-    elif previous is not None:
-        con.execute(f"ATTACH {sql_literal(str(previous.path))} AS prev (READ_ONLY)")
-    con.execute(f"ATTACH {sql_literal(str(target))} AS snap")
     try:
+        if previous is not None and not spec.full:
+            shutil.copyfile(previous.path, target)
+        elif previous is not None:
+            con.execute(f"ATTACH {sql_literal(str(previous.path))} AS prev (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(str(target))} AS snap")
         con.execute("USE snap")
         for name, columns in _ADMIN_TABLES.items():
             con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
@@ -158,11 +158,12 @@ def build_snapshot(
         if previous is not None and spec.full:
             con.execute("DETACH prev")
     except BaseException:
-        con.execute("USE memory")
-        for db in ("snap", "prev"):
+        # Whatever stopped the build (a full disk included), nothing of it is kept.
+        for sql in ("USE memory", "DETACH snap", "DETACH prev"):
             with contextlib.suppress(duckdb.Error):
-                con.execute(f"DETACH {db}")
-        target.unlink(missing_ok=True)
+                con.execute(sql)
+        for left in (target, target.with_name(target.name + ".wal")):
+            left.unlink(missing_ok=True)
         raise
     return warehouse.publish(target, number, identity)
 

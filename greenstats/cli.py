@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -30,9 +32,14 @@ DbOption = Annotated[
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    # Never wrapped: a command in the message must stay whole to be copied.
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # Never wrapped: a command in the message must stay whole to be copied. One line: a path
+    # with a line break or another control character in it is shown escaped.
+    err.print(f"[red]error:[/red] {escape(_one_line(message))}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def _one_line(text: str) -> str:
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -56,13 +63,19 @@ def demo(
     """Write a seeded synthetic data set (all eight input tables) that `ingest` accepts."""
     from greenstats.demo import generate
 
-    with _progress() as progress:
-        task = progress.add_task("Generating demo data", total=events)
-        result = generate(
-            out_dir, events=events, seed=seed, bad_rows=bad_rows,
-            progress=lambda done, total: progress.update(task, completed=done, total=total),
-        )  # fmt: skip
-    table = RichTable("table", "rows", title=f"Demo data in {out_dir}")
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Generating demo data", total=events)
+            result = generate(
+                out_dir, events=events, seed=seed, bad_rows=bad_rows,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )  # fmt: skip
+    except OSError as exc:
+        raise _fail(
+            f"{out_dir} cannot be written ({exc.strerror or exc}): the demo data are "
+            "incomplete; free some space or choose a folder you can write to, and run it again."
+        ) from exc
+    table = RichTable("table", "rows", title=f"Demo data in {escape(str(out_dir))}")
     for name, rows in result.rows.items():
         table.add_row(name, f"{rows:,}")
     out.print(table)
@@ -88,15 +101,18 @@ def ingest(
 
     table = RichTable(
         "file", "table", "accepted", "already loaded", "rejected", "note",
-        title=f"Ingest of {folder}",
+        title=f"Ingest of {escape(str(folder))}",
     )  # fmt: skip
 
     def on_file(r):
-        note = f"[red]refused: {r.refused}[/red]" if r.refused else "; ".join(r.warnings)
+        warnings = escape("; ".join(r.warnings))
+        note = f"[red]refused: {escape(r.refused)}[/red]" if r.refused else warnings
         table.add_row(
-            r.name, r.table, f"{r.accepted:,}", f"{r.already_loaded:,}", f"{r.rejected:,}", note
-        )
-        err.print(f"  {r.name}: {'refused' if r.refused else f'{r.accepted:,} accepted'}")
+            escape(r.name), r.table, f"{r.accepted:,}", f"{r.already_loaded:,}",
+            f"{r.rejected:,}", note,
+        )  # fmt: skip
+        done = "refused" if r.refused else f"{r.accepted:,} accepted"
+        err.print(f"  {escape(r.name)}: {done}", highlight=False)
 
     try:
         with err.status("Loading…"):
@@ -106,16 +122,24 @@ def ingest(
     out.print(table)
     for r in result.reports:
         for warning in r.warnings:
-            out.print(f"[yellow]warning[/yellow] {r.name}: {warning}", highlight=False)
+            out.print(
+                f"[yellow]warning[/yellow] {escape(r.name)}: {escape(warning)}", highlight=False
+            )
     for path in result.ignored:
-        out.print(f"[yellow]ignored[/yellow] {path.relative_to(folder)}: not a contract table name")
+        name = escape(str(path.relative_to(folder)))
+        out.print(f"[yellow]ignored[/yellow] {name}: not a contract table name", highlight=False)
     out.print(
-        f"Published snapshot {result.snapshot.version} in {result.snapshot.path.parent.parent}"
+        f"Published snapshot {result.snapshot.version} in "
+        f"{escape(str(result.snapshot.path.parent.parent))}",
+        highlight=False,
     )
     if result.any_refused:
         for r in result.reports:
             if r.refused:
-                err.print(f"[red]refused[/red] {folder / r.name}: {r.refused}", highlight=False)
+                err.print(
+                    f"[red]refused[/red] {escape(str(folder / r.name))}: {escape(r.refused)}",
+                    highlight=False,
+                )
         raise typer.Exit(1)
 
 
@@ -250,7 +274,9 @@ def restate(
 def rejects(
     db: DbOption = None,
     as_json: JsonOption = False,
-    limit: Annotated[int, typer.Option(help="Most rows to list (0: all).")] = 200,
+    limit: Annotated[
+        int, typer.Option(min=0, max=2**63 - 1, help="Most rows to list (0: all).")
+    ] = 200,
 ) -> None:
     """List the rows that were not loaded, with file, line, column and reason (and, in JSON,
     the reason's rule code and its parameters)."""
@@ -276,7 +302,7 @@ def rejects(
     )
     frame = frame.drop(columns=["rule", "detail"])
     for row in frame.itertuples(index=False):
-        table.add_row(*(("" if pd.isna(v) else str(v)) for v in row))
+        table.add_row(*(("" if pd.isna(v) else escape(str(v))) for v in row))
     out.print(table)
 
 
@@ -291,7 +317,7 @@ def info(db: DbOption = None) -> None:
     except WarehouseError as exc:
         raise _fail(str(exc)) from exc
     for key, value in values.items():
-        out.print(f"{key}: {value}")
+        out.print(f"{key}: {escape(str(value))}", highlight=False)
 
 
 def _progress() -> Progress:
@@ -302,4 +328,20 @@ def _progress() -> Progress:
 
 
 def main() -> None:
-    app()
+    """The command line. An error that is not one of the faults the commands explain is a
+    bug: it still ends in one sentence and exit code 1, never a traceback, unless
+    GREENSTATS_DEBUG is set."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("GREENSTATS_DEBUG"):
+            raise
+        first = _one_line((str(exc).strip().splitlines() or [""])[0][:200])
+        err.print(
+            f"[red]error:[/red] greenstats stopped on an unexpected error "
+            f"({type(exc).__name__}: {escape(first)}), which is a bug: the published snapshot is "
+            "unchanged unless a line above says a new one was published; run the command again "
+            "with GREENSTATS_DEBUG=1 to see where it happened, and report it.",
+            highlight=False, soft_wrap=True, markup=True,
+        )  # fmt: skip
+        sys.exit(1)

@@ -76,13 +76,22 @@ def ingest_folder(
 ) -> IngestResult:
     """Load every recognised file of `folder` and publish a snapshot with what was accepted."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise WarehouseError(
+            f"{folder} is a file, not a folder: nothing was loaded; pass ingest the folder that "
+            "holds your input files (docs/CONTRACT.md, Inputs)."
+        )
     if not folder.is_dir():
-        raise WarehouseError(f"{folder}: no such folder to ingest")
+        raise WarehouseError(
+            f"There is no folder {folder} to ingest: nothing was loaded; pass the folder that "
+            "holds your input files."
+        )
     warehouse = Warehouse(db)
     found = discover(folder)
     demo = True if (folder / DEMO_MARKER).exists() else None
     ignored = [p for p in found.ignored if p.name != DEMO_MARKER]
-    with warehouse.writer_lock():
+    # A full disk, a read-only folder or a damaged file: one sentence, nothing published.
+    with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.current()
         reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
@@ -111,7 +120,7 @@ def rebuild(
 ) -> Snapshot:
     """Rebuild every model from the lake (optionally under another methodology) and publish."""
     warehouse = Warehouse(db)
-    with warehouse.writer_lock():
+    with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.require_current()
         reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import date
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -22,7 +22,7 @@ from greenstats.contract import K_ANONYMITY, REGION_CODES
 from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
 from greenstats.screens.blocks import Card, Chart, Markdown, Table, is_empty
-from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseError
+from greenstats.warehouse import Reader, Snapshot, Warehouse, WarehouseBusyError, WarehouseError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -49,10 +49,20 @@ def _reader(key: str, _snap: Snapshot) -> Reader:
     return Warehouse().open_snapshot(_snap)
 
 
+def broken(exc: WarehouseError) -> NoReturn:
+    """A warehouse that cannot be read (damaged, missing, not a folder): say what happened and
+    what to do, in the sentence the command line prints, instead of a traceback."""
+    st.error(str(exc), icon=":material/error:")
+    st.stop()
+
+
 def pin_snapshot() -> Snapshot:
     """Read CURRENT once at the start of a run (app.py): every read of this run then comes
     from that one snapshot, so a page never mixes two, and the next run sees a new one."""
-    snap = Warehouse().require_current()
+    try:
+        snap = Warehouse().require_current()
+    except WarehouseError as exc:
+        broken(exc)
     st.session_state["_snapshot"] = snap
     st.session_state["_pinned_by_app"] = True
     return snap
@@ -60,7 +70,10 @@ def pin_snapshot() -> Snapshot:
 
 def snapshot() -> Snapshot:
     """The snapshot this run reads (pinned by app.py; the published one otherwise)."""
-    return st.session_state.get("_snapshot") or Warehouse().require_current()
+    try:
+        return st.session_state.get("_snapshot") or Warehouse().require_current()
+    except WarehouseError as exc:
+        broken(exc)
 
 
 @st.cache_data(max_entries=1024, show_spinner=False)
@@ -81,14 +94,20 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
     screen's `load`), so go-to-definition leads from a page to its SQL."""
     snap = snapshot()
     name = f"{fn.__module__}.{fn.__qualname__}"
-    return _cached_call(fn, name, snap.key, snap, tuple(args))
+    try:
+        return _cached_call(fn, name, snap.key, snap, tuple(args))
+    except WarehouseError as exc:
+        broken(exc)
 
 
 def query(name: str, filters: Filters, *extra: Any) -> Any:
     """`pagedata.<name>` or `queries.<name>` (reader, filters, *extra), cached by snapshot
     identity and filters: a new snapshot is a new cache key, so it is picked up at once."""
     snap = snapshot()
-    return _cached(name, snap.key, snap, filters, tuple(extra))
+    try:
+        return _cached(name, snap.key, snap, filters, tuple(extra))
+    except WarehouseError as exc:
+        broken(exc)
 
 
 def info() -> dict[str, str]:
@@ -101,16 +120,21 @@ def ensure_warehouse() -> None:
     from greenstats.bootstrap import build_demo_warehouse, demo_events
 
     warehouse = Warehouse()
-    if warehouse.current() is not None:
-        return
+    try:
+        if warehouse.current() is not None:
+            return
+    except WarehouseError as exc:
+        broken(exc)
     bar = st.progress(0.0, text=tr("app.first_start", events=fmt.number(demo_events(), lang())))
     try:
         build_demo_warehouse(warehouse, lambda share, text: bar.progress(min(share, 1.0), text))
-    except WarehouseError:
+    except WarehouseBusyError:
         # Another session holds the writer lock: it is building the same demo data.
         st.info(tr("app.building_elsewhere"))
         time.sleep(2)
         st.rerun()
+    except WarehouseError as exc:
+        broken(exc)
     bar.empty()
 
 
