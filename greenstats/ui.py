@@ -52,7 +52,7 @@ def _reader(key: str, _snap: Snapshot) -> Reader:
 def broken(exc: WarehouseError) -> NoReturn:
     """A warehouse that cannot be read (damaged, missing, not a folder): say what happened and
     what to do, in the sentence the command line prints, instead of a traceback."""
-    st.error(str(exc), icon=":material/error:")
+    st.error(md(str(exc)), icon=":material/error:")
     st.stop()
 
 
