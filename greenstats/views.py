@@ -271,7 +271,7 @@ def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> li
     def exact(value: float, unit: str, decimals: int = 0) -> str:
         return t("help.exact", lang, value=fmt.quantity(value, unit, lang, decimals))
 
-    return [
+    cards = [
         {"label": "kpi.users", "key": "users_active", "note": t("kpi.users_note", lang),
          "help": t("help.users", lang),
          "value": fmt.people(s["users_active"], lang)},
@@ -303,3 +303,15 @@ def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> li
          "note": t("kpi.threatened", lang, count=fmt.number(s["species_threatened"], lang)),
          "help": t("help.not_cut_by_period", lang)},
     ]  # fmt: skip
+    return [_no_data(card, s, lang) for card in cards]
+
+
+#: Cards whose 0 means nothing was recorded, not a measured zero: they say so in words.
+NOTHING_RECORDED = ("actions", "trees_planted", "trees_surviving_est", "area_planted_ha",
+                    "coastal_area_ha", "co2e_avoided_kg")  # fmt: skip
+
+
+def _no_data(card: dict, s: dict, lang: str) -> dict:
+    if card["key"] in NOTHING_RECORDED and not s[card["key"]]:
+        return card | {"value": t("kpi.none_value", lang), "note": t("kpi.none_note", lang)}
+    return card
