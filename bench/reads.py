@@ -1,17 +1,24 @@
-"""What the pages ask the warehouse, timed: every page's queries over many filter combinations,
-from one client and from many clients at once.
+"""What the pages ask the warehouse, timed: every page of `greenstats.screens.SCREENS` opened
+over many filter bars, from one client and from many clients at once.
 
-A "query" is what a page waits for: one `ui.query(name, ...)` call, i.e. one function of
-greenstats.pagedata or greenstats.queries run on the snapshot (one or more SQL statements and
-the pure stats on their results), with Streamlit's cache out of the way. Each SQL statement runs
-on its own cursor of one shared read-only connection, as the dashboard does (DuckDB 2.0: a
-connection is not shared between threads, cursors are).
+A page load is what a reader waits for when the page's data is not cached: one
+`screen.view(reader, filters, lang, *view)` call, i.e. the page's SQL on the snapshot's marts,
+the stats on their results and the charts, tables and sentences built from them. Each filter
+bar opens every page's default view and, where the page offers others (the actions chart's
+grain, a partner's or a project's own page), one of those picked at random.
+
+Inside each load, every SQL statement is timed too (`TimedReader`), under the name of the
+`greenstats.queries` function that ran it. Each statement runs on its own cursor of one shared
+read-only connection, as the dashboard does (DuckDB 2.0: a connection is not shared between
+threads, cursors are).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 import random
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,79 +26,94 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from greenstats import pagedata, queries
+from greenstats import queries
 from greenstats.filters import PERIODS, Filters, period_bounds
-from greenstats.views import trend_grain
+from greenstats.i18n import LANGUAGES
+from greenstats.screens import SCREENS, Screen
 from greenstats.warehouse import Reader, Warehouse
 
-#: Per page: the filters that apply (app.py) and the queries it runs, as (name, extra args,
-#: whole history?). Every page also reads snapshot_info, brand_ids and the name tables (ui).
-PAGES: dict[str, tuple[set[str], list[tuple[str, tuple, bool]]]] = {
-    "overview": (
-        {"period", "region"},
-        [("page_summary", (), False), ("page_summary:previous", (), False),
-         ("carbon_series", ("<grain>", ()), False), ("progress", (), False),
-         ("projects", (), False)],
-    ),
-    "actions": (
-        {"period", "region", "action", "brand"},
-        [("page_summary", (), False), ("reference_frames", (), False),
-         ("carbon_series", ("<any-grain>", ("category",)), False),
-         ("carbon_series", (None, ("action",)), False),
-         ("carbon_series", (None, ("region",)), False),
-         ("carbon_series", (None, ("brand_id",)), False),
-         ("users_series", ("<cohort-grain>",), False)],
-    ),
-    "funnel": (
-        {"period", "region", "project", "species"},
-        [("funnel", (), False), ("protection", (), False), ("backlog", (), False)],
-    ),
-    "trees": (
-        {"period", "region", "project", "species"},
-        [("planted_slice", ("trees",), False), ("planted_slice", ("trees",), True),
-         ("cohorts_slice", ("trees",), True), ("sequestration_years", ("trees",), True),
-         ("projects", (), False)],
-    ),
-    "species": (
-        {"region"},
-        [("areas", (), False), ("area_species", (), False), ("page_summary", (), False),
-         ("threatened", (), False)],
-    ),
-    "coastal": (
-        {"period", "region", "project", "species"},
-        [("planted_slice", ("coastal",), False), ("survival_now", (), False),
-         ("projects", (), False)],
-    ),
-    "projects": (set(), [("partners", (), False), ("project_report", (), False)]),
-    "methodology": (
-        set(),
-        [("reference_frames", (), False), ("freshness", (), False),
-         ("rejects_by_reason", (), False), ("loads", (), False)],
-    ),
-}  # fmt: skip
-EVERY_PAGE = [("snapshot_info", ()), ("brand_ids", ()), ("name_table", ("actions",)),
-              ("name_table", ("species",)), ("name_table", ("projects",))]  # fmt: skip
+
+def _asker() -> str:
+    """The `greenstats.queries` function that ran the statement being timed (the outermost one,
+    when one calls another), else the function that called the reader."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame = frame.f_back
+    caller = frame.f_code.co_name if frame is not None else "?"
+    asker = None
+    while frame is not None:
+        if frame.f_globals.get("__name__") == queries.__name__:
+            asker = frame.f_code.co_name
+        elif asker is not None:
+            break
+        frame = frame.f_back
+    return asker or caller
+
+
+class TimedReader:
+    """A Reader whose SQL statements are timed, per thread: (the query that ran it, seconds).
+    Everything else is the wrapped reader's."""
+
+    def __init__(self, reader: Reader) -> None:
+        self.reader = reader
+        self._local = threading.local()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.reader, name)
+
+    def take(self) -> list[tuple[str, float]]:
+        """The statements this thread ran since it last asked."""
+        timed: list[tuple[str, float]] = getattr(self._local, "timed", [])
+        self._local.timed = []
+        return timed
+
+    def _timed(self, run: Callable[..., Any], sql: str, params: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return run(sql, params)
+        finally:
+            seconds = time.perf_counter() - start
+            if not hasattr(self._local, "timed"):
+                self._local.timed = []
+            self._local.timed.append((_asker(), seconds))
+
+    def df(self, sql: str, params: Any = ()) -> Any:
+        return self._timed(self.reader.df, sql, params)
+
+    def arrow_df(self, sql: str, params: Any = ()) -> Any:
+        return self._timed(self.reader.arrow_df, sql, params)
+
+    def rows(self, sql: str, params: Any = ()) -> Any:
+        return self._timed(self.reader.rows, sql, params)
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        return self._timed(self.reader.scalar, sql, params)
 
 
 @dataclass(frozen=True)
-class Call:
-    """One query as a page makes it: the name it is reported under, the function, its args."""
+class Timed:
+    """One page load: its label, how long it took, and the SQL statements it ran."""
 
-    name: str
-    func: Callable[..., Any]
+    page: str
+    seconds: float
+    statements: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Load:
+    """One page load as the app makes it: a screen's view for a filter bar and a language."""
+
+    page: str  # the screen's name, and the view's arguments when it is not the default one
+    screen: Screen
     filters: Filters
-    extra: tuple
+    lang: str
+    view: tuple = ()
 
-    def run(self, reader: Reader) -> float:
-        """Seconds this call took."""
+    def run(self, reader: TimedReader) -> Timed:
+        reader.take()
         start = time.perf_counter()
-        self.func(reader, self.filters, *self.extra)
-        return time.perf_counter() - start
-
-
-def _function(name: str) -> Callable[..., Any]:
-    """The function ui.query runs for a name (greenstats/ui.py `_cached`)."""
-    return getattr(pagedata, name, None) or getattr(queries, name)
+        self.screen.view(reader, self.filters, self.lang, *self.view)  # a Reader but in name
+        return Timed(self.page, time.perf_counter() - start, reader.take())
 
 
 def _codes(reader: Reader) -> dict[str, list[str]]:
@@ -124,7 +146,7 @@ def random_filters(rng: random.Random, codes: dict[str, list[str]], latest: date
     )  # fmt: skip
 
 
-def _only(f: Filters, applies: set[str]) -> Filters:
+def _only(f: Filters, applies: frozenset[str]) -> Filters:
     """The filters app.py passes to a page: those that do not apply are cleared."""
     keep = {
         "date_from": f.date_from if "period" in applies else None,
@@ -138,65 +160,47 @@ def _only(f: Filters, applies: set[str]) -> Filters:
     return replace(f, **keep)
 
 
-def page_loads(reader: Reader, combos: int, seed: int = 7) -> list[list[Call]]:
-    """`combos` random filter bars, each opened on every page: a list of page loads."""
+def view_label(screen: Screen, view: tuple) -> str:
+    """A page's name, with the arguments its view sets: 'actions · grain', 'projects · partner'."""
+    names = list(inspect.signature(screen.load).parameters)[3:]
+    chosen = [n for n, a in zip(names, view, strict=False) if a is not None]
+    return f"{screen.name} · {', '.join(chosen)}" if chosen else screen.name
+
+
+def page_loads(reader: Reader, combos: int, seed: int = 7) -> list[list[Load]]:
+    """`combos` random filter bars, each in a random language, each opened on every page (its
+    default view, and one other view the page offers): per filter bar, its page loads."""
     rng = random.Random(seed)
     codes = _codes(reader)
-    info = reader.info()
-    first = date.fromisoformat(info["first_event_day"])
-    latest = date.fromisoformat(info["latest_event_day"])
-    loads = []
+    latest = date.fromisoformat(reader.info()["latest_event_day"])
+    bars = []
     for _ in range(combos):
-        bar = random_filters(rng, codes, latest)
-        for applies, calls in PAGES.values():
-            f = _only(bar, applies)
-            load = [Call(n, _function(n), f, extra) for n, extra in EVERY_PAGE]
-            for call, shape, whole in calls:
-                filters = pagedata.all_time(f) if whole else f
-                name = call.removesuffix(":previous")
-                if call != name:  # the overview's change against the previous period
-                    filters = f.previous_period()
-                    if filters is None:
-                        continue
-                extra = tuple(_grain(a, f, first, latest, rng) for a in shape)
-                label = name if not extra or name == "name_table" else f"{name}{_args(extra)}"
-                load.append(Call(label, _function(name), filters, extra))
-            loads.append(load)
-    return loads
+        bar, lang = random_filters(rng, codes, latest), rng.choice(LANGUAGES)
+        loads = []
+        for screen in SCREENS:
+            f = _only(bar, screen.applies)
+            loads.append(Load(screen.name, screen, f, lang))
+            others = [v for v in screen.variants(reader, f) if v not in ((), screen.args)]
+            if others:
+                view = others[rng.randrange(len(others))]
+                loads.append(Load(view_label(screen, view), screen, f, lang, view))
+        bars.append(loads)
+    return bars
 
 
-def _grain(arg: object, f: Filters, first: date, latest: date, rng: random.Random) -> object:
-    """A page's time grain: the automatic one (overview), any the reader picks (the actions
-    chart), or what the actions page gives its users chart (pages/actions.py)."""
-    auto = trend_grain(f.date_from, f.date_to, first, latest)
-    if arg == "<grain>":
-        return auto
-    if arg == "<any-grain>":
-        return rng.choice(["day", "week", "month"])
-    if arg == "<cohort-grain>":
-        picked = rng.choice(["day", "week", "month"])
-        return "month" if "month" in (picked, auto) else picked
-    return arg
-
-
-def _args(extra: tuple) -> str:
-    shown = [a for a in extra if a not in ("day", "week", "month", None)]
-    words = [" ".join(a) if isinstance(a, tuple) else str(a) for a in shown]
-    return f" by {', '.join(w for w in words if w)}" if any(words) else ""
-
-
-def run_single(reader: Reader, loads: list[list[Call]]) -> list[tuple[str, float]]:
-    """Every page load in turn, one query at a time."""
-    return [(call.name, call.run(reader)) for load in loads for call in load]
+def run_single(reader: TimedReader, bars: list[list[Load]]) -> list[Timed]:
+    """Every page load in turn."""
+    return [load.run(reader) for loads in bars for load in loads]
 
 
 def run_concurrent(
-    reader: Reader, loads: list[list[Call]], clients: int
-) -> tuple[list[tuple[str, float]], float]:
-    """`clients` threads, started together, each opening its share of the page loads one after
-    another; every SQL statement on its own cursor. Returns the timings and the wall time."""
-    shares = [loads[i::clients] for i in range(clients)]
-    results: list[list[tuple[str, float]]] = [[] for _ in range(clients)]
+    reader: TimedReader, bars: list[list[Load]], clients: int
+) -> tuple[list[Timed], float]:
+    """`clients` threads, started together, each opening its share of the filter bars' pages
+    one after another; every SQL statement on its own cursor. Returns the timings and the wall
+    time."""
+    shares = [bars[i::clients] for i in range(clients)]
+    results: list[list[Timed]] = [[] for _ in range(clients)]
     start = threading.Barrier(clients + 1)
 
     def client(i: int) -> None:

@@ -8,8 +8,9 @@
    Each is a separate process under `/usr/bin/time -v` (wall time, peak resident memory).
 2. Incremental: one more day of events (0.3% of the total, new ids) ingested into the built
    warehouse, against a full rebuild of every model.
-3. Reading: every query each page runs (greenstats/ui.py's `query`, uncached) over random
-   filter combinations, from one client; then from `--clients` threads at once.
+3. Reading: every page of greenstats.screens.SCREENS opened (`screen.view`, uncached) over
+   random filter combinations, the whole load timed and each SQL statement in it, from one
+   client; then from `--clients` threads at once (bench/reads.py).
 4. Distinct users: the HyperLogLog estimate against the exact count from the lake.
 
 With --write the results replace the "Targets" section of BENCHMARKS.md, with the machine, the
@@ -213,7 +214,8 @@ def report(a: argparse.Namespace, m: dict) -> str:
          f"({m['day_events'] / a.events:.1%})",
          f"{inc.wall:,.1f} s", f"{full.wall:,.1f} s full rebuild",
          f"{inc.wall / full.wall:.1%}", "≤ 5%", inc.wall <= 0.05 * full.wall),
-        (f"Reading: worst p95 of {len(m['reads'])} page queries, {a.combos} filter combinations",
+        (f"Reading: worst p95 of {len(m['reads'])} page queries (SQL statements), "
+         f"{a.combos} filter combinations",
          f"{worst_single:,.1f} ms", "—", "—", "≤ 100 ms", worst_single <= 100),
         (f"Concurrency: p95 of all queries, {a.clients} clients at once vs one",
          f"{m['p95_concurrent']:,.1f} ms", f"{m['p95_single']:,.1f} ms",
@@ -248,13 +250,33 @@ def report(a: argparse.Namespace, m: dict) -> str:
         f"the {m['day_events']:,} of the day less the {m['day_rejected']:,} that break a rule "
         "(the demo's bad rows, copied with the day).",
         "",
-        f"### Page queries ({a.combos} random filter bars × every page; ms)",
+        f"### Page loads ({a.combos} random filter bars × every page; ms)",
         "",
-        "A query is one `ui.query` call as a page makes it (SQL on the snapshot's marts plus the "
-        "pure stats on the result), uncached. `calls` counts the single-client run; the last "
-        f"column is the same queries' p95 with {a.clients} clients at once "
-        f"(total {m['calls']:,} calls; {m['wall_single']:,.1f} s for one client, "
+        "A page load is one `screen.view(reader, filters, lang)` call for a page of "
+        "`greenstats.screens.SCREENS`, uncached: its SQL, the stats on the results and the "
+        "charts, tables and sentences built from them (what `ui.cached` runs on a cache miss). "
+        "A page that offers other views also opened one of them, picked at random "
+        "(`actions · grain`, `projects · partner`, `projects · project`). `loads` counts the "
+        "single-client run; `SQL` is the median share of a load spent running SQL statements; "
+        f"the last column is the same loads' p95 with {a.clients} clients at once "
+        f"(total {m['loads']:,} loads; {m['wall_single']:,.1f} s for one client, "
         f"{m['wall_concurrent']:,.1f} s for {a.clients}).",
+        "",
+        f"| page | loads | p50 | p95 | max | SQL | p95, {a.clients} clients |",
+        "|---|---|---|---|---|---|---|",
+        *(
+            f"| `{name}` | {v['loads']:,} | {v['p50']:,.1f} | {v['p95_single']:,.1f} | "
+            f"{v['max']:,.1f} | {v['sql_share']:.0%} | {v['p95_concurrent']:,.1f} |"
+            for name, v in sorted(m["pages"].items(), key=lambda kv: -kv[1]["p95_single"])
+        ),
+        "",
+        "### Page queries (the SQL statements of those page loads; ms)",
+        "",
+        "A query is one SQL statement a page load ran on the snapshot's marts, timed from sending "
+        "it to holding its result, under the name of the `greenstats.queries` function that ran "
+        "it (a function may run several). `calls` counts the single-client run; the last column "
+        f"is the same statements' p95 with {a.clients} clients at once "
+        f"(total {m['calls']:,} statements).",
         "",
         f"| query | calls | p50 | p95 | max | p95, {a.clients} clients | ≤ 100 ms |",
         "|---|---|---|---|---|---|---|",
@@ -291,25 +313,38 @@ def write_section(path: Path, heading: str, body: str) -> None:
     path.write_text(text.rstrip() + "\n")
 
 
-def measure_reads(db: Path, combos: int, clients: int) -> dict:
-    """Every page's queries for `combos` filter bars: one client, then `clients` at once."""
-    m: dict = {}
-    print("page queries…", flush=True)
-    with reads.open_reader(str(db)) as reader:
-        loads = reads.page_loads(reader, combos)
-        reads.run_single(reader, loads[: len(reads.PAGES)])  # warm the file cache once
-        t0 = time.perf_counter()
-        single = reads.run_single(reader, loads)
-        m["wall_single"] = time.perf_counter() - t0
-        concurrent, m["wall_concurrent"] = reads.run_concurrent(reader, loads, clients)
-    one, many = by_name(single), by_name(concurrent)
-    m["calls"] = len(single)
-    m["reads"] = {
-        name: {"calls": len(v), "p50": reads.percentile(v, 50),
+def stats_of(one: dict[str, list[float]], many: dict[str, list[float]], count: str) -> dict:
+    """p50, p95 and max of each name's single-client ms, and its p95 with many clients."""
+    return {
+        name: {count: len(v), "p50": reads.percentile(v, 50),
                "p95_single": reads.percentile(v, 95), "max": max(v),
                "p95_concurrent": reads.percentile(many[name], 95)}
         for name, v in one.items()
     }  # fmt: skip
+
+
+def measure_reads(db: Path, combos: int, clients: int) -> dict:
+    """Every page loaded for `combos` filter bars: one client, then `clients` at once."""
+    m: dict = {}
+    print("page loads…", flush=True)
+    with reads.open_reader(str(db)) as plain:
+        bars = reads.page_loads(plain, combos)
+        reader = reads.TimedReader(plain)
+        reads.run_single(reader, bars[:1])  # warm the file cache once
+        t0 = time.perf_counter()
+        single = reads.run_single(reader, bars)
+        m["wall_single"] = time.perf_counter() - t0
+        concurrent, m["wall_concurrent"] = reads.run_concurrent(reader, bars, clients)
+    m["loads"] = len(single)
+    m["pages"] = stats_of(by_name([(t.page, t.seconds) for t in single]),
+                          by_name([(t.page, t.seconds) for t in concurrent]), "loads")  # fmt: skip
+    for name, v in m["pages"].items():
+        shares = [sum(s for _, s in t.statements) / t.seconds for t in single if t.page == name]
+        v["sql_share"] = reads.percentile(shares, 50)
+    one = by_name([s for t in single for s in t.statements])
+    many = by_name([s for t in concurrent for s in t.statements])
+    m["calls"] = sum(len(v) for v in one.values())
+    m["reads"] = stats_of(one, many, "calls")
     m["p95_single"] = reads.percentile([ms for v in one.values() for ms in v], 95)
     m["p95_concurrent"] = reads.percentile([ms for v in many.values() for ms in v], 95)
     return m

@@ -135,12 +135,12 @@ class Where:
 
     def isin(self, column: str, values: Iterable[Any]) -> Where:
         """column is one of values (no condition when values is empty)."""
-        values = list(values)
+        col, values = self._col(column), list(values)  # refused even with no values
         if values:
             # One placeholder per value: DuckDB pushes a constant IN list into the table scan
             # (a filter on each row group), where IN (SELECT unnest(?)) would be a join.
             marks = ", ".join("?" * len(values))
-            self.parts.append(f"{self._col(column)} IN ({marks})")
+            self.parts.append(f"{col} IN ({marks})")
             self.params.extend(values)
         return self
 

@@ -1,5 +1,5 @@
-"""What a page needs that combines queries and stats: each function takes a Reader and Filters
-(like `greenstats.queries`) so `ui.query` can cache it by snapshot and filters."""
+"""What several screens need that combines queries and stats: each function takes a Reader and
+Filters, like `greenstats.queries`."""
 
 from __future__ import annotations
 
@@ -78,13 +78,6 @@ def backlog(r: Reader, f: Filters) -> pd.DataFrame:
     return out[out["kind"] != "conservation"].reset_index(drop=True)
 
 
-def survival_now(r: Reader, f: Filters) -> pd.DataFrame:
-    """Latest survival rate per project and species (survey, else the species default)."""
-    rows = planted(r, all_time(f))
-    keep = ["project_id", "species", "survival_rate", "survival_source", "habitat", "unit"]
-    return rows[keep].drop_duplicates(["project_id", "species"]).reset_index(drop=True)
-
-
 #: The two ecosystems pages' slices of the plantings.
 HABITAT_SLICES = {"trees": "is_tree", "coastal": "is_coastal"}
 
@@ -93,46 +86,6 @@ def planted_slice(r: Reader, f: Filters, which: str) -> pd.DataFrame:
     """The plantings of one page: trees (unit 'tree') or coastal habitats."""
     rows = planted(r, f)
     return rows[rows[HABITAT_SLICES[which]]].reset_index(drop=True)
-
-
-def sequestration_years(r: Reader, f: Filters, which: str) -> pd.DataFrame:
-    """Sequestration accrued per calendar year by one page's plantings (t CO2e, band)."""
-    return stats.sequestration_by_year(planted_slice(r, f, which), f.as_of)
-
-
-def cohorts_slice(r: Reader, f: Filters, which: str) -> pd.DataFrame:
-    """Survival by planting cohort for one page's plantings."""
-    rows = planted_slice(r, f, which)
-    return stats.cohort_survival(rows, queries.surveys(r, f), f.as_of)
-
-
-def areas(r: Reader, f: Filters) -> pd.DataFrame:
-    """Protected areas with their species and threatened species counts."""
-    table = queries.protected_areas(r, f)
-    species = queries.area_species(r, f)
-    counts = species.groupby("area_id").agg(
-        species=("scientific_name", "nunique"),
-        threatened=("iucn_category", lambda c: int(c.isin(["CR", "EN", "VU"]).sum())),
-    )
-    out = table.join(counts, on="area_id")
-    return out.fillna({"species": 0, "threatened": 0})
-
-
-def threatened(r: Reader, f: Filters) -> pd.DataFrame:
-    """Threatened species (CR, EN, VU) with the protected areas that record them."""
-    species = queries.area_species(r, f)
-    names = queries.protected_areas(r, f).set_index("area_id")["name"]
-    rows = species[species["iucn_category"].isin(["CR", "EN", "VU"])].copy()
-    rows["area"] = rows["area_id"].map(names)
-    out = rows.groupby("scientific_name", as_index=False).agg(
-        common_name=("common_name", "first"),
-        iucn_category=("iucn_category", "first"),
-        taxon_group=("taxon_group", "first"),
-        areas=("area", lambda a: ", ".join(sorted(set(a)))),
-        last_observed_on=("last_observed_on", "max"),
-    )
-    out["rank"] = out["iucn_category"].map({"CR": 0, "EN": 1, "VU": 2})
-    return out.sort_values(["rank", "scientific_name"]).drop(columns="rank").reset_index(drop=True)
 
 
 def partners(r: Reader, f: Filters) -> list[str]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
-from dataclasses import replace
 from datetime import date
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
@@ -17,8 +16,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from greenstats import charts, fmt, geo, pagedata, queries
-from greenstats.contract import K_ANONYMITY, REGION_CODES
+from greenstats import charts, fmt, geo, queries
+from greenstats.contract import REGION_CODES
 from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
 from greenstats.screens.blocks import Card, Chart, Markdown, Table, is_empty
@@ -78,7 +77,7 @@ def snapshot() -> Snapshot:
 
 @st.cache_data(max_entries=1024, show_spinner=False)
 def _cached(name: str, key: str, _snap: Snapshot, filters: Filters, extra: tuple) -> Any:
-    func: Callable[..., Any] = getattr(pagedata, name, None) or getattr(queries, name)
+    func: Callable[..., Any] = getattr(queries, name)
     return func(_reader(key, _snap), filters, *extra)
 
 
@@ -101,8 +100,8 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
 
 
 def query(name: str, filters: Filters, *extra: Any) -> Any:
-    """`pagedata.<name>` or `queries.<name>` (reader, filters, *extra), cached by snapshot
-    identity and filters: a new snapshot is a new cache key, so it is picked up at once."""
+    """`queries.<name>(reader, filters, *extra)`, cached by snapshot identity and filters: a
+    new snapshot is a new cache key, so it is picked up at once."""
     snap = snapshot()
     try:
         return _cached(name, snap.key, snap, filters, tuple(extra))
@@ -332,15 +331,6 @@ def _help(key: str, applies: set[str]) -> str | None:
     return None if key in applies else tr("filter.not_here")
 
 
-def data_days() -> tuple[date, date]:
-    """The first and the latest day with action events in the published snapshot."""
-    meta = info()
-    first, latest = meta.get("first_event_day"), meta.get("latest_event_day")
-    if not first:
-        return today_cst(), today_cst()
-    return date.fromisoformat(first), date.fromisoformat(latest)
-
-
 def _latest_day() -> date:
     latest = info().get("latest_event_day")
     return date.fromisoformat(latest) if latest else today_cst()
@@ -414,38 +404,6 @@ def kpi(
         st.caption(note or "\u00a0")
 
 
-def number_columns(frame: pd.DataFrame, decimals: dict[str, int] | None = None) -> dict:
-    """Column settings that show every number with thousands separators."""
-    config = {}
-    for col in frame.columns:
-        if pd.api.types.is_numeric_dtype(frame[col]):
-            whole = pd.api.types.is_integer_dtype(frame[col]) or bool(
-                (frame[col].dropna() % 1 == 0).all()
-            )
-            places = (decimals or {}).get(col, 0 if whole else 1)
-            config[col] = st.column_config.NumberColumn(format="%,." + str(places) + "f")
-    return config
-
-
-def wide_text(frame: pd.DataFrame, *columns: str) -> dict:
-    """Column settings that give long text (sources, reasons) room to wrap."""
-    return {c: st.column_config.TextColumn(c, width="large") for c in columns if c in frame}
-
-
-def carbon_kpi(
-    column: Any, label_key: str, frame_or_row: Any, prefix: str, help_key: str | None = None
-) -> None:
-    """A headline card of carbon in tonnes with its range: `prefix` names the three columns or
-    keys (e.g. 'sequestration_tco2e' → _low, _high); a frame's columns are summed."""
-    values = [frame_or_row[f"{prefix}{b}"] for b in ("", "_low", "_high")]
-    tonnes = [float(v.sum()) if hasattr(v, "sum") else float(v) for v in values]
-    if prefix.endswith("_kg"):
-        tonnes = [v / 1000 for v in tonnes]
-    value, band = fmt.carbon_parts(*tonnes, lang())
-    kpi(column, label_key, value, note=tr("kpi.range", band=band),
-        help_text=tr(help_key) if help_key else None)  # fmt: skip
-
-
 def plotly(fig: go.Figure, key: str) -> None:
     """A chart, full width, without the Plotly logo, responsive on phones."""
     st.plotly_chart(
@@ -453,20 +411,6 @@ def plotly(fig: go.Figure, key: str) -> None:
         config={"displaylogo": False, "responsive": True,
                 "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]},
     )  # fmt: skip
-
-
-def chart_block(
-    title: str, insight: str, fig: go.Figure | None, frame: pd.DataFrame, name: str,
-    *, empty: str | None = None,
-) -> None:  # fmt: skip
-    """A chart with its title, one insight sentence above it and a CSV download under it."""
-    st.subheader(title)
-    if fig is None or frame.empty:
-        st.info(empty or tr("empty.default"), icon=":material/info:")
-        return
-    st.markdown(insight)
-    plotly(fig, key=f"chart-{name}")
-    download(frame, name)
 
 
 def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
@@ -488,11 +432,6 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
             # 0.2987000000000001 is float noise, not precision: 10 significant digits.
             safe[col] = safe[col].map(fmt.tidy_float)
     return safe.to_csv(index=False, float_format=fmt.plain).encode("utf-8-sig")
-
-
-def people_column(values: pd.Series) -> pd.Series:
-    """A column of people-counts for a table or export: counts under k become '< k'."""
-    return values.map(lambda v: f"< {K_ANONYMITY}" if 0 < v < K_ANONYMITY else int(v))
 
 
 def page_filters() -> tuple[Filters, set[str]]:
@@ -523,11 +462,6 @@ def page_header(title_key: str, f: Filters, applies: Iterable[str], note: str = 
 
 def empty(message_key: str) -> None:
     st.info(tr(message_key), icon=":material/info:")
-
-
-def without_period(f: Filters) -> Filters:
-    """The same filters over all time (for history charts: cohorts, seasons, years)."""
-    return replace(f, date_from=None, date_to=None)
 
 
 # --- drawing what a screen built ---------------------------------------------------------------

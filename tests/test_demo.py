@@ -250,7 +250,7 @@ def test_folder_is_marked_synthetic(small: DemoResult) -> None:
 def test_a_month_split_into_chunks_still_makes_one_ordered_valid_part(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(demo, "CHUNK_ROWS", 200)  # the path 1e9 events take, at a small size
+    monkeypatch.setattr(demo.people, "CHUNK_ROWS", 200)  # the path 1e9 events take, at a small size
     result = _run(tmp_path, 60_000, 3)
     con = _con(result)
     parts = sorted((tmp_path / "actions").glob("*.parquet"))
@@ -306,7 +306,7 @@ def test_redemption_energy_pays_whole_units_that_stand_for_a_field_scale(
     1-10 m² of coast); in the field it stands for about FIELD_SCALE times as many."""
     con = medium_db
     rows = con.execute("SELECT species, energy_g, units FROM redemptions").fetchall()
-    price = {code: spec.energy_g_per_unit for code, spec in demo._species_table().items()}
+    price = {code: spec.energy_g_per_unit for code, spec in demo.projects._species_table().items()}
     adopted: dict[str, set[int]] = {}
     ratios = []
     for species, energy, units in rows:

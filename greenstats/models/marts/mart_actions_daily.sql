@@ -4,6 +4,7 @@
 -- restatement under another methodology needs no rebuild.
 -- Stored by region, then day, within each build pass (oldest months first), so a read of a
 -- few days or a few regions skips the rest by DuckDB's zone maps.
+-- grain: day, region, action, brand_id
 -- materialized: partitioned by month
 SELECT day, month, region, action, brand_id,
        count(*) AS count_actions,

@@ -1,6 +1,7 @@
 -- mart_actions_monthly: one row per (month, region, action, brand_id): mart_actions_daily
 -- summed by month. Periods made of whole months read this (about 30× fewer rows than the
 -- days); the days at a period's edges still come from mart_actions_daily.
+-- grain: month, region, action, brand_id
 -- materialized: partitioned by month
 SELECT month, region, action, brand_id,
        sum(count_actions)::BIGINT AS count_actions,

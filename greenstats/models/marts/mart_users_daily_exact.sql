@@ -1,6 +1,7 @@
 -- mart_users_daily_exact: one row per (day, region) and per day over all regions (region '*'):
 -- the exact number of distinct users with an accepted action that day. Not additive over days
 -- or regions: it answers day buckets for no region or one region (the users chart).
+-- grain: day, region
 -- materialized: partitioned by month
 -- From the user-days (greenstats/build.py USER_DAYS): one row per (day, region, user), so a
 -- region's users are its rows; all regions count each user once.

@@ -6,6 +6,7 @@
 -- and day, greenstats/build.py USER_DAYS), which gives the same maxima as every event.
 -- Stored by region, then day, within each build pass (oldest months first), so a read of a
 -- few days or a few regions skips the rest by DuckDB's zone maps.
+-- grain: day, region, reg
 -- materialized: partitioned by month
 SELECT day, month, region,
        CAST(h >> 50 AS SMALLINT) AS reg,

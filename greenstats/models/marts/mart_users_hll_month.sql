@@ -3,6 +3,7 @@
 -- is what a reader with no region filter needs, instead of every region's).
 -- Stored by region, then month, within each build pass, so a read of a few regions skips
 -- the rest.
+-- grain: month, region, reg
 -- materialized: partitioned by month
 SELECT month, coalesce(region, '*') AS region, reg, max(rho) AS rho
 FROM mart_users_hll_day

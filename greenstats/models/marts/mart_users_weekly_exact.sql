@@ -2,6 +2,7 @@
 -- '*'): the exact number of distinct users with an accepted action that week (weeks start on
 -- Monday). A week can straddle two months, so it is rebuilt whenever either month is loaded,
 -- from the user-days of lake_actions_around (the loaded months and their neighbours).
+-- grain: week, region
 -- materialized: partitioned by week
 SELECT week, coalesce(region, '*') AS region, count(DISTINCT user_id) AS users
 FROM (
