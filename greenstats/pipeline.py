@@ -8,6 +8,7 @@ from pathlib import Path
 
 from greenstats.build import BuildInput, build_snapshot
 from greenstats.ingest import FileReport, Loader, discover, load_folder
+from greenstats.keyindex import IndexFile, remove_unlisted
 from greenstats.methodology import Reference, load_reference
 from greenstats.warehouse import (
     DEFAULT_REFERENCE,
@@ -56,6 +57,20 @@ def _lake_files(warehouse: Warehouse, snap: Snapshot | None) -> dict[str, list[L
     return files
 
 
+def _key_index(warehouse: Warehouse, snap: Snapshot | None) -> dict[str, list[IndexFile]]:
+    """The key index files a snapshot lists, per table, oldest first (none before it had one)."""
+    index: dict[str, list[IndexFile]] = {}
+    if snap is None:
+        return index
+    with warehouse.open_snapshot(snap) as reader:
+        if not reader.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'key_index'"):
+            return index
+        rows = reader.rows("SELECT table_name, path, rows, probe FROM key_index ORDER BY path")
+    for table, path, n, probe in rows:
+        index.setdefault(table, []).append(IndexFile(table, path, n, int(probe)))
+    return index
+
+
 def _reference(
     warehouse: Warehouse, prev: Snapshot | None, reference_dir: str | Path | None
 ) -> Reference:
@@ -87,19 +102,28 @@ def ingest_folder(
         reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
-            loader = Loader(con, warehouse.root, number, reference, _lake_files(warehouse, prev))
+            loader = Loader(
+                con, warehouse.root, number, reference, _lake_files(warehouse, prev),
+                _key_index(warehouse, prev),
+            )  # fmt: skip
             try:
                 reports = load_folder(loader, folder, found.files, on_file)
+                key_index = loader.finish()
                 rows = [
                     (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
                      r.refused, "; ".join(r.warnings) or None)
                     for r in reports
                 ]  # fmt: skip
-                spec = BuildInput(reference, loader.new_files, rows, "new_rejects", demo=demo)
+                spec = BuildInput(
+                    reference, loader.new_files, rows, "new_rejects", demo=demo,
+                    key_index=key_index,
+                )  # fmt: skip
                 snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
             except BaseException:
                 loader.discard_new_files()
                 raise
+        # Index files merged away, or left by a load that failed, are listed by no snapshot.
+        remove_unlisted(warehouse.root, {f.path for files in key_index.values() for f in files})
     return IngestResult(reports, ignored, snap)
 
 
