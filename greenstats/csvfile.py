@@ -253,6 +253,8 @@ def _blank(fields: list[str]) -> bool:
 
 
 def _unreadable(line: int, error: str, raw: str) -> Row:
+    if "unexpected end of data" in error:
+        return Row(line, None, "unclosed_quote", raw=raw)
     if "field larger than field limit" in error:
         return Row(line, None, "unreadable_row", {"error": "value larger than 64 MiB"}, raw)
     if "new-line character" in error:

@@ -107,7 +107,9 @@ def discover(folder: Path) -> Discovery:
         part_dir = folder / table.name
         if part_dir.is_dir():
             for part in sorted(part_dir.iterdir()):
-                if part.is_file() and part.suffix.lower() in SUFFIXES:
+                # A hidden part (a macOS "._x.csv", an editor's lock file) is not data.
+                hidden = part.name.startswith(".")
+                if part.is_file() and not hidden and part.suffix.lower() in SUFFIXES:
                     files.append((table, part))
                     recognised.add(part)
     ignored = sorted(
@@ -626,8 +628,10 @@ class Loader:
         ).fetchone()[0]
         if not exists:
             return 0
+        # One row per line: DuckDB may list a line once per column it lacks.
         rows = self.con.execute(
-            "SELECT line, error_type, csv_line FROM csv_reject_errors ORDER BY line"
+            "SELECT line, min(error_type), min(csv_line) FROM csv_reject_errors "
+            "GROUP BY line ORDER BY line"
         ).fetchall()
         if not rows:
             return 0

@@ -46,29 +46,30 @@ def reference_of(warehouse: Warehouse, snap: Snapshot) -> Reference:
     return Reference(actions, species, version, source, fingerprint)
 
 
-def _lake_files(warehouse: Warehouse, snap: Snapshot | None) -> dict[str, list[LakeFile]]:
+def _lake_files(
+    warehouse: Warehouse, snap: Snapshot | None
+) -> tuple[dict[str, list[LakeFile]], dict[str, list[IndexFile]]]:
+    """The lake files a snapshot lists, per table, and its key index files (oldest first;
+    none in a snapshot from before the index)."""
     files: dict[str, list[LakeFile]] = {}
-    if snap is None:
-        return files
-    with warehouse.open_snapshot(snap) as reader:
-        rows = reader.rows("SELECT table_name, path, month, rows FROM lake_files")
-    for table, path, month, n in rows:
-        files.setdefault(table, []).append(LakeFile(table, path, month, n))
-    return files
-
-
-def _key_index(warehouse: Warehouse, snap: Snapshot | None) -> dict[str, list[IndexFile]]:
-    """The key index files a snapshot lists, per table, oldest first (none before it had one)."""
     index: dict[str, list[IndexFile]] = {}
     if snap is None:
-        return index
+        return files, index
     with warehouse.open_snapshot(snap) as reader:
-        if not reader.scalar("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'key_index'"):
-            return index
-        rows = reader.rows("SELECT table_name, path, rows, probe FROM key_index ORDER BY path")
-    for table, path, n, probe in rows:
+        rows = reader.rows("SELECT table_name, path, month, rows FROM lake_files")
+        has_index = reader.scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'key_index'"
+        )
+        indexed = (
+            reader.rows("SELECT table_name, path, rows, probe FROM key_index ORDER BY path")
+            if has_index
+            else []
+        )
+    for table, path, month, n in rows:
+        files.setdefault(table, []).append(LakeFile(table, path, month, n))
+    for table, path, n, probe in indexed:
         index.setdefault(table, []).append(IndexFile(table, path, n, int(probe)))
-    return index
+    return files, index
 
 
 def _reference(
@@ -102,10 +103,8 @@ def ingest_folder(
         reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
-            loader = Loader(
-                con, warehouse.root, number, reference, _lake_files(warehouse, prev),
-                _key_index(warehouse, prev),
-            )  # fmt: skip
+            lake_files, key_index = _lake_files(warehouse, prev)
+            loader = Loader(con, warehouse.root, number, reference, lake_files, key_index)
             try:
                 reports = load_folder(loader, folder, found.files, on_file)
                 key_index = loader.finish()
