@@ -78,8 +78,8 @@ class Column:
             parts.append(f"to the load's day + {FUTURE_SLACK_DAYS}")
         elif self.latest is not None:
             parts.append(f"to {self.latest.isoformat()}")
-        if self.type == "text":
-            parts.append(f"at most {TEXT_MAX_CHARS} characters, no control characters")
+        if self.type == "text" and not (self.allowed or self.references):
+            parts.append(f"at most {TEXT_MAX_CHARS} characters")
         if self.allowed:
             parts.append(f"one of {self.allowed}")
         if self.references:

@@ -155,6 +155,18 @@ def parquet(sql: str) -> Writer:
     return write
 
 
+def corrupted(writer: Writer) -> Writer:
+    """A Parquet file whose footer is intact but whose first data page is overwritten."""
+
+    def write(path: Path) -> None:
+        writer(path)
+        data = bytearray(path.read_bytes())
+        data[64:320] = b"\x55" * 256
+        path.write_bytes(bytes(data))
+
+    return write
+
+
 def truncated(writer: Writer) -> Writer:
     def write(path: Path) -> None:
         writer(path)
@@ -313,12 +325,17 @@ def _csv_cases() -> list[Case]:
         Case("csv-trailing-comma", "a trailing comma on every line (an unnamed column)",
              {"actions.csv": lines(A + ",", *(r + "," for r in g("g", 2)))},
              good={"actions": 2}, warnings=["extra column(s) ignored: (unnamed)"]),
-        Case("csv-nul-byte", "a NUL byte inside a value",
-             {"actions.csv": lines(A, act("g0"), act("bad", user="u\x001"), act("g1"))},
+        Case("csv-nul-byte", "a NUL byte inside a brand_id",
+             {"actions.csv": lines(A, act("g0"), act("bad", brand="B\x001"), act("g1"))},
              good={"actions": 2}, rejects=[("actions.csv", 3, "control_char")]),
-        Case("csv-tab-in-value", "a tab inside a value",
-             {"actions.csv": lines(A, act("g0"), act("bad", user="u\t1"))},
+        Case("csv-tab-in-value", "a tab inside a brand_id",
+             {"actions.csv": lines(A, act("g0"), act("bad", brand="B\t1"))},
              good={"actions": 1}, rejects=[("actions.csv", 3, "control_char")]),
+        Case("csv-tab-in-user-id", "a tab inside a user_id (never shown: allowed)",
+             {"actions.csv": lines(A, act("g0", user="u\t1"))}, good={"actions": 1}),
+        Case("csv-line-break-in-name", "a line break inside a quoted project name",
+             {"projects.csv": lines(P, proj("P7"), proj("Pbad", name='"Saxaul\nbelt"'))},
+             good={"projects": 1}, rejects=[("projects.csv", 3, "control_char")]),
         Case("csv-padded-values", "spaces and tabs around values (trimmed)",
              {"actions.csv": lines(A, " g0 ,\tu1 , 2025-03-05 10:00 , walking , CN-GD , 10 ,")},
              good={"actions": 1}),
@@ -571,6 +588,12 @@ def _pq_cases() -> list[Case]:
              refused={"actions/p.parquet": "cannot be read"}, cli=True),
         Case("pq-truncated", "a Parquet file cut in half", {"actions/p.parquet": truncated(good)},
              refused={"actions/p.parquet": "cannot be read"}),
+        Case("pq-corrupt-page", "a data page overwritten, the footer intact",
+             {"actions/p.parquet": corrupted(parquet(
+                 "SELECT 'q' || i AS event_id, 'u' || (i % 97) AS user_id, "
+                 "TIMESTAMPTZ '2025-03-05 10:00:00+08' AS occurred_at, 'walking' AS action, "
+                 "'CN-GD' AS region, (i % 300)::BIGINT AS energy_g FROM range(20000) t(i)"))},
+             refused={"actions/p.parquet": "cannot be read"}),
         Case("pq-no-rows", "a Parquet file with no rows",
              {"actions/p.parquet": parquet(PQ_ACTIONS + " WHERE false")}),
         Case("pq-missing-column", "no energy_g column",
@@ -803,9 +826,78 @@ def cases() -> list[Case]:
     return out
 
 
+def outcome(case: Case) -> str:
+    """What greenstats does with the case, in words (the test checks each part)."""
+    if case.error is not None:
+        said = f": *{case.error}*" if case.error else ""
+        return f"load refused{said}; nothing published (exit 1)"
+    parts = []
+    for table, n in case.good.items():
+        parts.append(f"{table}: {n:,} loaded")
+    for table, n in case.already.items():
+        parts.append(f"{table}: {n:,} already loaded")
+    for file, line, rule in case.rejects:
+        parts.append(f"`{rule}` at {file} line {line}")
+    for file, words in case.refused.items():
+        parts.append(f"{file} refused: *{words}*")
+    if case.twice:
+        parts.append("loaded again: nothing added, rejects listed again")
+    for words in case.warnings:
+        parts.append(f"warning *{words}*")
+    if not parts:
+        parts.append("nothing to load")
+    return "; ".join(parts) + f" (exit {case.exit_code})"
+
+
+def reliability_tables(seen: dict[str, dict], base: dict[str, int]) -> str:
+    """RELIABILITY.md's tables of bad input: one per class, each case with its outcome, the
+    good rows of its tables before and after (as measured), and the command that reruns it."""
+    out = []
+    for fault in FAULTS.values():
+        out += [f"### {fault}", "",
+                "| case | sent | outcome | good rows before → after | reproduce |",
+                "|---|---|---|---|---|"]  # fmt: skip
+        for case in (c for c in cases() if c.fault == fault):
+            after = seen[case.name]["counts"]
+            tables = list(case.good) or list(case.already) or [_main_table(case)]
+            counts = ", ".join(
+                f"{t} {base.get(f'staged:{t}', 0):,} → {after.get(f'staged:{t}', 0):,}"
+                for t in tables
+            )
+            what, result = (text.replace("|", r"\|") for text in (case.what, outcome(case)))
+            rerun = f"`python -m pytest tests/test_corpus.py -k {case.name}`"
+            out.append(f"| `{case.name}` | {what} | {result} | {counts} | {rerun} |")
+        out.append("")
+    return "\n".join(out)
+
+
+def _main_table(case: Case) -> str:
+    for rel in case.files:
+        name = rel.split("/")[0].split(".")[0]
+        if name in BASE_ROWS:
+            return name
+    return "actions"
+
+
 def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[1] == "--reliability":
+        # Run every case (as tests/test_corpus.py does) and print RELIABILITY.md's tables.
+        import tempfile
+
+        from tests import test_corpus
+
+        root = Path(tempfile.mkdtemp(prefix="corpus-"))
+        base = Case("base", "", BASE).write(root / "base-input")
+        from greenstats.pipeline import ingest_folder
+
+        ingest_folder(base, root / "base", REFERENCE_MIN)
+        base_counts = test_corpus.counts(root / "base")
+        seen = {c.name: test_corpus.observe(c.name, str(root / "base"), str(root / c.name))
+                for c in cases()}  # fmt: skip
+        print(reliability_tables(seen, base_counts))
+        return 0
     if len(argv) != 2:
-        print("usage: python tests/corpus.py OUT", file=sys.stderr)
+        print("usage: python tests/corpus.py OUT | --reliability", file=sys.stderr)
         return 2
     out = Path(argv[1])
     for case in cases():

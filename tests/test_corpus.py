@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import traceback
 from collections import Counter
@@ -155,17 +156,34 @@ def base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, int]
     return db, counts(db)
 
 
+def _selected(request: pytest.FixtureRequest, test: str) -> set[str]:
+    """The cases of a test of this module that this run selected (`-k`, node ids)."""
+    return {
+        item.callspec.params["case"].name
+        for item in request.session.items
+        if item.module is request.module
+        and item.originalname == test
+        and "case" in getattr(item, "callspec", None).params
+    }
+
+
 @pytest.fixture(scope="module")
 def observed(
-    base: tuple[Path, dict[str, int]], tmp_path_factory: pytest.TempPathFactory
+    base: tuple[Path, dict[str, int]],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> dict[str, dict]:
-    """Every case loaded, in and out of process, by WORKERS processes at once."""
+    """Every selected case loaded, in and out of process, by WORKERS processes at once."""
     root = tmp_path_factory.mktemp("corpus")
+    runs_of, clis_of = (
+        _selected(request, "test_case"),
+        _selected(request, "test_case_through_the_command_line"),
+    )
     with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
         runs = {c.name: pool.submit(observe, c.name, str(base[0]), str(root / c.name))
-                for c in CASES}  # fmt: skip
+                for c in CASES if c.name in runs_of}  # fmt: skip
         clis = {c.name: pool.submit(observe_cli, c.name, str(base[0]), str(root / f"cli-{c.name}"))
-                for c in CLI_CASES}  # fmt: skip
+                for c in CLI_CASES if c.name in clis_of}  # fmt: skip
         seen = {name: f.result() for name, f in runs.items()}
         seen |= {f"cli:{name}": f.result() for name, f in clis.items()}
     return seen
@@ -226,3 +244,14 @@ def test_the_corpus_covers_every_class_and_at_least_100_kinds() -> None:
     touched = {rel.split("/")[0].split(".")[0] for c in CASES for rel in c.files}
     assert {t.name for t in TABLES} <= touched
     assert {c.fault for c in CLI_CASES} == set(corpus.FAULTS.values())
+
+
+def test_reliability_md_lists_every_case_under_its_class() -> None:
+    """RELIABILITY.md's Bad input tables (made by `python tests/corpus.py --reliability`) show
+    every case of the corpus, each under its class."""
+    text = (Path(__file__).resolve().parent.parent / "RELIABILITY.md").read_text(encoding="utf-8")
+    bad_input = text.split("## Bad input", 1)[1].split("\n## ", 1)[0]
+    for fault in corpus.FAULTS.values():
+        section = bad_input.split(f"### {fault}\n", 1)[1].split("\n### ", 1)[0]
+        listed = set(re.findall(r"^\| `([\w-]+)` \|", section, re.MULTILINE))
+        assert listed == {c.name for c in CASES if c.fault == fault}, fault

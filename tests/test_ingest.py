@@ -264,3 +264,13 @@ def test_a_streamed_parquet_file_keeps_the_first_good_row_of_a_key_over_two_mont
     # b1 falls on 1 February in China time, the rest in January; nothing of the bad file.
     assert months == [("2025-01", 2), ("2025-02", 1)]
     assert energy == 100 + 10 + 20
+
+
+def test_every_date_and_timestamp_column_has_both_bounds() -> None:
+    """Ingest lets ±infinity through a typed Parquet date or timestamp: the column's bounds
+    are what reject it, so every such column must have both."""
+    for table in TABLES:
+        for col in table.columns:
+            if col.type in ("date", "timestamp"):
+                assert col.earliest is not None, (table.name, col.name)
+                assert col.latest is not None, (table.name, col.name)
