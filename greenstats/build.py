@@ -20,10 +20,11 @@ import contextlib
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -99,6 +100,9 @@ _ADMIN_TABLES = {
     "rejects": "load_number INTEGER, table_name VARCHAR, file VARCHAR, line BIGINT, "
     "column_name VARCHAR, reason VARCHAR, value VARCHAR, rule VARCHAR, detail VARCHAR",
     "snapshot_info": "key VARCHAR, value VARCHAR",
+    # The key index of each table partitioned by month (greenstats/keyindex.py): its files,
+    # oldest first by path, and the hash of keyindex.HASH_PROBE they were written with.
+    "key_index": "table_name VARCHAR, path VARCHAR, rows BIGINT, probe UBIGINT",
 }
 
 
@@ -112,6 +116,8 @@ class BuildInput:
     rejects_table: str | None = None  # a temp table of new rejects in the work connection
     full: bool = False
     demo: bool | None = None  # the data are synthetic; None keeps what the last snapshot said
+    # The key index of each table it names, replacing what the snapshot listed (None: kept).
+    key_index: Mapping[str, Sequence[Any]] | None = None
 
 
 def build_snapshot(
@@ -136,8 +142,12 @@ def build_snapshot(
             con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({columns})")
         _add_missing_columns(con)
         if previous is not None and spec.full:
-            for name in ("lake_files", "loads", "rejects", "snapshot_info"):
-                con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM prev.main.{name}")
+            copied = {r[0] for r in con.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev'"
+            ).fetchall()}  # fmt: skip
+            for name in ("lake_files", "loads", "rejects", "snapshot_info", "key_index"):
+                if name in copied:
+                    con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM prev.main.{name}")
         _record_load(con, number, spec)
         _write_reference(con, spec.reference)
         full = spec.full or previous is None
@@ -187,16 +197,20 @@ def _record_load(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) 
             "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [number, loaded_at, *row]
         )
     if spec.rejects_table:
-        # A file sent again brings its bad rows again: keep each reject once.
+        # Every load keeps its own rejects, under its number: a file sent again with the same
+        # bad rows is listed again, with the load that saw them.
         con.execute(
             f"""INSERT INTO rejects BY NAME
-            SELECT DISTINCT ? AS load_number, n.* FROM temp.main.{spec.rejects_table} AS n
-            WHERE NOT EXISTS (
-              SELECT 1 FROM rejects AS r
-              WHERE r.table_name = n.table_name AND r.file = n.file AND r.line = n.line
-                AND r.column_name IS NOT DISTINCT FROM n.column_name AND r.reason = n.reason)""",
+            SELECT ? AS load_number, n.* FROM temp.main.{spec.rejects_table} AS n""",
             [number],
         )
+    for table, files in (spec.key_index or {}).items():
+        con.execute("DELETE FROM key_index WHERE table_name = ?", [table])
+        if files:
+            con.executemany(
+                "INSERT INTO key_index VALUES (?, ?, ?, ?)",
+                [[f.table, f.path, f.rows, f.probe] for f in files],
+            )
 
 
 #: A full build runs as a series of passes over consecutive months of about this many action

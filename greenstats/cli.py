@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from datetime import date
@@ -40,6 +41,27 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def _json(payload: object) -> str:
+    """Strict JSON: a figure that is not a finite number (which the contract's bounds should
+    make impossible) is printed as null and named on standard error, never as NaN or
+    Infinity, which JSON does not have."""
+    bad: list[str] = []
+
+    def clean(value: object, key: str) -> object:
+        if isinstance(value, dict):
+            return {k: clean(v, f"{key}.{k}" if key else k) for k, v in value.items()}
+        if isinstance(value, float) and not math.isfinite(value):
+            bad.append(key)
+            return None
+        return value
+
+    text = json.dumps(clean(payload, ""), allow_nan=False)
+    if bad:
+        err.print(f"[yellow]warning[/yellow] not a finite number, printed as null: "
+                  f"{', '.join(bad)}", highlight=False)  # fmt: skip
+    return text
 
 
 def _date(value: str | None, option: str) -> date | None:
@@ -119,6 +141,13 @@ def ingest(
             result = ingest_folder(folder, db, reference, on_file=on_file)
     except (WarehouseError, MethodologyError) as exc:
         raise _fail(str(exc)) from exc
+    # The table is made from the final reports: the end of a load may count a row as already
+    # loaded (a key loaded before in another month) after its file's progress line.
+    for r in result.reports:
+        note = f"[red]refused: {r.refused}[/red]" if r.refused else "; ".join(r.warnings)
+        table.add_row(
+            r.name, r.table, f"{r.accepted:,}", f"{r.already_loaded:,}", f"{r.rejected:,}", note
+        )
     out.print(table)
     for r in result.reports:
         for warning in r.warnings:
@@ -216,7 +245,7 @@ def summary(
     except WarehouseError as exc:
         raise _fail(str(exc)) from exc
     if as_json:
-        sys.stdout.write(json.dumps(values) + "\n")
+        sys.stdout.write(_json(values) + "\n")
         return
     table = RichTable("metric", "value", title="greenstats summary")
     for key, value in values.items():
@@ -259,7 +288,7 @@ def restate(
     if as_json:
         payload = {"methodology": {"current": current_version, "restated": other.version},
                    "keys": keys}  # fmt: skip
-        sys.stdout.write(json.dumps(payload) + "\n")
+        sys.stdout.write(_json(payload) + "\n")
         return
     table = RichTable(
         "metric", f"current ({current_version})", f"restated ({other.version})", "difference",
@@ -298,7 +327,7 @@ def rejects(
     import pandas as pd
 
     table = RichTable(
-        "table", "file", "line", "column", "reason", "value", title=f"{total:,} rejects"
+        "load", "table", "file", "line", "column", "reason", "value", title=f"{total:,} rejects"
     )
     frame = frame.drop(columns=["rule", "detail"])
     for row in frame.itertuples(index=False):

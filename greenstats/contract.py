@@ -7,6 +7,7 @@ methodology page renders them; nothing else restates them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Literal, NamedTuple
 
 CONTRACT_VERSION = "1"
@@ -15,6 +16,33 @@ CONTRACT_VERSION = "1"
 LOCAL_TZ = "Asia/Shanghai"
 
 ColumnType = Literal["text", "int", "number", "timestamp", "date"]
+
+# --- bounds every value must meet (docs/CONTRACT.md, Bounds) ---------------------------------
+
+#: The earliest instant of a program event (an action, a redemption). The program runs in a
+#: phone app; an earlier time is a device clock or a default value (1970-01-01, 0001-01-01),
+#: never a real action, and it would stretch every chart back to it.
+EVENT_FLOOR = date(2000, 1, 1)
+#: The earliest date of a field record (a project's start, a planting, a survey, a protected
+#: area's establishment, an observation). China's first nature reserve (Dinghushan) dates from
+#: 1956; 1900 leaves room for older records and keeps out years 0000-0099 and other slips.
+FIELD_FLOOR = date(1900, 1, 1)
+#: The latest date a plan (a project's target date) may name: a target beyond it is a slip.
+PLAN_CEILING = date(2100, 12, 31)
+#: `latest="load"`: no later than the start of the load plus this many days. A record of
+#: something done cannot be in the future; one day allows for clocks that run fast and for
+#: partners whose day begins before China's (UTC+14:00 is 6 hours ahead of it).
+FUTURE_SLACK_DAYS = 1
+#: A timestamp's UTC offset lies within ±14:00 (the offsets in use run from −12:00 to +14:00).
+MAX_OFFSET_MINUTES = 14 * 60
+#: Text values (ids, names, codes) are at most this many characters long; a longer one is a
+#: column slip or a runaway quote, and it would be copied into every page that shows it.
+TEXT_MAX_CHARS = 1000
+
+
+def bound_text(bound: float) -> str:
+    """A numeric bound as reasons and docs write it: 90, -180, 0.5, 1,000,000."""
+    return format(bound, ",.15g")
 
 
 @dataclass(frozen=True)
@@ -30,16 +58,28 @@ class Column:
     allowed: str | None = None  # name of a code list in CODE_LISTS, or "reference:actions" etc.
     references: str | None = None  # "table.column" that must already exist
     description: str = ""
+    # Dates and timestamps: the earliest day allowed, and the latest: a day, or "load" (no
+    # later than the load's start plus FUTURE_SLACK_DAYS).
+    earliest: date | None = None
+    latest: date | Literal["load"] | None = None
 
     def rule_text(self) -> str:
         """The column's rules in words, as the rejects report and the docs show them."""
         parts = ["required" if self.required else "optional", self.type]
         if self.min_value is not None:
-            parts.append(f"≥ {self.min_value:g}")
+            parts.append(f"≥ {bound_text(self.min_value)}")
         if self.above is not None:
-            parts.append(f"> {self.above:g}")
+            parts.append(f"> {bound_text(self.above)}")
         if self.max_value is not None:
-            parts.append(f"≤ {self.max_value:g}")
+            parts.append(f"≤ {bound_text(self.max_value)}")
+        if self.earliest is not None:
+            parts.append(f"from {self.earliest.isoformat()}")
+        if self.latest == "load":
+            parts.append(f"to the load's day + {FUTURE_SLACK_DAYS}")
+        elif self.latest is not None:
+            parts.append(f"to {self.latest.isoformat()}")
+        if self.type == "text" and not (self.allowed or self.references):
+            parts.append(f"at most {TEXT_MAX_CHARS} characters")
         if self.allowed:
             parts.append(f"one of {self.allowed}")
         if self.references:
@@ -110,6 +150,16 @@ def _id(name: str, desc: str = "") -> Column:
     return Column(name, "text", description=desc)
 
 
+def _event_time(name: str) -> Column:
+    """When a program event happened: from EVENT_FLOOR to the load's day + 1."""
+    return Column(name, "timestamp", earliest=EVENT_FLOOR, latest="load")
+
+
+def _field_date(name: str, required: bool = True) -> Column:
+    """The day something was done in the field: from FIELD_FLOOR to the load's day + 1."""
+    return Column(name, "date", required, earliest=FIELD_FLOOR, latest="load")
+
+
 def _lat(required: bool = False) -> Column:
     return Column("lat", "number", required, min_value=-90, max_value=90)
 
@@ -125,10 +175,12 @@ ACTIONS = Table(
     columns=(
         _id("event_id"),
         _id("user_id"),
-        Column("occurred_at", "timestamp"),
+        _event_time("occurred_at"),
         Column("action", "text", allowed="reference:actions"),
         Column("region", "text", allowed="regions"),
-        Column("energy_g", "int", min_value=0, description="green energy awarded, g"),
+        Column(
+            "energy_g", "int", min_value=0, max_value=1e6, description="green energy awarded, g"
+        ),
         Column("brand_id", "text", required=False, description="partner brand that credited it"),
     ),
     partition_by="occurred_at",
@@ -141,11 +193,13 @@ REDEMPTIONS = Table(
     columns=(
         _id("redemption_id"),
         _id("user_id"),
-        Column("redeemed_at", "timestamp"),
+        _event_time("redeemed_at"),
         Column("project_id", "text", references="projects.project_id"),
         Column("species", "text", allowed="reference:species"),
-        Column("units", "number", above=0, description="trees, or m² for area species"),
-        Column("energy_g", "int", above=0),
+        Column(
+            "units", "number", above=0, max_value=1e6, description="trees, or m² for area species"
+        ),
+        Column("energy_g", "int", above=0, max_value=1e9),
     ),
     partition_by="redeemed_at",
 )
@@ -164,10 +218,10 @@ PROJECTS = Table(
         Column("region", "text", allowed="regions"),
         _lat(required=True),
         _lon(required=True),
-        Column("started_on", "date"),
-        Column("target_units", "number", required=False, above=0),
-        Column("target_area_ha", "number", required=False, above=0),
-        Column("target_date", "date", required=False),
+        _field_date("started_on"),
+        Column("target_units", "number", required=False, above=0, max_value=1e10),
+        Column("target_area_ha", "number", required=False, above=0, max_value=1e8),
+        Column("target_date", "date", required=False, earliest=FIELD_FLOOR, latest=PLAN_CEILING),
     ),
 )
 
@@ -179,9 +233,9 @@ PLANTINGS = Table(
         _id("planting_id"),
         Column("project_id", "text", references="projects.project_id"),
         Column("species", "text", allowed="reference:species"),
-        Column("planted_on", "date"),
-        Column("units_planted", "number", above=0),
-        Column("area_ha", "number", min_value=0),
+        _field_date("planted_on"),
+        Column("units_planted", "number", above=0, max_value=1e9),
+        Column("area_ha", "number", min_value=0, max_value=1e6),
         _lat(),
         _lon(),
     ),
@@ -195,9 +249,9 @@ SURVEYS = Table(
         _id("survey_id"),
         Column("project_id", "text", references="projects.project_id"),
         Column("species", "text", allowed="reference:species"),
-        Column("surveyed_on", "date"),
-        Column("units_sampled", "int", above=0),
-        Column("units_alive", "int", min_value=0),
+        _field_date("surveyed_on"),
+        Column("units_sampled", "int", above=0, max_value=1e9),
+        Column("units_alive", "int", min_value=0, max_value=1e9),
     ),
     row_rules=(
         RowRule("units_alive", "{units_alive} <= {units_sampled}", "alive_exceeds_sampled"),
@@ -215,8 +269,8 @@ PROTECTED_AREAS = Table(
         Column("partner", "text"),
         Column("partner_zh", "text", required=False, description="the partner's Chinese name"),
         Column("region", "text", allowed="regions"),
-        Column("area_ha", "number", above=0),
-        Column("established_on", "date"),
+        Column("area_ha", "number", above=0, max_value=1e8),
+        _field_date("established_on"),
         _lat(),
         _lon(),
         Column("project_id", "text", required=False, references="projects.project_id"),
@@ -234,7 +288,7 @@ AREA_SPECIES = Table(
         Column("common_name", "text", required=False),
         Column("common_name_zh", "text", required=False, description="common name in Chinese"),
         Column("taxon_group", "text", required=False),
-        Column("last_observed_on", "date", required=False),
+        _field_date("last_observed_on", required=False),
     ),
 )
 
@@ -291,9 +345,16 @@ REJECT_RULES: dict[str, str] = {
     "duplicate_key": "duplicate {id} within the file (first at line {first_line})",
     "too_many_fields": "row has more fields than the header",
     "too_few_fields": "row has fewer fields than the header",
-    "bad_encoding": "row is not valid UTF-8",
+    "bad_encoding": "row is neither UTF-8 nor GB18030 text",
     "bad_quoting": "badly quoted value",
     "unreadable_row": "{error}",
+    # Appended with the bounds (docs/CONTRACT.md, Bounds); strings.csv has them in this order.
+    "too_early": "must be on or after {bound}",
+    "too_late": "must be on or before {bound}",
+    "bad_offset": "UTC offset must be within ±14:00",
+    "too_long": "is longer than {bound} characters",
+    "control_char": "contains a control character (a line break, tab or other)",
+    "unclosed_quote": "a quote opened on this line is never closed",
 }
 
 #: The rule a column's type check breaks.

@@ -11,9 +11,24 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from greenstats.contract import HABITATS, REFERENCE_REQUIRED, SPECIES_UNITS
+
+#: The largest value a factor may take (its low and high too). A factor above it is a slip
+#: (a unit mixed up, a digit too many), and one that is not finite would make every figure
+#: that uses it infinite. co2e_g: 10 t CO₂e for one credited action, about 40 times the
+#: shipped high of the costliest action (254 kg, an efficient appliance).
+#: seq_kg_per_unit_yr: a tonne of CO₂e a year for one tree or m², about 80 times the shipped
+#: high (12 kg). energy_g_per_unit: 10⁹ g, the contract's ceiling for one redemption.
+FACTOR_CEILINGS: dict[str, float] = {
+    "co2e_g": 1e7,
+    "seq_kg_per_unit_yr": 1e3,
+    "default_survival": 1.0,
+    "energy_g": 1e6,
+    "energy_g_per_unit": 1e9,
+}
 
 #: Optional columns and what they fall back to when a reference folder lacks them.
 _ACTION_DEFAULTS = {"name_en": None, "name_zh": None, "category": "other", "energy_g": None}
@@ -98,15 +113,10 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
     for col in REFERENCE_REQUIRED[kind][1:]:
         if col in ("unit", "habitat"):
             continue
-        numbers = pd.to_numeric(frame[col], errors="coerce")
-        bad = numbers.isna() | (numbers < 0)
-        if bad.any():
-            row = int(bad.to_numpy().nonzero()[0][0]) + 2
-            raise MethodologyError(f"{path} line {row}: {col} must be a number ≥ 0")
-        frame[col] = numbers.astype(float)
+        frame[col] = _numbers(frame[col], path, col, required=True)
     for col in ("energy_g", "energy_g_per_unit", "density_per_ha"):
         if col in frame.columns:
-            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+            frame[col] = _numbers(frame[col], path, col, required=False)
     empty = frame[code] == ""
     if empty.any():
         raise MethodologyError(
@@ -117,6 +127,28 @@ def _read(path: Path, kind: str) -> pd.DataFrame:
         row = int(dupes.to_numpy().nonzero()[0][0]) + 2
         raise MethodologyError(f"{path} line {row}: {code} {frame[code][dupes].iloc[0]!r} repeats")
     return frame
+
+
+def _numbers(values: pd.Series, path: Path, col: str, *, required: bool) -> pd.Series:
+    """A column of factors as numbers: finite, ≥ 0 and at most its ceiling (FACTOR_CEILINGS);
+    an optional column may be blank. Anything else refuses the folder, naming file, line and
+    rule."""
+    text = values.astype(str).str.strip()
+    numbers = pd.to_numeric(text.where(text != ""), errors="coerce")
+    blank = text == ""
+    finite = np.isfinite(numbers.to_numpy(dtype=float, na_value=np.nan))
+    ceiling = FACTOR_CEILINGS.get(col.removesuffix("_low").removesuffix("_high"), np.inf)
+    bad = ~finite | (numbers < 0) | (numbers > ceiling)
+    if not required:
+        bad &= ~blank
+    if bad.any():
+        row = int(bad.to_numpy().nonzero()[0][0]) + 2
+        limit = f" and ≤ {ceiling:,.0f}" if np.isfinite(ceiling) else ""
+        raise MethodologyError(
+            f"{path} line {row}: {col} must be a finite number ≥ 0{limit} "
+            f"(not {values.iloc[row - 2]!r})"
+        )
+    return numbers.astype(float)
 
 
 def _check_ranges(frame: pd.DataFrame, path: Path, col: str) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from greenstats.build import BuildInput, build_snapshot
 from greenstats.ingest import FileReport, Loader, discover, load_folder
+from greenstats.keyindex import IndexFile, remove_unlisted
 from greenstats.methodology import Reference, load_reference
 from greenstats.warehouse import (
     DEFAULT_REFERENCE,
@@ -45,15 +46,30 @@ def reference_of(warehouse: Warehouse, snap: Snapshot) -> Reference:
     return Reference(actions, species, version, source, fingerprint)
 
 
-def _lake_files(warehouse: Warehouse, snap: Snapshot | None) -> dict[str, list[LakeFile]]:
+def _lake_files(
+    warehouse: Warehouse, snap: Snapshot | None
+) -> tuple[dict[str, list[LakeFile]], dict[str, list[IndexFile]]]:
+    """The lake files a snapshot lists, per table, and its key index files (oldest first;
+    none in a snapshot from before the index)."""
     files: dict[str, list[LakeFile]] = {}
+    index: dict[str, list[IndexFile]] = {}
     if snap is None:
-        return files
+        return files, index
     with warehouse.open_snapshot(snap) as reader:
         rows = reader.rows("SELECT table_name, path, month, rows FROM lake_files")
+        has_index = reader.scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'key_index'"
+        )
+        indexed = (
+            reader.rows("SELECT table_name, path, rows, probe FROM key_index ORDER BY path")
+            if has_index
+            else []
+        )
     for table, path, month, n in rows:
         files.setdefault(table, []).append(LakeFile(table, path, month, n))
-    return files
+    for table, path, n, probe in indexed:
+        index.setdefault(table, []).append(IndexFile(table, path, n, int(probe)))
+    return files, index
 
 
 def _reference(
@@ -96,19 +112,26 @@ def ingest_folder(
         reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
-            loader = Loader(con, warehouse.root, number, reference, _lake_files(warehouse, prev))
+            lake_files, key_index = _lake_files(warehouse, prev)
+            loader = Loader(con, warehouse.root, number, reference, lake_files, key_index)
             try:
                 reports = load_folder(loader, folder, found.files, on_file)
+                key_index = loader.finish()
                 rows = [
                     (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
                      r.refused, "; ".join(r.warnings) or None)
                     for r in reports
                 ]  # fmt: skip
-                spec = BuildInput(reference, loader.new_files, rows, "new_rejects", demo=demo)
+                spec = BuildInput(
+                    reference, loader.new_files, rows, "new_rejects", demo=demo,
+                    key_index=key_index,
+                )  # fmt: skip
                 snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
             except BaseException:
                 loader.discard_new_files()
                 raise
+        # Index files merged away, or left by a load that failed, are listed by no snapshot.
+        remove_unlisted(warehouse.root, {f.path for files in key_index.values() for f in files})
     return IngestResult(reports, ignored, snap)
 
 

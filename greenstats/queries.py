@@ -604,14 +604,15 @@ def rejects_by_reason(r: Reader, f: Filters) -> pd.DataFrame:
 
 
 def reject_rows(r: Reader, limit: int = 0) -> pd.DataFrame:
-    """Every row not loaded (the first `limit`, if not 0): table, file, line, column, reason,
-    value, and the reason's rule and detail (NULL in a snapshot built before them)."""
+    """Every row not loaded (the first `limit`, if not 0): the load that saw it, table, file,
+    line, column, reason, value, and the reason's rule and detail (NULL in a snapshot built
+    before them). A file sent again brings its bad rows again, each under its own load."""
     rule = "rule, detail" if _has_columns(r, "rejects", "rule", "detail") else (
         "CAST(NULL AS VARCHAR) AS rule, CAST(NULL AS VARCHAR) AS detail"
     )  # fmt: skip
     return r.df(
-        f"SELECT table_name, file, line, column_name, reason, value, {rule} FROM rejects "
-        "ORDER BY table_name, file, line" + (" LIMIT ?" if limit else ""),
+        f"SELECT load_number, table_name, file, line, column_name, reason, value, {rule} "
+        "FROM rejects ORDER BY load_number, table_name, file, line" + (" LIMIT ?" if limit else ""),
         [limit] if limit else [],
     )
 

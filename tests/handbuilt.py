@@ -115,7 +115,7 @@ survey_id,project_id,species,surveyed_on,units_sampled,units_alive
 S1,P1,saxaul,2024-04-10,200,180
 S2,P1,saxaul,2025-04-10,100,70
 S3,P1,saxaul,2025-04-10,300,240
-S4,P1,saxaul,2026-12-01,100,10
+S4,P1,saxaul,2026-11-28,100,10
 S5,P3,eelgrass,2025-05-01,100,40
 S6,P1,saxaul,2025-05-01,10,11
 S7,P1,saxaul,2025-05-01,0,0

@@ -208,7 +208,14 @@ def test_every_column_of_the_code_is_documented_with_its_rule(
         assert cells[1] == words[col.type], (table.name, col.name)
         for bound in (col.min_value, col.above, col.max_value):
             if bound is not None:
-                assert f"{bound:g}".replace("-", "−") in cells[3], (table.name, col.name)
+                text = contract.bound_text(bound).replace("-", "−")
+                assert text in cells[3], (table.name, col.name, text)
+        if col.earliest is not None:
+            assert f"from {col.earliest.isoformat()}" in cells[3], (table.name, col.name)
+        if col.latest == "load":
+            assert f"the load's day + {contract.FUTURE_SLACK_DAYS}" in cells[3], col.name
+        elif col.latest is not None:
+            assert f"to {col.latest.isoformat()}" in cells[3], (table.name, col.name)
         if col.references:
             assert f"`{col.references}`" in cells[3], (table.name, col.name)
     assert " + ".join(f"`{k}`" for k in table.key) in _section(contract_doc, f"`{table.name}`")
@@ -228,6 +235,26 @@ def test_the_privacy_section_states_the_code_s_threshold(contract_doc: str) -> N
     assert f'"< {contract.K_ANONYMITY}"' in privacy
     assert all(f"`{k}`" in privacy for k in contract.PEOPLE_KEYS)
     assert "`user_id`" in privacy
+
+
+def test_every_reject_rule_is_in_the_bad_rows_table(contract_doc: str) -> None:
+    """Each reason a row can be rejected for is listed, in words, under Rejected rows."""
+    section = _section(contract_doc, "Rejected rows")
+    for rule, text in contract.REJECT_RULES.items():
+        if rule == "unreadable_row":
+            continue  # its text is the reader's message
+        # The words before any parameter or parenthesis: "unknown code", "must be ≥".
+        words = re.split(r"\{\w+\}| \(", text)[0].strip()
+        assert words in section, (rule, words)
+
+
+def test_the_bounds_section_gives_the_contract_s_limits(contract_doc: str) -> None:
+    section = _section(contract_doc, "Bounds")
+    assert contract.EVENT_FLOOR.isoformat() in section
+    assert contract.FIELD_FLOOR.isoformat() in section
+    assert contract.PLAN_CEILING.isoformat() in section
+    assert f"{contract.TEXT_MAX_CHARS:,} characters" in section
+    assert f"+{contract.MAX_OFFSET_MINUTES // 60}:00" in section
 
 
 def test_the_region_codes_are_the_contract_s(contract_doc: str) -> None:
