@@ -293,7 +293,9 @@ def test_a_blank_optional_reference_loads_when_the_referenced_table_is_empty(
         "A2,Qilian grassland,Highland Watch,CN-GS,500.5,2020-07-01,38.2,99.8,\n"
     )
     db = tmp_path / "wh"
-    proc = run_cli("ingest", str(folder), "--db", str(db), "--reference", str(handbuilt.REFERENCE_MIN))
+    proc = run_cli(
+        "ingest", str(folder), "--db", str(db), "--reference", str(handbuilt.REFERENCE_MIN)
+    )
     assert proc.returncode == 0, proc.stderr
     assert summary_json(db)["protected_areas"] == 1
     rejects = run_cli("rejects", "--db", str(db), "--json", check=True)
