@@ -84,6 +84,11 @@ class Filters:
             and self.date_to.year == self.date_from.year
         )
 
+    def all_time(self) -> Filters:
+        """The same filters without the period (delivery against targets counts from the
+        start; a list of names is not cut by period)."""
+        return replace(self, date_from=None, date_to=None)
+
     def comparison_period(self) -> Filters | None:
         """What a change is measured against: the same dates last year for a year (to date),
         else the period of the same length just before; None for an unbounded period."""

@@ -6,7 +6,6 @@ metric itself (that is `greenstats.stats`).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import date, timedelta
 
 import duckdb
@@ -85,7 +84,7 @@ def actions_source(r: Reader, f: Filters, grain: str | None = None) -> tuple[str
 
 def _where_actions_but_period(f: Filters) -> Where:
     """where_actions without the period, which actions_source has applied."""
-    return where_actions(replace(f, date_from=None, date_to=None), alias="m")
+    return where_actions(f.all_time(), alias="m")
 
 
 def users_active_exact(r: Reader, f: Filters) -> int:
@@ -633,3 +632,32 @@ def loads(r: Reader, f: Filters) -> pd.DataFrame:
         """SELECT load_number, loaded_at, table_name, file, accepted, already_loaded, rejected,
                   refused FROM loads ORDER BY load_number DESC, file"""
     )
+
+
+# --- reads that combine queries and stats, for several screens -------------------------------
+
+
+def planted(r: Reader, f: Filters) -> pd.DataFrame:
+    """Plantings the filters select, with survival, age and sequestration to date."""
+    _, ref_species = reference_frames(r)
+    return stats.plantings_carbon(plantings(r, f), surveys(r, f), ref_species, f.as_of)
+
+
+def progress(r: Reader, f: Filters) -> pd.DataFrame:
+    """Every selected project's delivery against target and pace, to as_of."""
+    whole = f.all_time()
+    return stats.project_progress(
+        projects(r, whole), planted(r, whole), adoptions_total(r, whole), f.as_of
+    )
+
+
+def carbon_series(r: Reader, f: Filters, grain: str | None, by: tuple[str, ...]) -> pd.DataFrame:
+    """Actions, energy and carbon avoided (band) by time bucket and dimensions."""
+    ref_actions, _ = reference_frames(r)
+    return stats.carbon_breakdown(actions_breakdown(r, f, grain, by), ref_actions, list(by))
+
+
+def partners(r: Reader, f: Filters) -> list[str]:
+    """Every partner running a project or a protected area."""
+    whole = f.all_time()
+    return sorted(set(projects(r, whole)["partner"]) | set(protected_areas(r, whole)["partner"]))

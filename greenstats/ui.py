@@ -195,7 +195,7 @@ def names(kind: str) -> dict[str, str]:
 
 def vocab(group: str, code: object) -> str:
     """A fixed vocabulary word (habitat, kind, category, IUCN category, taxon group, status)."""
-    from greenstats.views import vocab as word
+    from greenstats.words import vocab as word
 
     return word(group, code, lang())
 

@@ -9,8 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats import fmt, views
+from greenstats import fmt
 from greenstats.i18n import TABLE, collated, keys, t
+from greenstats.screens import methodology as methodology_screen
 from greenstats.ui import csv_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,10 +81,10 @@ def test_freshness_shows_days_as_readers_write_them_and_says_when_none_came() ->
         "latest_planting": pd.to_datetime(["2026-11-24", None]),
         "latest_survey": pd.to_datetime(["2026-11-03", None]),
     })  # fmt: skip
-    en = views.freshness(frame, "en")
+    en = methodology_screen.freshness_table(frame, "en")
     assert en["Latest planting"].tolist() == ["24 Nov 2026", "none received"]
     assert en["Latest survey"].tolist() == ["3 Nov 2026", "none received"]
-    zh = views.freshness(frame, "zh")
+    zh = methodology_screen.freshness_table(frame, "zh")
     assert zh.iloc[:, 2].tolist() == ["2026年11月24日", "尚未收到"]
 
 

@@ -17,10 +17,11 @@ import duckdb
 import pandas as pd
 import pytest
 
-from greenstats import queries, views
+from greenstats import queries
 from greenstats.contract import REJECT_RULES, TABLES, code_rule, reference_rule
 from greenstats.i18n import TABLE, t
 from greenstats.pipeline import ingest_folder, rebuild
+from greenstats.screens import methodology as methodology_screen
 from greenstats.warehouse import Warehouse
 from tests import handbuilt
 from tests.conftest import run_cli, summary_json
@@ -260,8 +261,8 @@ def test_every_reject_of_the_handbuilt_data_says_why_in_chinese(
 ) -> None:
     frame = handbuilt_rejects
     assert frame["rule"].notna().all()
-    zh = views.rejects_table(frame, "zh")[t("col.reason", "zh")].tolist()
-    en = views.rejects_table(frame, "en")[t("col.reason", "en")].tolist()
+    zh = methodology_screen.rejects_table(frame, "zh")[t("col.reason", "zh")].tolist()
+    en = methodology_screen.rejects_table(frame, "en")[t("col.reason", "en")].tolist()
     assert en == frame["reason"].tolist()  # English as stored
     for chinese, english in zip(zh, en, strict=True):
         assert chinese != english
@@ -306,7 +307,7 @@ def test_a_snapshot_from_before_rules_still_shows_its_reasons_in_english(
         brands = queries.display_names(r, "brands", "zh")
         projects = queries.display_names(r, "projects", "zh")
     assert frame["rule"].isna().all()
-    shown = views.rejects_table(frame, "zh")[t("col.reason", "zh")].tolist()
+    shown = methodology_screen.rejects_table(frame, "zh")[t("col.reason", "zh")].tolist()
     assert shown == frame["reason"].tolist()
     assert brands["brand-metro"] == "brand-metro"
     assert projects["P1"] == "Alxa saxaul belt"

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenstats import pagedata
+from greenstats import queries
 from greenstats.filters import Filters
 from greenstats.screens import (
     actions,
@@ -52,7 +52,7 @@ def _grains(r: Reader, f: Filters) -> list[tuple]:
 
 def _partners_and_projects(r: Reader, f: Filters) -> list[tuple]:
     """Every partner's list, and every project's own page."""
-    listed = [(p, None) for p in pagedata.partners(r, f)]
+    listed = [(p, None) for p in queries.partners(r, f)]
     own = [(None, p) for p in projects.project_labels(r, f, "en", None)]
     return [(None, None), *listed, *own]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, pagedata, queries, stats, views
+from greenstats import charts, fmt, geo, queries, stats, words
 from greenstats.contract import K_ANONYMITY
 from greenstats.filters import Filters
 from greenstats.i18n import t
@@ -44,7 +44,7 @@ class ActionsData:
 def default_grain(r: Reader, f: Filters) -> str:
     """The bars the charts over time open with: a dozen to a few hundred of them."""
     first, last = queries.event_days(r)
-    return views.trend_grain(f.date_from, f.date_to, first, last)
+    return words.trend_grain(f.date_from, f.date_to, first, last)
 
 
 def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsData:
@@ -54,7 +54,7 @@ def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsD
     grain = grain if grain in GRAINS else auto
     no_actions = _no_actions(f, lang)
     over_time = _by_time_and_category(
-        pagedata.carbon_series(r, f, grain, ("category",)), grain, lang
+        queries.carbon_series(r, f, grain, ("category",)), grain, lang
     )
     # New users are counted per month when the other charts are, or would be by default.
     users_grain = "month" if "month" in (grain, auto) else grain
@@ -72,9 +72,9 @@ def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsD
             lang,
             no_actions,
         ),
-        regions=_regions_chart(pagedata.carbon_series(r, f, None, ("region",)), lang, no_actions),
+        regions=_regions_chart(queries.carbon_series(r, f, None, ("region",)), lang, no_actions),
         brands=_brands_chart(
-            pagedata.carbon_series(r, f, None, ("brand_id",)), brand_names(r, lang), f, lang
+            queries.carbon_series(r, f, None, ("brand_id",)), brand_names(r, lang), f, lang
         ),
         users=_users_chart(users, users_grain, f, lang),
         users_note=_users_note(users, f, lang),
@@ -133,7 +133,7 @@ def _csv(frame: pd.DataFrame, lang: str, columns: list[str]) -> pd.DataFrame:
     for col in columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].map(fmt.tidy_float)
-    return views.readable(out, lang, columns)
+    return words.readable(out, lang, columns)
 
 
 def _energy_unit(grams: float, lang: str) -> tuple[float, str]:
@@ -163,8 +163,8 @@ def _by_time_and_category(series: pd.DataFrame, grain: str, lang: str) -> pd.Dat
     out = series.copy()
     for b in BANDS:
         out[f"co2e_t{b}"] = out[f"co2e_avoided_kg{b}"] / 1000.0
-    out["category_name"] = [views.vocab("category", c, lang) for c in out["category"]]
-    out["label"] = [views.period_label(p, grain, lang) for p in out["period"]]
+    out["category_name"] = [words.vocab("category", c, lang) for c in out["category"]]
+    out["label"] = [words.period_label(p, grain, lang) for p in out["period"]]
     out["hover_carbon"] = [
         f"{w} · {n}<br>{_carbon_hover(c, lo, hi, lang)}"
         for w, n, c, lo, hi in zip(out["label"], out["category_name"], out["co2e_avoided_kg"],
@@ -429,7 +429,7 @@ def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int = K_ANONYMITY
     drawn, table = [], []
     insight = ""
     for r in series.itertuples():
-        when = views.period_label(r.period, grain, lang)
+        when = words.period_label(r.period, grain, lang)
         new, returning, active = int(r.users_new), int(r.users_returning), int(r.users_active)
         split = not (fmt.is_suppressed(new, k) or fmt.is_suppressed(returning, k))
         small = fmt.is_suppressed(active, k)
@@ -467,9 +467,9 @@ def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int = K_ANONYMITY
 
 def _new_users_insight(period: object, grain: str, new: int, active: int, lang: str) -> str:
     """'New users were 12% of active users in the week of 3 Mar 2025.'"""
-    when = views.period_label(period, grain, lang)
+    when = words.period_label(period, grain, lang)
     if grain == "week":
-        when = t("grain.the_week_of", lang, day=views.period_label(period, "day", lang))
+        when = t("grain.the_week_of", lang, day=words.period_label(period, "day", lang))
     if new == 0:
         return t("insight.no_new_users", lang, period=when, users=fmt.number(active, lang))
     return t("insight.new_users", lang, period=when, pct=fmt.percent(new / active, lang))
@@ -494,7 +494,7 @@ def _users_chart(series: pd.DataFrame, grain: str, f: Filters, lang: str) -> Cha
         title=t("actions.cohorts", lang),
         insight=insight,
         figure=figure,
-        frame=views.readable(table, lang),
+        frame=words.readable(table, lang),
         empty=t("empty.users_hidden", lang, k=K_ANONYMITY, where=where_words(f, lang))
         if anyone
         else empty_text("empty.users", f, lang),

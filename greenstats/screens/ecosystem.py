@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, pagedata, queries, stats
+from greenstats import charts, fmt, geo, queries, stats
 from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.screens.blocks import Card, Chart, Table, empty_text
-from greenstats.views import readable, share_insight, vocab
 from greenstats.warehouse import Reader
+from greenstats.words import readable, share_insight, vocab
 
 ECOSYSTEMS = ("trees", "coastal")
 CARBON = [f"sequestration_tco2e{b}" for b in stats.BANDS]
@@ -70,8 +70,8 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
     keys = KEYS[ecosystem]
     species = queries.display_names(r, "species", lang)
     project_names = queries.display_names(r, "projects", lang)
-    planted = _with_area(pagedata.planted_slice(r, f, ecosystem))
-    projects = queries.projects(r, pagedata.all_time(f))
+    planted = _with_area(_planted(r, f, ecosystem))
+    projects = queries.projects(r, f.all_time())
     empty = _empty(f, ecosystem, lang)
     shared = {
         "ecosystem": ecosystem,
@@ -88,7 +88,7 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
             carbon=_carbon_by_species(planted, species, ecosystem, lang, empty),
             survival=_survival(planted, species, project_names, ecosystem, lang, empty),
         )
-    history = _with_area(pagedata.planted_slice(r, pagedata.all_time(f), ecosystem))
+    history = _with_area(_planted(r, f.all_time(), ecosystem))
     never = empty_text(keys["never"], f, lang)
     return EcosystemData(
         **shared,
@@ -103,9 +103,19 @@ def carbon_stored(r: Reader, f: Filters, ecosystem: str = "trees") -> tuple[floa
     """Carbon stored to date (t CO₂e: central, low, high) by the plantings of one ecosystem the
     filters select: the figure its page's card shows (trees only on the Trees page, so the
     Overview's trees card can say the same)."""
-    planted = pagedata.planted_slice(r, f, ecosystem)
+    planted = _planted(r, f, ecosystem)
     central, low, high = (float(planted[c].sum()) for c in CARBON)
     return central, low, high
+
+
+#: Each page's slice of the plantings: trees (unit 'tree') or coastal habitats.
+HABITAT_SLICES = {"trees": "is_tree", "coastal": "is_coastal"}
+
+
+def _planted(r: Reader, f: Filters, ecosystem: str) -> pd.DataFrame:
+    """The plantings of one page, with survival, age and sequestration to date."""
+    rows = queries.planted(r, f)
+    return rows[rows[HABITAT_SLICES[ecosystem]]].reset_index(drop=True)
 
 
 def _empty(f: Filters, ecosystem: str, lang: str) -> str:

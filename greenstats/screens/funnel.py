@@ -4,11 +4,11 @@ surviving — and where adoptions wait to be planted, by project and species."""
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from greenstats import charts, fmt, pagedata, queries, views
+from greenstats import charts, fmt, queries, stats, words
 from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.screens.blocks import Card, Chart, Table, where_words
@@ -48,9 +48,9 @@ class FunnelData:
 
 def load(r: Reader, f: Filters, lang: str) -> FunnelData:
     """Everything the Funnel shows for these filters."""
-    stages = pagedata.funnel(r, f)
+    stages = _stages(r, f)
     values = dict(zip(stages["stage"], stages["value"].astype(float), strict=True))
-    m2 = pagedata.protection(r, f)
+    m2 = _protection_m2(r, f)
     where = _where(r, f, lang)
     backlog = _backlog(r, f, lang)
     waiting = backlog[backlog["backlog_units"] > 0]
@@ -73,7 +73,7 @@ def load(r: Reader, f: Filters, lang: str) -> FunnelData:
             frame=_chart_frame(waiting, lang),
             empty=empty_backlog,
         ),
-        backlog_as_of=t("funnel.backlog_as_of", lang, day=views.day_words(f.as_of, lang)),
+        backlog_as_of=t("funnel.backlog_as_of", lang, day=words.day_words(f.as_of, lang)),
         table=_table(backlog, lang, t("empty.backlog_table", lang, where=where)),
     )
 
@@ -134,7 +134,7 @@ def _partner_names(r: Reader, lang: str) -> dict[str, str]:
 def _backlog(r: Reader, f: Filters, lang: str) -> pd.DataFrame:
     """Per planting project and species, to as_of: names, adopted, planted, waiting, and the
     oldest wait in months (none when nothing waits)."""
-    out = pagedata.backlog(r, f).copy()
+    out = _backlog_rows(r, f).copy()
     projects = queries.display_names(r, "projects", lang)
     species = queries.display_names(r, "species", lang)
     partners = _partner_names(r, lang)
@@ -284,3 +284,44 @@ def _table(backlog: pd.DataFrame, lang: str, empty: str) -> Table:
         kinds=kinds | {oldest: "text"},
         phone=(project, waiting, oldest),
     )
+
+
+# --- the data: stages, protection, backlog ---------------------------------------------------
+
+
+def _stages(r: Reader, f: Filters) -> pd.DataFrame:
+    """Energy issued → redeemed → units adopted → planted → surviving, for planting projects.
+
+    Conservation shares (protected land) are adopted but never planted, so they are left out
+    of the planting stages; `_protection_m2` reports them beside the funnel.
+    """
+    issued = float(queries.actions_by_action(r, f)["energy_g"].sum())
+    adopted = queries.adoptions_total(r, f)
+    projects = queries.projects(r, f.all_time())[["project_id", "kind"]]
+    adopted = adopted.merge(projects, on="project_id")
+    planting_only = adopted[adopted["kind"] != "conservation"]
+    planted_rows = queries.planted(r, f)
+    planted_rows = planted_rows[planted_rows["kind"] != "conservation"]
+    out = stats.funnel(issued, adopted, planted_rows)
+    out.loc[out["stage"] == "units_adopted", "value"] = float(planting_only["units"].sum())
+    return out
+
+
+def _protection_m2(r: Reader, f: Filters) -> float:
+    """m² of protected land adopted in the period (conservation projects)."""
+    adopted = queries.adoptions_total(r, f)
+    kinds = queries.projects(r, f.all_time())[["project_id", "kind"]]
+    adopted = adopted.merge(kinds, on="project_id")
+    return float(adopted.loc[adopted["kind"] == "conservation", "units"].sum())
+
+
+def _backlog_rows(r: Reader, f: Filters) -> pd.DataFrame:
+    """Per planting project and species, to as_of: adopted, planted, backlog and its age."""
+    whole = f.all_time()
+    projects = queries.projects(r, whole)
+    to_as_of = replace(whole, date_to=f.as_of)
+    adopted = queries.adoptions(r, to_as_of)
+    rows = queries.plantings(r, to_as_of)
+    out = stats.backlog(adopted, rows, f.as_of)
+    out = out.merge(projects[["project_id", "name", "partner", "kind", "region"]], on="project_id")
+    return out[out["kind"] != "conservation"].reset_index(drop=True)

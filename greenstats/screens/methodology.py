@@ -3,13 +3,14 @@ definition), how fresh the data are, what was loaded and what was rejected."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
-from greenstats import fmt, queries, views
+from greenstats import fmt, queries, words
 from greenstats.contract import SUMMARY_KEYS
 from greenstats.filters import Filters
 from greenstats.i18n import t
@@ -79,8 +80,8 @@ def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
         events=t(
             "method.events",
             lang,
-            first=views.day_words(first, lang),
-            last=views.day_words(last, lang),
+            first=words.day_words(first, lang),
+            last=words.day_words(last, lang),
         )
         if first and last
         else t("method.no_events", lang),
@@ -100,7 +101,7 @@ def built_words(built_at: str, lang: str) -> str:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     when = when.astimezone(CHINA_TIME)
-    return t("method.built_at", lang, day=views.day_words(when.date(), lang),
+    return t("method.built_at", lang, day=words.day_words(when.date(), lang),
              time=f"{when:%H:%M}")  # fmt: skip
 
 
@@ -154,7 +155,7 @@ def action_factors(ref: pd.DataFrame, lang: str) -> Table:
                                                  "col.co2e_per_action"))  # fmt: skip
     shown = pd.DataFrame({
         action: _names(ref, "action", lang),
-        t("col.category", lang): [views.vocab("category", c, lang) for c in _text(ref, "category")],
+        t("col.category", lang): [words.vocab("category", c, lang) for c in _text(ref, "category")],
         energy: _number(ref, "energy_g").to_numpy(),
         co2e: [_band(c, lo, hi, lang) for c, lo, hi in
                zip(ref["co2e_g"], ref["co2e_g_low"], ref["co2e_g_high"], strict=True)],
@@ -190,8 +191,8 @@ def species_factors(ref: pd.DataFrame, lang: str) -> Table:
     shown = pd.DataFrame({
         name: _names(ref, "species", lang),
         t("col.scientific_name", lang): _text(ref, "scientific_name").to_numpy(),
-        t("col.unit", lang): [views.vocab("unit", u, lang) for u in ref["unit"]],
-        t("col.habitat", lang): [views.vocab("habitat", h, lang) for h in ref["habitat"]],
+        t("col.unit", lang): [words.vocab("unit", u, lang) for u in ref["unit"]],
+        t("col.habitat", lang): [words.vocab("habitat", h, lang) for h in ref["habitat"]],
         seq: [_band(c, lo, hi, lang, 3) for c, lo, hi in
               zip(ref["seq_kg_per_unit_yr"], ref["seq_kg_per_unit_yr_low"],
                   ref["seq_kg_per_unit_yr_high"], strict=True)],
@@ -291,7 +292,7 @@ def definitions(lang: str) -> tuple[list[Markdown], list[Markdown], pd.DataFrame
 
 def freshness(frame: pd.DataFrame, lang: str) -> Table:
     """Latest planting and survey received per partner."""
-    shown = views.freshness(frame, lang)
+    shown = freshness_table(frame, lang)
     partner, planting, survey = (t(k, lang) for k in ("col.partner", "col.latest_planting",
                                                       "col.latest_survey"))  # fmt: skip
     kinds = dict.fromkeys(shown.columns, "text") | {t("col.projects", lang): "int"}
@@ -303,7 +304,7 @@ def freshness(frame: pd.DataFrame, lang: str) -> Table:
 
 def rejects(frame: pd.DataFrame, lang: str, *, loaded: bool) -> Table:
     """Rows not loaded, counted by table, column and reason, with an example of each."""
-    shown = views.rejects_table(frame, lang)
+    shown = rejects_table(frame, lang)
     rows = t("col.rows", lang)
     kinds = dict.fromkeys(shown.columns, "text") | {rows: "int"}
     wanted = (t("col.column", lang), t("col.reason", lang), rows)
@@ -340,3 +341,69 @@ def loads_table(frame: pd.DataFrame, lang: str) -> Table:
         empty=t("method.no_loads", lang), kinds=kinds, phone=(file, accepted, rejected),
         height=300 if len(shown) > 8 else None,
     )  # fmt: skip
+
+
+def freshness_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Latest planting and survey received per partner, as days a reader reads ('none
+    received' for a partner that sent none, e.g. one that only guards protected areas)."""
+
+    def day(value: object) -> str:
+        if pd.isna(value):
+            return t("method.none_received", lang)
+        return words.period_label(value, "day", lang)
+
+    return pd.DataFrame({
+        t("col.partner", lang): frame["partner"],
+        t("col.projects", lang): frame["projects"],
+        t("col.latest_planting", lang): [day(v) for v in frame["latest_planting"]],
+        t("col.latest_survey", lang): [day(v) for v in frame["latest_survey"]],
+    })  # fmt: skip
+
+
+#: Tables whose rows carry a user id: a raw line of theirs is never shown on a page.
+TABLES_WITH_USERS = frozenset({"actions", "redemptions"})
+
+
+def _shown_value(table: str, column: object, value: object, lang: str) -> str:
+    """A rejected value as a page may show it: never one that is or may hold a user id."""
+    if table in TABLES_WITH_USERS and (not isinstance(column, str) or column == "user_id"):
+        return t("method.value_hidden", lang)
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def reject_reason(rule: object, detail: object, reason: str, lang: str) -> str:
+    """Why a row was rejected, in `lang`: the text of its rule (`reject.<rule>`) with its
+    parameters; the stored English `reason` when the reject has no rule (a snapshot built
+    before rules were stored) or the rule has no text."""
+    if not isinstance(rule, str) or not rule:
+        return reason
+    try:
+        values = json.loads(detail) if isinstance(detail, str) and detail else {}
+        return t(f"reject.{rule}", lang, **values)
+    except (KeyError, ValueError, TypeError, IndexError):
+        return reason
+
+
+def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Rejected rows counted by table, column and reason (in `lang`), with an example of each
+    (user ids never shown: docs/CONTRACT.md, Privacy)."""
+    rules = frame["rule"] if "rule" in frame else [None] * len(frame)
+    details = frame["detail"] if "detail" in frame else [None] * len(frame)
+    reasons = [
+        reject_reason(rule, detail, reason, lang)
+        for rule, detail, reason in zip(rules, details, frame["reason"], strict=True)
+    ]
+    values = [
+        _shown_value(tb, c, v, lang)
+        for tb, c, v in zip(frame["table_name"], frame["column_name"], frame["example_value"],
+                            strict=True)
+    ]  # fmt: skip
+    return pd.DataFrame({
+        t("col.table", lang): frame["table_name"],
+        t("col.column", lang): frame["column_name"].fillna("—"),
+        t("col.reason", lang): reasons,
+        t("col.rows", lang): frame["rows"],
+        t("col.example", lang): [f"{f} · {t('col.line', lang)} {n}: {v}" for f, n, v in
+                                 zip(frame["example_file"], frame["example_line"], values,
+                                     strict=True)],
+    })  # fmt: skip

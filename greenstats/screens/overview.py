@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from greenstats import charts, fmt, pagedata, queries, stats, views
+import pandas as pd
+
+from greenstats import charts, fmt, queries, stats, words
 from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.methodology import load_equivalents
@@ -60,16 +62,16 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
             key=c["key"] or "", against=against,
             delta=_delta(change.get(c["key"]), c["key"], s, lang) if c["key"] else None,
         )
-        for c in views.overview_cards(s, ecosystem.carbon_stored(r, f, "trees"), lang)
+        for c in overview_cards(s, ecosystem.carbon_stored(r, f, "trees"), lang)
     ]  # fmt: skip
     tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in stats.BANDS]
     first, last = queries.event_days(r)
-    grain = views.trend_grain(f.date_from, f.date_to, first, last)
-    trend, insight = views.carbon_trend(pagedata.carbon_series(r, f, grain, ()), grain, lang)
-    targets = views.target_progress(pagedata.progress(r, f), queries.projects(r, f), lang)
-    equivalents = views.equivalents(load_equivalents(DEFAULT_REFERENCE), tonnes[0], lang)
+    grain = words.trend_grain(f.date_from, f.date_to, first, last)
+    trend, insight = carbon_trend(queries.carbon_series(r, f, grain, ()), grain, lang)
+    targets = target_progress(queries.progress(r, f), queries.projects(r, f), lang)
+    everyday = equivalents(load_equivalents(DEFAULT_REFERENCE), tonnes[0], lang)
     return OverviewData(
-        compared=views.comparison_words(f, before, lang) if before else "",
+        compared=words.comparison_words(f, before, lang) if before else "",
         cards=cards,
         trend=Chart(
             name="carbon-trend",
@@ -80,7 +82,7 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
             )
             if len(trend)
             else None,
-            frame=views.readable(
+            frame=words.readable(
                 trend, lang, ["label", "count_actions", "co2e_t", "co2e_t_low", "co2e_t_high"]
             ),
             empty=empty_text("empty.actions", f, lang),
@@ -88,7 +90,7 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
         targets=[Target(min(float(x.share), 1.0), x.text) for x in targets.itertuples()],
         targets_empty=empty_text("empty.targets", f, lang),
         carbon=fmt.carbon_parts(*tonnes, lang)[0],
-        equivalents=[Equivalent(x.text, x.name, x.factor) for x in equivalents.head(3).itertuples()]
+        equivalents=[Equivalent(x.text, x.name, x.factor) for x in everyday.head(3).itertuples()]
         if tonnes[0] > 0
         else [],
     )
@@ -104,3 +106,134 @@ def _delta(change: tuple[float, float | None] | None, key: str, s: dict, lang: s
     if key == "users_active" and fmt.is_suppressed(int(s[key])):
         return None
     return fmt.percent_change(change[1], lang)
+
+
+def carbon_trend(series: pd.DataFrame, grain: str, lang: str) -> tuple[pd.DataFrame, str]:
+    """Carbon avoided per bucket in tonnes with its band, hover text, and the insight."""
+    out = series.sort_values("period").copy()
+    for band in ("", "_low", "_high"):
+        out[f"co2e_t{band}"] = out[f"co2e_avoided_kg{band}"] / 1000.0
+    out["label"] = [words.period_label(p, grain, lang) for p in out["period"]]
+    out["hover"] = [
+        f"{label}<br>{fmt.carbon(c, lo, hi, lang)}<br>{fmt.quantity(n, 'unit.actions', lang)}"
+        for label, c, lo, hi, n in zip(out["label"], out["co2e_t"], out["co2e_t_low"],
+                                       out["co2e_t_high"], out["count_actions"], strict=True)
+    ]  # fmt: skip
+    if out.empty:
+        return out, ""
+    peak = out.loc[out["co2e_t"].idxmax()]
+    half = len(out) // 2
+    value = fmt.carbon(peak["co2e_t"], peak["co2e_t_low"], peak["co2e_t_high"], lang)
+    sentence = t("insight.trend_peak", lang, period=peak["label"], value=value)
+    if half >= 2:
+        first, second = out["co2e_t"].iloc[:half].sum(), out["co2e_t"].iloc[half:].sum()
+        if first > 0:
+            change = (second - first) / first
+            key = "insight.trend_up" if change >= 0 else "insight.trend_down"
+            sentence += " " + t(key, lang, pct=fmt.percent(abs(change), lang))
+    return out, sentence
+
+
+def target_progress(progress: pd.DataFrame, projects: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Per project kind: delivered against the sum of targets, and how many are on plan."""
+    rows: list[dict] = []
+    if progress.empty:
+        return pd.DataFrame(rows, columns=["kind", "share", "text"])
+    merged = progress.merge(projects[["project_id", "kind"]], on="project_id")
+    for kind, group in merged.groupby("kind", sort=False):
+        has_target = group[group["target"].notna()]
+        if has_target.empty:
+            continue
+        measure = has_target["measure"].mode().iloc[0]
+        same = has_target[has_target["measure"] == measure]
+        target, done = (
+            float(same["target"].sum()),
+            float(same["delivered"].clip(upper=same["target"]).sum()),
+        )
+        on_plan = int(same["status"].isin(["on plan", "target met"]).sum())
+        unit = (
+            "unit.ha"
+            if measure == "area_ha"
+            else ("unit.m2" if kind != "afforestation" else "unit.trees")
+        )
+        rows.append({
+            "kind": kind, "measure": measure, "delivered": done, "target": target,
+            "share": done / target if target else 0.0, "projects": len(same), "on_plan": on_plan,
+            "text": t("targets.line", lang, kind=t(f"kind.{kind}", lang),
+                      done=fmt.quantity(done, unit, lang, 1 if measure == "area_ha" else 0),
+                      target=fmt.quantity(target, unit, lang, 1 if measure == "area_ha" else 0),
+                      on_plan=on_plan, projects=len(same)),
+        })  # fmt: skip
+    return pd.DataFrame(rows, columns=["kind", "share", "text"]) if not rows else pd.DataFrame(rows)
+
+
+def equivalents(table: pd.DataFrame, tco2e: float, lang: str) -> pd.DataFrame:
+    """Everyday equivalents of an amount of carbon, with the factor and source of each."""
+    out = stats.equivalents(tco2e, table)
+    name = "name_zh" if lang == "zh" else "name_en"
+    unit = "unit_zh" if lang == "zh" else "unit_en"
+    out["text"] = [
+        t("equivalents.line", lang, count=fmt.compact(c, lang), unit=u)
+        for c, u in zip(out["count"], out[unit], strict=True)
+    ]
+    out["name"] = out[name]
+    out["factor"] = [
+        t("equivalents.factor", lang, kg=fmt.number(k, lang, 1 if k < 100 else 0))
+        for k in out["kg_co2e_per_unit"]
+    ]
+    return out
+
+
+def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> list[dict]:
+    """The eight headline cards: label, summary key (for the change), value, note, help text."""
+    tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in ("", "_low", "_high")]
+    carbon, band = fmt.carbon_parts(*tonnes, lang)
+    planted = s["trees_planted"]
+
+    def exact(value: float, unit: str, decimals: int = 0) -> str:
+        return t("help.exact", lang, value=fmt.quantity(value, unit, lang, decimals))
+
+    cards = [
+        {"label": "kpi.users", "key": "users_active", "note": t("kpi.users_note", lang),
+         "help": t("help.users", lang),
+         "value": fmt.people(s["users_active"], lang)},
+        {"label": "kpi.actions", "key": "actions",
+         "value": fmt.compact_quantity(s["actions"], "unit.actions", lang),
+         "note": t("kpi.energy_note", lang,
+                   energy=fmt.compact_quantity(s["energy_issued_g"], "unit.g_energy", lang)),
+         "help": exact(s["actions"], "unit.actions")},
+        {"label": "kpi.co2e", "key": "co2e_avoided_kg", "value": carbon,
+         "note": t("kpi.range", lang, band=band), "help": t("help.co2e", lang)},
+        {"label": "kpi.trees", "key": "trees_planted",
+         "value": fmt.compact_quantity(planted, "unit.trees", lang),
+         "note": t("kpi.stored_note", lang, carbon=fmt.carbon(*stored, lang)),
+         "help": exact(planted, "unit.trees") + " " + t("help.sequestration", lang)},
+        {"label": "kpi.trees_surviving", "key": "trees_surviving_est",
+         "value": fmt.compact_quantity(s["trees_surviving_est"], "unit.trees", lang),
+         "note": t("kpi.survival_share", lang, share=fmt.percent(
+             s["trees_surviving_est"] / planted if planted else None, lang)),
+         "help": t("help.surviving", lang)},
+        {"label": "kpi.area", "key": "area_planted_ha",
+         "value": fmt.area(s["area_planted_ha"], lang),
+         "note": t("kpi.area_note", lang),
+         "help": exact(s["area_planted_ha"], "unit.ha", 3)},
+        {"label": "kpi.coastal", "key": "coastal_area_ha",
+         "value": fmt.area(s["coastal_area_ha"], lang),
+         "note": t("kpi.coastal_note", lang), "help": t("help.coastal", lang)},
+        {"label": "kpi.species", "key": None,
+         "value": fmt.quantity(s["species_protected"], "unit.species", lang),
+         "note": t("kpi.threatened", lang, count=fmt.number(s["species_threatened"], lang)),
+         "help": t("help.not_cut_by_period", lang)},
+    ]  # fmt: skip
+    return [_no_data(card, s, lang) for card in cards]
+
+
+#: Cards whose 0 means nothing was recorded, not a measured zero: they say so in words.
+NOTHING_RECORDED = ("actions", "trees_planted", "trees_surviving_est", "area_planted_ha",
+                    "coastal_area_ha", "co2e_avoided_kg")  # fmt: skip
+
+
+def _no_data(card: dict, s: dict, lang: str) -> dict:
+    if card["key"] in NOTHING_RECORDED and not s[card["key"]]:
+        return card | {"value": t("kpi.none_value", lang), "note": t("kpi.none_note", lang)}
+    return card

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, pagedata, queries, views
+from greenstats import charts, fmt, geo, queries, stats, words
 from greenstats.filters import Filters
 from greenstats.i18n import t
 from greenstats.screens.blocks import Card, Chart, Table
@@ -73,19 +73,34 @@ class ProjectsData:
 def partners(r: Reader, f: Filters, lang: str) -> dict[str, str]:
     """Every partner running a project or a protected area → its name as shown, by that name."""
     shown = _names(r, "partners", lang)
-    codes = pagedata.partners(r, f)
+    codes = queries.partners(r, f)
     return dict(sorted(((p, shown.get(p) or p) for p in codes), key=lambda kv: kv[1]))
 
 
 def project_labels(r: Reader, f: Filters, lang: str, partner: str | None) -> dict[str, str]:
     """The partner's projects (everyone's without one) → 'name · id', as the picker shows them
     and the link carries them."""
-    projects = queries.projects(r, pagedata.all_time(f))
+    projects = queries.projects(r, f.all_time())
     if partner:
         projects = projects[projects["partner"] == partner]
     names = queries.display_names(r, "projects", lang)
     return {p: f"{names.get(p) or n} · {p}"
             for p, n in zip(projects["project_id"], projects["name"], strict=True)}  # fmt: skip
+
+
+def _report(r: Reader, f: Filters) -> dict[str, pd.DataFrame]:
+    """Everything the page shows for the projects the filters select, from the start."""
+    whole = f.all_time()
+    projects = queries.projects(r, whole)
+    planted_rows = queries.planted(r, whole)
+    adopted = queries.adoptions_total(r, whole)
+    return {
+        "projects": projects,
+        "progress": stats.project_progress(projects, planted_rows, adopted, f.as_of),
+        "planted": planted_rows,
+        "surveys": queries.surveys(r, whole),
+        "adoptions": adopted,
+    }
 
 
 def _names(r: Reader, kind: str, lang: str) -> dict[str, str]:
@@ -102,7 +117,7 @@ def _names(r: Reader, kind: str, lang: str) -> dict[str, str]:
 def load(r: Reader, f: Filters, lang: str, partner: str | None, project: str | None
          ) -> ProjectsData:  # fmt: skip
     """Everything the Projects page shows: one project when one is picked, else the list."""
-    report = pagedata.project_report(r, f)
+    report = _report(r, f)
     names = {
         "projects": queries.display_names(r, "projects", lang),
         "partners": _names(r, "partners", lang),
@@ -184,7 +199,7 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
     columns = {
         h["project"]: rows["shown_name"].to_list(),
         h["partner"]: rows["partner_name"].to_list(),
-        h["kind"]: [views.vocab("kind", k, lang) for k in rows["kind"]],
+        h["kind"]: [words.vocab("kind", k, lang) for k in rows["kind"]],
         h["region"]: [geo.region_name(c, lang) for c in rows["region"]],
         h["target"]: [target_text(m, v, k, lang) for m, v, k in
                       zip(rows["measure"], rows["target"], rows["kind"], strict=True)],
@@ -229,7 +244,7 @@ def _sites(rows: pd.DataFrame, planted: pd.DataFrame, lang: str) -> Chart:
     points = points.dropna(subset=["lat", "lon"])
     points["label"] = points["shown_name"]
     points["hover"] = [
-        f"<b>{n}</b><br>{p} · {views.vocab('kind', k, lang)}<br>"
+        f"<b>{n}</b><br>{p} · {words.vocab('kind', k, lang)}<br>"
         f"{t('hover.area_planted', lang, value=fmt.quantity(a, 'unit.ha', lang, 2))}<br>"
         f"{pace_word(s, lang)}"
         for n, p, k, a, s in zip(points["shown_name"], points["partner_name"], points["kind"],
@@ -239,13 +254,13 @@ def _sites(rows: pd.DataFrame, planted: pd.DataFrame, lang: str) -> Chart:
     if len(points):
         figure = charts.sites_map(
             points, size="area_ha", color="kind",
-            labels={k: views.vocab("kind", k, lang) for k in charts.KIND_COLORS},
+            labels={k: words.vocab("kind", k, lang) for k in charts.KIND_COLORS},
             colors=charts.KIND_COLORS, hover="hover",
         )  # fmt: skip
     frame = pd.DataFrame({
         t("col.project", lang): points["shown_name"],
         t("col.partner", lang): points["partner_name"],
-        t("col.kind", lang): [views.vocab("kind", k, lang) for k in points["kind"]],
+        t("col.kind", lang): [words.vocab("kind", k, lang) for k in points["kind"]],
         t("col.region", lang): [geo.region_name(c, lang) for c in points["region"]],
         t("col.area_planted_ha", lang): points["area_ha"].round(4),
         t("col.lat", lang): points["lat"].astype(float),
@@ -271,7 +286,7 @@ def _project(report: dict[str, pd.DataFrame], projects: pd.DataFrame, project: s
     adopted = report["adoptions"][report["adoptions"]["project_id"] == project]
     unit_key = "unit.trees" if row["kind"] == "afforestation" else "unit.m2"
     name = str(row["shown_name"])
-    about = [str(row["partner_name"]), views.vocab("kind", row["kind"], lang),
+    about = [str(row["partner_name"]), words.vocab("kind", row["kind"], lang),
              geo.region_name(row["region"], lang),
              t("projects.started", lang, day=_day(row["started_on"], lang))]  # fmt: skip
     species = names["species"]
@@ -413,7 +428,7 @@ def plantings_over_time(planted: pd.DataFrame, species: dict[str, str], unit_key
 def bucket_label(start: object, grain: str, lang: str) -> str:
     """'Apr 2024' / '2024年4月' for a month; 'Apr–Jun 2024' / '2024年4–6月' for a quarter."""
     if grain == "month":
-        return views.period_label(start, "month", lang)
+        return words.period_label(start, "month", lang)
     first = pd.Timestamp(start)
     last = first + pd.DateOffset(months=2)
     if lang == "zh":
@@ -493,7 +508,7 @@ def batches_map(planted: pd.DataFrame, site: tuple[float, float], species: dict[
     # where it is, however close together its batches lie; the legend names the project.
     fig = charts.sites_map(
         points, size="units_planted", color="habitat", min_span=12.0,
-        labels={h: f"{name} · {views.vocab('habitat', h, lang)}" for h in charts.HABITAT_COLORS},
+        labels={h: f"{name} · {words.vocab('habitat', h, lang)}" for h in charts.HABITAT_COLORS},
         colors=charts.HABITAT_COLORS, hover="hover",
         size_legend=[(v, fmt.quantity(v, unit_key, lang)) for v in steps],
     )  # fmt: skip
@@ -532,9 +547,9 @@ def batch_places(batches: pd.DataFrame, name: str, unit_key: str, lang: str) -> 
     out["label"] = [t("projects.site_label", lang) if a else sp
                     for a, sp in zip(out["at_site"], out["species"], strict=True)]  # fmt: skip
     out["when"] = [
-        views.period_label(a, "month", lang) if views.period_label(a, "month", lang)
-        == views.period_label(b, "month", lang) else
-        f"{views.period_label(a, 'month', lang)}–{views.period_label(b, 'month', lang)}"
+        words.period_label(a, "month", lang) if words.period_label(a, "month", lang)
+        == words.period_label(b, "month", lang) else
+        f"{words.period_label(a, 'month', lang)}–{words.period_label(b, 'month', lang)}"
         for a, b in zip(out["first"], out["last"], strict=True)
     ]  # fmt: skip
     out["hover"] = [
@@ -564,7 +579,7 @@ def project_figures(row: pd.Series, progress: pd.Series, planted: pd.DataFrame, 
     rows = [
         ("project", row["shown_name"], ""),
         ("partner", row["partner_name"], ""),
-        ("kind", views.vocab("kind", row["kind"], lang), ""),
+        ("kind", words.vocab("kind", row["kind"], lang), ""),
         ("region", geo.region_name(row["region"], lang), ""),
         ("started", _iso(row["started_on"]), ""),
         ("due", _iso(row["target_date"]), ""),
@@ -633,7 +648,7 @@ def behind_text(status: object, behind_by: object, measure: object, kind: str, l
 
 
 def _day(value: object, lang: str) -> str:
-    return views.day_words(pd.Timestamp(value).date(), lang) if pd.notna(value) else "–"
+    return words.day_words(pd.Timestamp(value).date(), lang) if pd.notna(value) else "–"
 
 
 def _iso(value: object) -> str:

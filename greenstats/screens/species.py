@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, queries, stats, views
+from greenstats import charts, fmt, geo, queries, stats, words
 from greenstats.contract import IUCN_CATEGORIES, THREATENED_CATEGORIES
 from greenstats.filters import Filters
 from greenstats.i18n import t
@@ -202,7 +202,7 @@ def _by_group(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
     rows = species.assign(taxon_group=species["taxon_group"].fillna("unknown"))
     out = stats.protected_species(rows, "taxon_group")
     out = out.sort_values(["species", "taxon_group"], ascending=[False, True])
-    out["label"] = [views.vocab("taxon", g, lang) for g in out["taxon_group"]]
+    out["label"] = [words.vocab("taxon", g, lang) for g in out["taxon_group"]]
     out["hover"] = [f"{lab}<br>{fmt.quantity(n, 'unit.species', lang)}"
                     for lab, n in zip(out["label"], out["species"], strict=True)]  # fmt: skip
     figure, insight = None, ""
@@ -274,13 +274,13 @@ def _threatened(species: pd.DataFrame, area_names: dict[str, str], f: Filters, l
         header["species"]: grouped["name"],
         header["scientific_name"]: grouped["scientific_name"],
         header["iucn"]: [iucn_label(c, lang) for c in grouped["iucn_category"]],
-        header["taxon"]: [views.vocab("taxon", g, lang) if isinstance(g, str) and g else
+        header["taxon"]: [words.vocab("taxon", g, lang) if isinstance(g, str) and g else
                           t("taxon.unknown", lang) for g in grouped["taxon_group"]],
         # The table names the one area, or counts them; the CSV lists them all.
         header["recorded_in"]: [a if n == 1 else fmt.quantity(n, "unit.areas", lang) for a, n in
                                 zip(grouped["first_area"], grouped["count_areas"], strict=True)],
         header["areas"]: grouped["areas"],
-        header["last_observed"]: [views.day_words(pd.Timestamp(d).date(), lang)
+        header["last_observed"]: [words.day_words(pd.Timestamp(d).date(), lang)
                                   if pd.notna(d) else "–" for d in grouped["last_observed_on"]],
     })  # fmt: skip
     n = len(frame)
