@@ -3,8 +3,8 @@ bar (bound to the URL), navigation. Each page says which filters apply to it."""
 
 import streamlit as st
 
-from greenstats import ui
 from greenstats.screens import SCREENS
+from greenstats.ui import frame as ui
 
 st.set_page_config(page_title="greenstats", page_icon="🌳", layout="wide")
 ui.style()

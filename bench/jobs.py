@@ -22,15 +22,15 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from greenstats.contract import LOCAL_TZ
-from greenstats.warehouse import WRITER_MEMORY_LIMIT, sql_literal
+from greenstats.data.contract import LOCAL_TZ
+from greenstats.data.warehouse import WRITER_MEMORY_LIMIT, sql_literal
 
 DAILY = """
 SELECT CAST(occurred_at AS DATE) AS day, region, action, brand_id,
        count(*) AS count_actions, sum(energy_g) AS energy_g
 FROM events GROUP BY ALL"""
 
-# The same aggregations as greenstats/models/marts (first action per user, day sketches).
+# The same aggregations as greenstats/data/models/marts (first action per user, day sketches).
 USERS_FIRST = """
 SELECT user_id, min(occurred_at) AS first_at,
        arg_min(CAST(occurred_at AS DATE), occurred_at) AS first_day,

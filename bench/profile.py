@@ -22,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from greenstats import pipeline, warehouse
+from greenstats.data import pipeline, warehouse
 
 TIMES: dict[str, list[float]] = defaultdict(lambda: [0, 0.0])
 

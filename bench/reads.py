@@ -8,8 +8,8 @@ bar opens every page's default view and, where the page offers others (the actio
 grain, a partner's or a project's own page), one of those picked at random.
 
 Inside each load, every SQL statement is timed too (`TimedReader`), under the name of the
-`greenstats.queries` function that ran it. Each statement runs on its own cursor of one shared
-read-only connection, as the dashboard does (DuckDB 2.0: a connection is not shared between
+`greenstats.metrics.queries` function that ran it. Each statement runs on its own cursor of one
+shared read-only connection, as the dashboard does (DuckDB 2.0: a connection is not shared between
 threads, cursors are).
 """
 
@@ -26,16 +26,16 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
-from greenstats import queries
-from greenstats.filters import PERIODS, Filters, period_bounds
-from greenstats.i18n import LANGUAGES
+from greenstats.data.warehouse import Reader, Warehouse
+from greenstats.metrics import queries
+from greenstats.metrics.filters import PERIODS, Filters, period_bounds
 from greenstats.screens import SCREENS, Screen
-from greenstats.warehouse import Reader, Warehouse
+from greenstats.ui.i18n import LANGUAGES
 
 
 def _asker() -> str:
-    """The `greenstats.queries` function that ran the statement being timed (the outermost one,
-    when one calls another), else the function that called the reader."""
+    """The `greenstats.metrics.queries` function that ran the statement being timed (the
+    outermost one, when one calls another), else the function that called the reader."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__") == __name__:
         frame = frame.f_back

@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 import duckdb  # noqa: E402
 import reads  # noqa: E402
 
-from greenstats import queries  # noqa: E402
-from greenstats.contract import LOCAL_TZ  # noqa: E402
-from greenstats.filters import Filters  # noqa: E402
-from greenstats.warehouse import WRITER_MEMORY_LIMIT, Warehouse, sql_literal  # noqa: E402
+from greenstats.data.contract import LOCAL_TZ  # noqa: E402
+from greenstats.data.warehouse import WRITER_MEMORY_LIMIT, Warehouse, sql_literal  # noqa: E402
+from greenstats.metrics import queries  # noqa: E402
+from greenstats.metrics.filters import Filters  # noqa: E402
 
 SECTION = "## Targets"
 PY = [sys.executable, "-m", "greenstats"]
@@ -273,9 +273,9 @@ def report(a: argparse.Namespace, m: dict) -> str:
         "### Page queries (the SQL statements of those page loads; ms)",
         "",
         "A query is one SQL statement a page load ran on the snapshot's marts, timed from sending "
-        "it to holding its result, under the name of the `greenstats.queries` function that ran "
-        "it (a function may run several). `calls` counts the single-client run; the last column "
-        f"is the same statements' p95 with {a.clients} clients at once "
+        "it to holding its result, under the name of the `greenstats.metrics.queries` function "
+        "that ran it (a function may run several). `calls` counts the single-client run; the last "
+        f"column is the same statements' p95 with {a.clients} clients at once "
         f"(total {m['calls']:,} statements).",
         "",
         f"| query | calls | p50 | p95 | max | p95, {a.clients} clients | ≤ 100 ms |",

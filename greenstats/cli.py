@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
-from greenstats.filters import Filters, parse_regions, today_cst
+from greenstats.metrics.filters import Filters, parse_regions, today_cst
 
 app = typer.Typer(
     add_completion=False,
@@ -83,7 +83,7 @@ def demo(
     bad_rows: Annotated[bool, typer.Option(help="Include a few rows the contract rejects.")] = True,
 ) -> None:
     """Write a seeded synthetic data set (all eight input tables) that `ingest` accepts."""
-    from greenstats.demo import generate
+    from greenstats.data.demo import generate
 
     try:
         with _progress() as progress:
@@ -117,9 +117,9 @@ def ingest(
 
     Exit code 0 when every file was read (even with rejected rows), 1 when any was refused.
     """
-    from greenstats.methodology import MethodologyError
-    from greenstats.pipeline import ingest_folder
-    from greenstats.warehouse import WarehouseError
+    from greenstats.data.methodology import MethodologyError
+    from greenstats.data.pipeline import ingest_folder
+    from greenstats.data.warehouse import WarehouseError
 
     table = RichTable(
         "file", "table", "accepted", "already loaded", "rejected", "note",
@@ -180,9 +180,9 @@ def build(
     ] = None,
 ) -> None:
     """Rebuild every model from the lake and publish a new snapshot."""
-    from greenstats.methodology import MethodologyError
-    from greenstats.pipeline import rebuild
-    from greenstats.warehouse import WarehouseError
+    from greenstats.data.methodology import MethodologyError
+    from greenstats.data.pipeline import rebuild
+    from greenstats.data.warehouse import WarehouseError
 
     try:
         with err.status("Building…") as status:
@@ -195,7 +195,7 @@ def build(
 def _filters(
     date_from: str | None, date_to: str | None, region: list[str] | None, as_of: str | None
 ) -> Filters:
-    from greenstats.contract import REGION_CODES
+    from greenstats.data.contract import REGION_CODES
 
     regions = parse_regions(region or [])
     unknown = [r for r in regions if r not in REGION_CODES]
@@ -235,8 +235,8 @@ def summary(
 ) -> None:
     """Print every metric of docs/CONTRACT.md (Metric definitions) for a period and regions
     (exact counts)."""
-    from greenstats import queries
-    from greenstats.warehouse import Warehouse, WarehouseError
+    from greenstats.data.warehouse import Warehouse, WarehouseError
+    from greenstats.metrics import queries
 
     f = _filters(date_from, date_to, region, as_of)
     try:
@@ -267,9 +267,9 @@ def restate(
 
     The published snapshot is only read: nothing is rebuilt or changed.
     """
-    from greenstats import queries
-    from greenstats.methodology import MethodologyError, load_reference
-    from greenstats.warehouse import Warehouse, WarehouseError
+    from greenstats.data.methodology import MethodologyError, load_reference
+    from greenstats.data.warehouse import Warehouse, WarehouseError
+    from greenstats.metrics import queries
 
     f = _filters(date_from, date_to, region, as_of)
     try:
@@ -309,8 +309,8 @@ def rejects(
 ) -> None:
     """List the rows that were not loaded, with file, line, column and reason (and, in JSON,
     the reason's rule code and its parameters)."""
-    from greenstats.queries import reject_rows
-    from greenstats.warehouse import Warehouse, WarehouseError
+    from greenstats.data.warehouse import Warehouse, WarehouseError
+    from greenstats.metrics.queries import reject_rows
 
     try:
         with Warehouse(db).open_snapshot() as r:
@@ -338,7 +338,7 @@ def rejects(
 @app.command()
 def info(db: DbOption = None) -> None:
     """Show the published snapshot: number, build time, methodology, data range."""
-    from greenstats.warehouse import Warehouse, WarehouseError
+    from greenstats.data.warehouse import Warehouse, WarehouseError
 
     try:
         with Warehouse(db).open_snapshot() as r:

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from greenstats import ui
 from greenstats.screens import actions
+from greenstats.ui import frame as ui
 
 f, applies = ui.page_filters()
 ui.page_header("page.actions", f, applies)

@@ -1,7 +1,7 @@
 """Funnel (program managers): where energy goes after it is issued, and where it waits."""
 
-from greenstats import ui
 from greenstats.screens import funnel
+from greenstats.ui import frame as ui
 
 f, applies = ui.page_filters()
 data = ui.cached(funnel.load, f, ui.lang())

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from greenstats import ui
 from greenstats.screens import overview
+from greenstats.ui import frame as ui
 
 f, applies = ui.page_filters()
 data = ui.cached(overview.load, f, ui.lang())

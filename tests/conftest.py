@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.demo import DemoResult, generate
-from greenstats.pipeline import IngestResult, ingest_folder
+from greenstats.data.demo import DemoResult, generate
+from greenstats.data.pipeline import IngestResult, ingest_folder
 from tests import handbuilt
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -23,7 +23,7 @@ import duckdb
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from greenstats.contract import LOCAL_TZ
+from greenstats.data.contract import LOCAL_TZ
 
 REFERENCE_MIN = Path(__file__).parent / "data" / "reference_min"
 
@@ -888,7 +888,7 @@ def main(argv: list[str]) -> int:
 
         root = Path(tempfile.mkdtemp(prefix="corpus-"))
         base = Case("base", "", BASE).write(root / "base-input")
-        from greenstats.pipeline import ingest_folder
+        from greenstats.data.pipeline import ingest_folder
 
         ingest_folder(base, root / "base", REFERENCE_MIN)
         base_counts = test_corpus.counts(root / "base")

@@ -19,8 +19,8 @@ import duckdb
 from typer.testing import CliRunner
 
 from greenstats.cli import app
-from greenstats.pipeline import ingest_folder
-from greenstats.warehouse import Warehouse
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Warehouse
 from tests import handbuilt
 
 AS_OF = "2026-06-30"

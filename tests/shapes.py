@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from greenstats.contract import REFERENCE_REQUIRED, TABLES_BY_NAME
-from greenstats.demo import generate
-from greenstats.paths import DEFAULT_REFERENCE
-from greenstats.pipeline import ingest_folder
+from greenstats.data.contract import REFERENCE_REQUIRED, TABLES_BY_NAME
+from greenstats.data.demo import generate
+from greenstats.data.paths import DEFAULT_REFERENCE
+from greenstats.data.pipeline import ingest_folder
 
 DEMO_EVENTS = 20_000
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from greenstats.pipeline import ingest_folder
+from greenstats.data.pipeline import ingest_folder
 from greenstats.screens import SCREENS
 from tests import handbuilt
 from tests.conftest import ROOT, summary_json

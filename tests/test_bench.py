@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from greenstats import queries
+from greenstats.metrics import queries
 from greenstats.screens import SCREENS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenstats import queries, sketch, stats
-from greenstats.contract import REGION_CODES
-from greenstats.demo import DemoResult
-from greenstats.filters import Filters, where_actions
-from greenstats.warehouse import Warehouse
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.demo import DemoResult
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics import queries, sketch, stats
+from greenstats.metrics.filters import Filters, where_actions
 
 # --- random frames ----------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats import build, pipeline
-from greenstats.demo import DemoResult
+from greenstats.data import build, pipeline
+from greenstats.data.demo import DemoResult
 
 
 def _rebuild(

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from greenstats.contract import REGION_CODES
+from greenstats.data.contract import REGION_CODES
 from tests import ops
 from tests.conftest import ROOT
 from tests.test_faults import truncated_snapshot

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from greenstats import queries
-from greenstats.filters import Filters
+from greenstats.data.warehouse import Reader, Snapshot, Warehouse
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
 from greenstats.screens import SCREENS
-from greenstats.warehouse import Reader, Snapshot, Warehouse
 from tests import ops
 from tests.conftest import ROOT
 
@@ -80,10 +80,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
 READER_PROCESS = """
 import dataclasses, json, pathlib, sys
 from datetime import date
-from greenstats import queries
-from greenstats.filters import Filters
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
 from greenstats.screens import SCREENS
-from greenstats.warehouse import Warehouse
+from greenstats.data.warehouse import Warehouse
 
 db, stop, as_of = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), sys.argv[3]
 f = Filters(as_of=date.fromisoformat(as_of))

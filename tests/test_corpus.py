@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pytest
 
-from greenstats import queries
-from greenstats.contract import TABLES
-from greenstats.filters import Filters
-from greenstats.methodology import MethodologyError
-from greenstats.pipeline import ingest_folder
-from greenstats.warehouse import Warehouse, WarehouseError
+from greenstats.data.contract import TABLES
+from greenstats.data.methodology import MethodologyError
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Warehouse, WarehouseError
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
 from tests import corpus
 from tests.conftest import run_cli
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.warehouse import Warehouse
+from greenstats.data.warehouse import Warehouse
 from tests import handbuilt, ops
 
 pytestmark = pytest.mark.crash
@@ -80,7 +80,7 @@ def _arm(kill: tuple, record: str | None) -> None:
     """Kill this process at `kill`: ("statement", n, offset) or ("step", n) (before the n-th
     file step of publish, or just after publish returns when n is one past the last); write
     the number of statements and the names of publish's steps to `record` when it returns."""
-    from greenstats import warehouse
+    from greenstats.data import warehouse
 
     state: dict = {"on": False, "steps": [], "statements": 0, "kill_statement": None}
     kill_step = None
@@ -151,7 +151,7 @@ OPS = ("first ingest", "ingest", "build")
 @pytest.fixture(scope="module")
 def fork() -> multiprocessing.context.BaseContext:
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["tests.test_crash", "greenstats.cli", "greenstats.pipeline"])
+    ctx.set_forkserver_preload(["tests.test_crash", "greenstats.cli", "greenstats.data.pipeline"])
     return ctx
 
 

@@ -1,7 +1,7 @@
 """The demo generator: reproducible, contract-clean apart from its deliberate bad rows, realistic.
 
 Small data sets are generated once per module; every check reads the files back with DuckDB and
-applies the rules of `greenstats.contract` (and of docs/CONTRACT.md) to them.
+applies the rules of `greenstats.data.contract` (and of docs/CONTRACT.md) to them.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats import contract, demo
-from greenstats.demo import DEMO_END, DEMO_START, EVENTS_PER_USER, DemoResult, generate
-from greenstats.pipeline import DEMO_MARKER
+from greenstats.data import contract, demo
+from greenstats.data.demo import DEMO_END, DEMO_START, EVENTS_PER_USER, DemoResult, generate
+from greenstats.data.pipeline import DEMO_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 

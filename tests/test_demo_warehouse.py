@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats import queries, sketch
-from greenstats.contract import REGION_CODES
-from greenstats.demo import DemoResult
-from greenstats.filters import Filters
-from greenstats.warehouse import Warehouse
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.demo import DemoResult
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics import queries, sketch
+from greenstats.metrics.filters import Filters
 from tests.conftest import DEMO_EVENTS as EVENTS
 from tests.conftest import run_cli, summary_json
 

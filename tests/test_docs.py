@@ -1,6 +1,6 @@
 """The project documents itself: every relative link of its Markdown resolves in a clone, nothing
 points outside the repository, and docs/CONTRACT.md describes every table, column and metric
-key that greenstats/contract.py defines."""
+key that greenstats/data/contract.py defines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from greenstats import contract
+from greenstats.data import contract
 
 ROOT = Path(__file__).resolve().parent.parent
 CONTRACT_DOC = ROOT / "docs" / "CONTRACT.md"
@@ -153,13 +153,13 @@ def test_no_file_cites_contract_sections_by_number() -> None:
 
 def test_repository_paths_the_pages_cite_exist() -> None:
     """A UI string that names a file of the repository (e.g. docs/CONTRACT.md) names a real one."""
-    text = (ROOT / "greenstats" / "i18n" / "strings.csv").read_text(encoding="utf-8")
+    text = (ROOT / "greenstats" / "ui" / "i18n" / "strings.csv").read_text(encoding="utf-8")
     cited = set(re.findall(r"\b((?:docs|greenstats|data)/[\w./-]*\w\.(?:md|py|csv))\b", text))
     assert "docs/CONTRACT.md" in cited
     assert [c for c in sorted(cited) if not (ROOT / c).is_file()] == []
 
 
-# --- docs/CONTRACT.md agrees with greenstats/contract.py --------------------------------------
+# --- docs/CONTRACT.md agrees with greenstats/data/contract.py ---------------------------------
 
 
 def _section(text: str, heading: str) -> str:

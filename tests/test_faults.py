@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from greenstats.warehouse import Warehouse
+from greenstats.data.warehouse import Warehouse
 from tests import ops
 from tests.conftest import ROOT
 

@@ -1,6 +1,6 @@
 """Filters → SQL, as tables: for each filter bar, the exact WHERE text and the bound parameters
-of every builder in greenstats.filters; the allow-list refusals with the name in the message;
-and what a period is compared with."""
+of every builder in greenstats.metrics.filters; the allow-list refusals with the name in the
+message; and what a period is compared with."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from greenstats.filters import (
+from greenstats.metrics.filters import (
     ALLOWED_COLUMNS,
     Filters,
     Where,

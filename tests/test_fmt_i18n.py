@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats import fmt
-from greenstats.i18n import TABLE, collated, keys, t
 from greenstats.screens import methodology as methodology_screen
-from greenstats.ui import csv_bytes
+from greenstats.ui import fmt
+from greenstats.ui.frame import csv_bytes
+from greenstats.ui.i18n import TABLE, collated, keys, t
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,7 +68,7 @@ def test_every_key_the_code_asks_for_is_in_the_table() -> None:
         r'\b(?:tr|t|ui\.tr|empty|page_header|kpi\([^,()]+,)\s*\(?\s*"([a-z]+\.[\w.\-]+)"'
     )
     used: set[str] = set()
-    for path in [*ROOT.glob("pages/*.py"), ROOT / "app.py", *ROOT.glob("greenstats/*.py")]:
+    for path in [*ROOT.glob("pages/*.py"), ROOT / "app.py", *ROOT.glob("greenstats/**/*.py")]:
         used |= set(pattern.findall(path.read_text(encoding="utf-8")))
     missing = sorted(k for k in used if k not in have and not k.endswith(".csv"))
     assert not missing

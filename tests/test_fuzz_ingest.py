@@ -13,8 +13,8 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenstats.contract import REGION_CODES
-from greenstats.pipeline import ingest_folder
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.pipeline import ingest_folder
 from tests import corpus
 
 HEADER = corpus.A

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.build import load_models
-from greenstats.pipeline import ingest_folder
-from greenstats.warehouse import Reader, Warehouse
+from greenstats.data.build import load_models
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Reader, Warehouse
 from tests import shapes
 
 GRAIN = re.compile(r"^-- grain: (\w+(?:, \w+)*)$", re.MULTILINE)

@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.contract import TABLES
-from greenstats.pipeline import IngestResult
-from greenstats.warehouse import Warehouse
+from greenstats.data.contract import TABLES
+from greenstats.data.pipeline import IngestResult
+from greenstats.data.warehouse import Warehouse
 from tests import handbuilt
 from tests.conftest import run_cli, summary_json
 

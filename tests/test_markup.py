@@ -11,8 +11,8 @@ import plotly.graph_objects as go
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from greenstats import charts, fmt
-from greenstats.pipeline import ingest_folder
+from greenstats.data.pipeline import ingest_folder
+from greenstats.ui import charts, fmt
 from tests import handbuilt
 from tests.conftest import ROOT
 

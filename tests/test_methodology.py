@@ -11,10 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.contract import REGION_CODES, SUMMARY_KEYS
-from greenstats.demo import DemoResult
-from greenstats.methodology import MethodologyError, load_reference
-from greenstats.warehouse import DEFAULT_REFERENCE, Warehouse
+from greenstats.data.contract import REGION_CODES, SUMMARY_KEYS
+from greenstats.data.demo import DemoResult
+from greenstats.data.methodology import MethodologyError, load_reference
+from greenstats.data.warehouse import DEFAULT_REFERENCE, Warehouse
 from tests.conftest import run_cli
 
 REFERENCE_FILES = sorted(DEFAULT_REFERENCE.glob("*.csv"))
@@ -40,7 +40,7 @@ def test_every_reference_row_has_a_source_or_an_explained_estimate(path: Path) -
 
 def test_every_action_and_species_the_demo_uses_has_factors() -> None:
     reference = load_reference(DEFAULT_REFERENCE)
-    from greenstats import demo
+    from greenstats.data import demo
 
     assert set(demo.ACTIONS) <= set(reference.action_codes)
     assert set(reference.species_codes) >= {

@@ -17,12 +17,12 @@ import duckdb
 import pandas as pd
 import pytest
 
-from greenstats import queries
-from greenstats.contract import REJECT_RULES, TABLES, code_rule, reference_rule
-from greenstats.i18n import TABLE, t
-from greenstats.pipeline import ingest_folder, rebuild
+from greenstats.data.contract import REJECT_RULES, TABLES, code_rule, reference_rule
+from greenstats.data.pipeline import ingest_folder, rebuild
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics import queries
 from greenstats.screens import methodology as methodology_screen
-from greenstats.warehouse import Warehouse
+from greenstats.ui.i18n import TABLE, t
 from tests import handbuilt
 from tests.conftest import run_cli, summary_json
 
@@ -173,7 +173,7 @@ def test_a_folder_of_only_required_columns_loads_and_names_fall_back(minimal_db:
 def test_name_tables_never_have_a_blank(named_db: Path, minimal_db: Path) -> None:
     from datetime import date
 
-    from greenstats.filters import Filters
+    from greenstats.metrics.filters import Filters
 
     for db in (named_db, minimal_db):
         with Warehouse(db).open_snapshot() as r:
@@ -250,7 +250,7 @@ def test_every_rule_has_its_text_in_english_and_chinese() -> None:
 def handbuilt_rejects(handbuilt_db: Path) -> pd.DataFrame:
     from datetime import date
 
-    from greenstats.filters import Filters
+    from greenstats.metrics.filters import Filters
 
     with Warehouse(handbuilt_db).open_snapshot() as r:
         return queries.rejects_by_reason(r, Filters(as_of=date(2026, 6, 30)))
@@ -300,7 +300,7 @@ def test_a_snapshot_from_before_rules_still_shows_its_reasons_in_english(
         con.execute("ALTER TABLE stg_projects DROP COLUMN name_zh")
     from datetime import date
 
-    from greenstats.filters import Filters
+    from greenstats.metrics.filters import Filters
 
     with Warehouse(db).open_snapshot() as r:
         frame = queries.rejects_by_reason(r, Filters(as_of=date(2026, 6, 30)))

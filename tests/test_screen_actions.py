@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.contract import REGION_CODES
-from greenstats.filters import PERIODS, Filters, period_bounds
-from greenstats.pipeline import ingest_folder
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics.filters import PERIODS, Filters, period_bounds
 from greenstats.screens import actions
-from greenstats.screens.blocks import Chart, is_empty
-from greenstats.warehouse import Warehouse
+from greenstats.ui.blocks import Chart, is_empty
 from tests import handbuilt
 from tests.conftest import summary_json
 

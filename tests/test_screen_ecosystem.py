@@ -13,13 +13,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats import fmt
-from greenstats.contract import REGION_CODES
-from greenstats.filters import PERIODS, Filters, period_bounds
-from greenstats.pipeline import ingest_folder
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Reader, Warehouse
+from greenstats.metrics.filters import PERIODS, Filters, period_bounds
 from greenstats.screens import ecosystem
-from greenstats.screens.blocks import Chart, Table, is_empty
-from greenstats.warehouse import Reader, Warehouse
+from greenstats.ui import fmt
+from greenstats.ui.blocks import Chart, Table, is_empty
 from tests import handbuilt
 from tests.conftest import summary_json
 
@@ -282,7 +282,7 @@ def test_a_warehouse_with_only_actions_loads_and_says_nothing_was_planted(tmp_pa
 
 
 def test_csv_numbers_are_plain_digits(reader: Reader) -> None:
-    from greenstats.ui import csv_bytes
+    from greenstats.ui.frame import csv_bytes
 
     data = ecosystem.load(reader, Filters(), "en", "trees")
     text = csv_bytes(data.by_species.frame).decode("utf-8-sig")

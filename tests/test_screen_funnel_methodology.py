@@ -16,14 +16,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats import charts, fmt, geo, ui
-from greenstats.contract import REGION_CODES
-from greenstats.filters import PERIODS, Filters, period_bounds
-from greenstats.i18n import t
-from greenstats.pipeline import ingest_folder
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Reader, Warehouse
+from greenstats.metrics.filters import PERIODS, Filters, period_bounds
 from greenstats.screens import funnel, methodology
-from greenstats.screens.blocks import Chart, Table
-from greenstats.warehouse import Reader, Warehouse
+from greenstats.ui import charts, fmt, geo
+from greenstats.ui import frame as ui
+from greenstats.ui.blocks import Chart, Table
+from greenstats.ui.i18n import t
 from tests import handbuilt
 from tests.conftest import summary_json
 

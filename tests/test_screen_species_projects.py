@@ -11,12 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from greenstats.contract import REGION_CODES
-from greenstats.filters import Filters
-from greenstats.pipeline import ingest_folder
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Reader, Warehouse
+from greenstats.metrics.filters import Filters
 from greenstats.screens import projects, species
-from greenstats.screens.blocks import Chart, Table, is_empty
-from greenstats.warehouse import Reader, Warehouse
+from greenstats.ui.blocks import Chart, Table, is_empty
 from tests import handbuilt
 from tests.conftest import summary_json
 

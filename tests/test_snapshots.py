@@ -14,7 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.warehouse import Warehouse
+from greenstats.data.warehouse import Warehouse
 from tests import handbuilt
 from tests.conftest import ROOT, run_cli, summary_json
 
@@ -74,7 +74,7 @@ def test_a_build_killed_midway_leaves_the_published_snapshot_unchanged(big_db: P
 
 READER = """
 import json, pathlib, sys, time
-from greenstats.warehouse import Warehouse
+from greenstats.data.warehouse import Warehouse
 seen = set()
 stop = pathlib.Path(sys.argv[2])
 end = time.monotonic() + 600

@@ -8,7 +8,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from greenstats import stats
+from greenstats.metrics import stats
 
 SPECIES = pd.DataFrame(
     {

@@ -19,13 +19,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from greenstats import queries
-from greenstats.contract import REGION_CODES
-from greenstats.filters import PERIODS, Filters, period_bounds, today_cst
-from greenstats.i18n import LANGUAGES
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.warehouse import Reader, Warehouse
+from greenstats.metrics import queries
+from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.screens import SCREENS, Screen
-from greenstats.screens.blocks import is_empty, walk
-from greenstats.warehouse import Reader, Warehouse
+from greenstats.ui.blocks import is_empty, walk
+from greenstats.ui.i18n import LANGUAGES
 from tests import shapes
 
 EMPTY_RANGE = (date(2011, 1, 1), date(2011, 1, 31))  # before any data of any shape

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from greenstats import queries
-from greenstats.filters import Filters
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
 from greenstats.screens import (
     actions,
     ecosystem,
@@ -19,7 +20,6 @@ from greenstats.screens import (
     projects,
     species,
 )
-from greenstats.warehouse import Reader
 
 
 def _no_variants(r: Reader, f: Filters) -> list[tuple]:

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, queries, stats, words
-from greenstats.contract import K_ANONYMITY
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.screens.blocks import Card, Chart, empty_text, where_words
-from greenstats.warehouse import Reader
+from greenstats.data.contract import K_ANONYMITY
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries, stats
+from greenstats.metrics.filters import Filters
+from greenstats.ui import charts, fmt, geo, words
+from greenstats.ui.blocks import Card, Chart, empty_text, where_words
+from greenstats.ui.i18n import t
 
 #: The bars a reader may pick for the charts over time.
 GRAINS = ("day", "week", "month")

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, queries, stats
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.screens.blocks import Card, Chart, Table, empty_text
-from greenstats.warehouse import Reader
-from greenstats.words import readable, share_insight, vocab
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries, stats
+from greenstats.metrics.filters import Filters
+from greenstats.ui import charts, fmt, geo
+from greenstats.ui.blocks import Card, Chart, Table, empty_text
+from greenstats.ui.i18n import t
+from greenstats.ui.words import readable, share_insight, vocab
 
 ECOSYSTEMS = ("trees", "coastal")
 CARBON = [f"sequestration_tco2e{b}" for b in stats.BANDS]

@@ -8,11 +8,12 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from greenstats import charts, fmt, queries, stats, words
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.screens.blocks import Card, Chart, Table, where_words
-from greenstats.warehouse import Reader
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries, stats
+from greenstats.metrics.filters import Filters
+from greenstats.ui import charts, fmt, words
+from greenstats.ui.blocks import Card, Chart, Table, where_words
+from greenstats.ui.i18n import t
 
 #: The unit each stage is counted in.
 STAGE_UNITS = {

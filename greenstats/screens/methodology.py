@@ -10,15 +10,16 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
-from greenstats import fmt, queries, words
-from greenstats.contract import SUMMARY_KEYS
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.methodology import load_equivalents
-from greenstats.screens.blocks import Markdown, Table
-from greenstats.warehouse import DEFAULT_REFERENCE, Reader
+from greenstats.data.contract import SUMMARY_KEYS
+from greenstats.data.methodology import load_equivalents
+from greenstats.data.warehouse import DEFAULT_REFERENCE, Reader
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
+from greenstats.ui import fmt, words
+from greenstats.ui.blocks import Markdown, Table
+from greenstats.ui.i18n import t
 
-#: The page statistics, each defined in words (def.<name>) and computed in greenstats/stats.py.
+#: The page statistics, each defined in words (def.<name>), computed in greenstats/metrics/stats.py.
 DEFINED_STATS = (
     "carbon_breakdown", "energy_vs_carbon_share", "survival_rates", "plantings_carbon",
     "funnel", "backlog", "cohort_survival", "sequestration_breakdown", "sequestration_by_year",
@@ -270,7 +271,7 @@ def definitions(lang: str) -> tuple[list[Markdown], list[Markdown], pd.DataFrame
     last column names each in the code."""
     keys = [*SUMMARY_KEYS, *DEFINED_STATS]
     where = [t("method.contract_section", lang)] * len(SUMMARY_KEYS)
-    where += ["greenstats/stats.py"] * len(DEFINED_STATS)
+    where += ["greenstats/metrics/stats.py"] * len(DEFINED_STATS)
     frame = pd.DataFrame({
         t("col.metric", lang): [t(f"metric.{key}", lang) for key in keys],
         t("col.definition", lang): [t(f"def.{key}", lang) for key in keys],

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, queries, stats, words
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.methodology import load_equivalents
-from greenstats.paths import DEFAULT_REFERENCE
+from greenstats.data.methodology import load_equivalents
+from greenstats.data.paths import DEFAULT_REFERENCE
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries, stats
+from greenstats.metrics.filters import Filters
 from greenstats.screens import ecosystem
-from greenstats.screens.blocks import Card, Chart, Markdown, empty_text
-from greenstats.warehouse import Reader
+from greenstats.ui import charts, fmt, words
+from greenstats.ui.blocks import Card, Chart, Markdown, empty_text
+from greenstats.ui.i18n import t
 
 
 @dataclass(frozen=True)

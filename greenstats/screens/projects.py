@@ -11,11 +11,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, queries, stats, words
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.screens.blocks import Card, Chart, Table
-from greenstats.warehouse import Reader
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries, stats
+from greenstats.metrics.filters import Filters
+from greenstats.ui import charts, fmt, geo, words
+from greenstats.ui.blocks import Card, Chart, Table
+from greenstats.ui.i18n import t
 
 #: What each pace status is called on a card (short, so it fits) and in a table.
 PACE_KEYS = {

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from greenstats import charts, fmt, geo, queries, stats, words
-from greenstats.contract import IUCN_CATEGORIES, THREATENED_CATEGORIES
-from greenstats.filters import Filters
-from greenstats.i18n import t
-from greenstats.screens.blocks import Card, Chart, Table, empty_text
-from greenstats.warehouse import Reader
+from greenstats.data.contract import IUCN_CATEGORIES, THREATENED_CATEGORIES
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries, stats
+from greenstats.metrics.filters import Filters
+from greenstats.ui import charts, fmt, geo, words
+from greenstats.ui.blocks import Card, Chart, Table, empty_text
+from greenstats.ui.i18n import t
 
 
 @dataclass(frozen=True)

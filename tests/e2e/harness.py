@@ -425,7 +425,7 @@ def metric(page: Page, label: str) -> str:
 # --- figures as shown -------------------------------------------------------------------------
 
 _SCALES = {"K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12, "万": 1e4, "亿": 1e8}
-# Carbon units in tonnes (greenstats.fmt.carbon_unit), longest first so 'kt' wins over 't'.
+# Carbon units in tonnes (greenstats.ui.fmt.carbon_unit), longest first so 'kt' wins over 't'.
 # 万 and 亿 before 吨 are read as the number's scale.
 _CARBON = {"百万吨": 1e6, "千吨": 1e3, "千克": 1e-3, "吨": 1.0, "Mt": 1e6, "kt": 1e3, "kg": 1e-3,
            "t": 1.0}  # fmt: skip

@@ -11,11 +11,11 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import Page
 
-from greenstats.filters import Filters, today_cst
-from greenstats.i18n import t
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics.filters import Filters, today_cst
 from greenstats.screens import SCREENS
-from greenstats.screens.blocks import drawn_charts
-from greenstats.warehouse import Warehouse
+from greenstats.ui.blocks import drawn_charts
+from greenstats.ui.i18n import t
 from tests.conftest import run_cli
 from tests.e2e.conftest import App
 from tests.e2e.harness import (

@@ -1,0 +1,153 @@
+"""The two writes a warehouse knows: ingest a folder, rebuild from the lake. Each publishes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from greenstats.data.build import BuildInput, build_snapshot
+from greenstats.data.ingest import FileReport, Loader, discover, load_folder
+from greenstats.data.keyindex import IndexFile, remove_unlisted
+from greenstats.data.methodology import Reference, load_reference
+from greenstats.data.warehouse import (
+    DEFAULT_REFERENCE,
+    LakeFile,
+    Snapshot,
+    Warehouse,
+    WarehouseError,
+)
+
+#: A file with this name in an input folder marks its data as synthetic (written by `demo`).
+DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"
+
+
+@dataclass
+class IngestResult:
+    """What an ingest did: a report per file, files it did not recognise, the new snapshot."""
+
+    reports: list[FileReport]
+    ignored: list[Path]
+    snapshot: Snapshot
+
+    @property
+    def any_refused(self) -> bool:
+        return any(r.refused for r in self.reports)
+
+
+def reference_of(warehouse: Warehouse, snap: Snapshot) -> Reference:
+    """The methodology stored with a snapshot."""
+    with warehouse.open_snapshot(snap) as reader:
+        actions = reader.df("SELECT * FROM ref_actions")
+        species = reader.df("SELECT * FROM ref_species")
+        version, source, fingerprint = reader.rows(
+            "SELECT version, source, fingerprint FROM ref_methodology"
+        )[0]
+    return Reference(actions, species, version, source, fingerprint)
+
+
+def _lake_files(
+    warehouse: Warehouse, snap: Snapshot | None
+) -> tuple[dict[str, list[LakeFile]], dict[str, list[IndexFile]]]:
+    """The lake files a snapshot lists, per table, and its key index files (oldest first;
+    none in a snapshot from before the index)."""
+    files: dict[str, list[LakeFile]] = {}
+    index: dict[str, list[IndexFile]] = {}
+    if snap is None:
+        return files, index
+    with warehouse.open_snapshot(snap) as reader:
+        rows = reader.rows("SELECT table_name, path, month, rows FROM lake_files")
+        has_index = reader.scalar(
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'key_index'"
+        )
+        indexed = (
+            reader.rows("SELECT table_name, path, rows, probe FROM key_index ORDER BY path")
+            if has_index
+            else []
+        )
+    for table, path, month, n in rows:
+        files.setdefault(table, []).append(LakeFile(table, path, month, n))
+    for table, path, n, probe in indexed:
+        index.setdefault(table, []).append(IndexFile(table, path, n, int(probe)))
+    return files, index
+
+
+def _reference(
+    warehouse: Warehouse, prev: Snapshot | None, reference_dir: str | Path | None
+) -> Reference:
+    if reference_dir is not None:
+        return load_reference(reference_dir)
+    if prev is not None:
+        return reference_of(warehouse, prev)
+    return load_reference(DEFAULT_REFERENCE)
+
+
+def ingest_folder(
+    folder: str | Path,
+    db: str | Path | None = None,
+    reference_dir: str | Path | None = None,
+    *,
+    on_file: Callable[[FileReport], None] | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> IngestResult:
+    """Load every recognised file of `folder` and publish a snapshot with what was accepted."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise WarehouseError(
+            f"{folder} is a file, not a folder: nothing was loaded; pass ingest the folder that "
+            "holds your input files (docs/CONTRACT.md, Inputs)."
+        )
+    if not folder.is_dir():
+        raise WarehouseError(
+            f"There is no folder {folder} to ingest: nothing was loaded; pass the folder that "
+            "holds your input files."
+        )
+    warehouse = Warehouse(db)
+    found = discover(folder)
+    demo = True if (folder / DEMO_MARKER).exists() else None
+    ignored = [p for p in found.ignored if p.name != DEMO_MARKER]
+    # A full disk, a read-only folder or a damaged file: one sentence, nothing published.
+    with warehouse.faults(writing=True), warehouse.writer_lock():
+        prev = warehouse.current()
+        reference = _reference(warehouse, prev, reference_dir)
+        number = warehouse.next_number()
+        with warehouse.work_connection() as con:
+            lake_files, key_index = _lake_files(warehouse, prev)
+            loader = Loader(con, warehouse.root, number, reference, lake_files, key_index)
+            try:
+                reports = load_folder(loader, folder, found.files, on_file)
+                key_index = loader.finish()
+                rows = [
+                    (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
+                     r.refused, "; ".join(r.warnings) or None)
+                    for r in reports
+                ]  # fmt: skip
+                spec = BuildInput(
+                    reference, loader.new_files, rows, "new_rejects", demo=demo,
+                    key_index=key_index,
+                )  # fmt: skip
+                snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
+            except BaseException:
+                loader.discard_new_files()
+                raise
+        # Index files merged away, or left by a load that failed, are listed by no snapshot.
+        remove_unlisted(warehouse.root, {f.path for files in key_index.values() for f in files})
+    return IngestResult(reports, ignored, snap)
+
+
+def rebuild(
+    db: str | Path | None = None,
+    reference_dir: str | Path | None = None,
+    *,
+    on_step: Callable[[str], None] | None = None,
+) -> Snapshot:
+    """Rebuild every model from the lake (optionally under another methodology) and publish."""
+    warehouse = Warehouse(db)
+    with warehouse.faults(writing=True), warehouse.writer_lock():
+        prev = warehouse.require_current()
+        reference = _reference(warehouse, prev, reference_dir)
+        number = warehouse.next_number()
+        with warehouse.work_connection() as con:
+            return build_snapshot(
+                warehouse, con, number, prev, BuildInput(reference, full=True), on_step
+            )

@@ -1,0 +1,113 @@
+"""What a screen hands its page: cards, charts and tables, each complete with its words.
+
+A screen's `load` builds these without Streamlit, so every figure, sentence and empty state a
+page can show is computed (and tested) in the package; `greenstats.ui` only draws them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from greenstats.metrics.filters import Filters
+from greenstats.ui import geo
+from greenstats.ui.i18n import t
+
+
+class Markdown(str):
+    """Text a screen wrote as markdown on purpose, every part from the data or a link already
+    escaped (`fmt.escape_md`). Any other text a page shows is escaped when it is drawn, so a
+    name or a link parameter never renders as a link, an image or markup."""
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure: label, value with its unit, a note under it, help, change."""
+
+    label: str
+    value: str
+    note: str = ""
+    help: str | None = None
+    delta: str | None = None  # e.g. '+12%', already formatted
+    against: str = ""  # what the delta compares with, in words
+    inverse: bool = False  # a rise is bad (backlog, …)
+    key: str = ""  # the metric key, when the card shows one of `summary`'s
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart with its title, one insight sentence, the CSV of what it shows, and what to say
+    when there is nothing to draw (`figure` is None)."""
+
+    name: str  # the CSV's file name and the widget keys
+    title: str
+    insight: str
+    figure: go.Figure | None
+    frame: pd.DataFrame  # the CSV: readers' column headers, values as shown
+    empty: str
+
+
+#: How a table column is drawn: text, a whole number, one decimal, a share shown in percent
+#: (values 0–100), a progress bar (0–100) or long text that wraps.
+COLUMN_KINDS = ("text", "int", "dec1", "dec2", "percent", "progress", "wide", "date")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with its title, a sentence above it, how each column is drawn, and the columns
+    a phone shows (all of them when empty)."""
+
+    name: str
+    title: str
+    intro: str
+    frame: pd.DataFrame  # readers' column headers
+    empty: str
+    kinds: Mapping[str, str] = field(default_factory=dict)  # header → COLUMN_KINDS
+    phone: tuple[str, ...] = ()
+    height: int | None = None
+    #: The CSV when it holds more than the table shows (e.g. long sources, listed in full
+    #: under the table, or numbers the table shows rounded); None: the CSV is `frame`.
+    csv: pd.DataFrame | None = None
+    csv_only: tuple[str, ...] = ()  # columns the CSV carries that the table has no room for
+
+
+def walk(data: object) -> Iterator[Chart | Table]:
+    """Every chart and table a screen's data holds (nested dataclasses and lists included)."""
+    if isinstance(data, Chart | Table):
+        yield data
+    elif dataclasses.is_dataclass(data):
+        for item in dataclasses.fields(data):
+            yield from walk(getattr(data, item.name))
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from walk(item)
+
+
+def drawn_charts(data: object) -> list[Chart]:
+    """The charts a page draws for this data (a chart with nothing to draw shows a sentence)."""
+    return [b for b in walk(data) if isinstance(b, Chart) and not is_empty(b)]
+
+
+def is_empty(block: Chart | Table) -> bool:
+    """Whether a block has nothing to show (then its `empty` sentence is shown instead)."""
+    if isinstance(block, Chart):
+        return block.figure is None or block.frame.empty
+    return block.frame.empty
+
+
+def where_words(f: Filters, lang: str) -> str:
+    """'in Beijing' / 'in Beijing, Gansu' / '' for all regions: for empty-state sentences."""
+    if not f.regions:
+        return ""
+    names = "、".join if lang == "zh" else ", ".join
+    return t("empty.in_regions", lang, regions=names(geo.region_name(r, lang) for r in f.regions))
+
+
+def empty_text(key: str, f: Filters, lang: str) -> str:
+    """An empty state that names what is missing and where: 'No plantings in Beijing in this
+    period — widen the period or clear the region.'"""
+    return t(key, lang, where=where_words(f, lang))

@@ -1,0 +1,625 @@
+"""Shared Streamlit pieces: the data door (cached by snapshot), language, the filter bar bound to
+the URL, KPI cards, chart blocks with their insight and CSV download, empty states.
+
+Pages arrange; they call these and `greenstats.metrics.queries`/`stats`/`charts`, never SQL.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from greenstats.data.contract import REGION_CODES
+from greenstats.data.warehouse import (
+    Reader,
+    Snapshot,
+    Warehouse,
+    WarehouseBusyError,
+    WarehouseError,
+)
+from greenstats.metrics import queries
+from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
+from greenstats.ui import charts, fmt, geo
+from greenstats.ui.blocks import Card, Chart, Markdown, Table, is_empty
+from greenstats.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# --- language ---------------------------------------------------------------------------------
+
+
+def lang() -> str:
+    """The language the reader chose (English by default)."""
+    value = st.session_state.get("lang") or DEFAULT_LANGUAGE
+    return value if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def tr(key: str, **values: object) -> str:
+    """UI text in the reader's language."""
+    return t(key, lang(), **values)
+
+
+# --- data ---------------------------------------------------------------------------------------
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _reader(key: str, _snap: Snapshot) -> Reader:
+    return Warehouse().open_snapshot(_snap)
+
+
+def broken(exc: WarehouseError) -> NoReturn:
+    """A warehouse that cannot be read (damaged, missing, not a folder): say what happened and
+    what to do, in the sentence the command line prints, instead of a traceback."""
+    st.error(md(str(exc)), icon=":material/error:")
+    st.stop()
+
+
+def pin_snapshot() -> Snapshot:
+    """Read CURRENT once at the start of a run (app.py): every read of this run then comes
+    from that one snapshot, so a page never mixes two, and the next run sees a new one."""
+    try:
+        snap = Warehouse().require_current()
+    except WarehouseError as exc:
+        broken(exc)
+    st.session_state["_snapshot"] = snap
+    st.session_state["_pinned_by_app"] = True
+    return snap
+
+
+def snapshot() -> Snapshot:
+    """The snapshot this run reads (pinned by app.py; the published one otherwise)."""
+    try:
+        return st.session_state.get("_snapshot") or Warehouse().require_current()
+    except WarehouseError as exc:
+        broken(exc)
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _cached(name: str, key: str, _snap: Snapshot, filters: Filters, extra: tuple) -> Any:
+    func: Callable[..., Any] = getattr(queries, name)
+    return func(_reader(key, _snap), filters, *extra)
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def _cached_call(_fn: Callable[..., Any], name: str, key: str, _snap: Snapshot,
+                 args: tuple) -> Any:  # fmt: skip
+    return _fn(_reader(key, _snap), *args)
+
+
+def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
+    """`fn(reader, *args)` on this run's snapshot, cached by the function's qualified name,
+    the snapshot's identity and the arguments: pages pass the function itself (e.g. a
+    screen's `load`), so go-to-definition leads from a page to its SQL."""
+    snap = snapshot()
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    try:
+        return _cached_call(fn, name, snap.key, snap, tuple(args))
+    except WarehouseError as exc:
+        broken(exc)
+
+
+def query(name: str, filters: Filters, *extra: Any) -> Any:
+    """`queries.<name>(reader, filters, *extra)`, cached by snapshot identity and filters: a
+    new snapshot is a new cache key, so it is picked up at once."""
+    snap = snapshot()
+    try:
+        return _cached(name, snap.key, snap, filters, tuple(extra))
+    except WarehouseError as exc:
+        broken(exc)
+
+
+def info() -> dict[str, str]:
+    """The published snapshot's metadata."""
+    return query("snapshot_info", Filters(as_of=date(2000, 1, 1)))
+
+
+def ensure_warehouse() -> None:
+    """On first start, build the demo warehouse with a progress bar; then carry on."""
+    from greenstats.data.bootstrap import build_demo_warehouse, demo_events
+
+    warehouse = Warehouse()
+    try:
+        if warehouse.current() is not None:
+            return
+    except WarehouseError as exc:
+        broken(exc)
+    bar = st.progress(0.0, text=tr("app.first_start", events=fmt.number(demo_events(), lang())))
+    try:
+        build_demo_warehouse(warehouse, lambda share, text: bar.progress(min(share, 1.0), text))
+    except WarehouseBusyError:
+        # Another session holds the writer lock: it is building the same demo data.
+        st.info(tr("app.building_elsewhere"))
+        time.sleep(2)
+        st.rerun()
+    except WarehouseError as exc:
+        broken(exc)
+    bar.empty()
+
+
+STYLE = """
+<style>
+/* greenstats: tighter top of page, headline figures that fit their cards. */
+.block-container { padding-top: 4.2rem; }
+h1 { font-size: 2.1rem !important; padding-top: 0.2rem !important; }
+[data-testid="stMetricValue"] { font-size: 1.85rem; }
+.st-key-demo-banner { margin-bottom: -0.6rem; }
+[class*="st-key-phone-"] { display: none; }
+/* Cards of one row share a height; long labels wrap instead of being cut. */
+.st-key-kpis [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
+  > [data-testid="stLayoutWrapper"],
+.st-key-kpis [data-testid="stLayoutWrapper"] > [data-testid="stVerticalBlock"] { flex: 1 1 auto; }
+[data-testid="stMetricLabel"] p { white-space: normal; overflow: visible; text-overflow: clip; }
+@media (max-width: 640px) {
+  h1 { font-size: 1.6rem !important; }
+  [data-testid="stMetricValue"] { font-size: 1.35rem; }
+  /* Tables with a phone layout: the wide one on a desktop, the short one on a phone. */
+  [class*="st-key-wide-"] { display: none; }
+  [class*="st-key-phone-"] { display: block; }
+  /* Headline cards two to a row on a phone. */
+  .st-key-kpis [data-testid="stHorizontalBlock"] { flex-wrap: wrap; gap: 0.5rem; }
+  .st-key-kpis [data-testid="stColumn"] {
+    min-width: calc(50% - 0.25rem) !important; flex: 1 1 calc(50% - 0.25rem) !important;
+  }
+}
+</style>
+"""
+
+
+def style() -> None:
+    """The app's small stylesheet (static: no data ever goes into it)."""
+    st.html(STYLE)
+
+
+def demo_banner() -> None:
+    """Say plainly when the figures come from the synthetic demo data set."""
+    if info().get("demo") == "true":
+        with st.container(key="demo-banner"):
+            st.markdown(f":orange-badge[:material/science: {tr('app.demo_badge')}] "
+                        f":small[{tr('app.demo_banner')}]")  # fmt: skip
+
+
+# --- names for codes --------------------------------------------------------------------------
+
+
+def region_label(code: str) -> str:
+    return geo.region_name(code, lang())
+
+
+def names(kind: str) -> dict[str, str]:
+    """Display names for the codes of a reference table ('actions', 'species', 'projects')."""
+    frames = query("name_table", Filters(as_of=date(2000, 1, 1)), kind)
+    col = "name_zh" if lang() == "zh" else "name_en"
+    return dict(zip(frames["code"], frames[col], strict=True))
+
+
+def vocab(group: str, code: object) -> str:
+    """A fixed vocabulary word (habitat, kind, category, IUCN category, taxon group, status)."""
+    from greenstats.ui.words import vocab as word
+
+    return word(group, code, lang())
+
+
+# --- the filter bar ---------------------------------------------------------------------------
+
+DEFAULT_PERIOD = "this-year"
+FILTER_KEYS = ("region", "action", "brand", "project", "species")
+
+
+LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
+
+
+def _options() -> dict[str, dict[str, str]]:
+    """Every filter's options: code → the label shown, which is also what the URL carries;
+    sorted by label in the reader's language (regions by pinyin in Chinese)."""
+    base = Filters(as_of=date(2000, 1, 1))
+    projects = names("projects")
+    options = {
+        "region": {c: region_label(c) for c in REGION_CODES},
+        "action": names("actions"),
+        "brand": {b: b for b in query("brand_ids", base)},
+        "project": {c: f"{n} · {c}" for c, n in projects.items()},
+        "species": names("species"),
+    }
+    ordered = {"period": {p: tr(f"period.{p}") for p in PERIODS}}
+    for key, labels in options.items():
+        ordered[key] = {code: labels[code] for code in collated(labels, lang())}
+    return ordered
+
+
+def _check_link(options: dict[str, dict[str, str]]) -> None:
+    """Read the link before the widgets do: a value no widget accepts is ignored by Streamlit;
+    say which, so a mistyped or outdated link is never silently half-applied.
+
+    A bound widget's URL value is its label (in the link's own language, which the link
+    carries as `lang`), so links read naturally: ?lang=en&region=Guangdong&period=Last+30+days.
+    """
+    ignored = []
+    for key, labels in {"lang": LANGUAGE_LABELS, **options}.items():
+        accepted = set(labels.values())
+        ignored += [
+            tr("link.ignored_value", field=tr(f"filter.{key}"), value=v)
+            for v in st.query_params.get_all(key)
+            if v and v not in accepted
+        ]
+    for key in ("from", "to"):
+        for value in st.query_params.get_all(key):
+            try:
+                date.fromisoformat(value)
+            except ValueError:
+                ignored.append(tr("link.ignored_value", field=tr(f"filter.{key}"), value=value))
+    if ignored:
+        st.session_state["link_notice"] = ignored
+
+
+def _clear_notice() -> None:
+    st.session_state.pop("link_notice", None)
+
+
+def language_switch() -> None:
+    """English / 中文, kept in the URL so a shared link opens in the same language."""
+    st.sidebar.segmented_control(
+        "Language · 语言", list(LANGUAGES), default=DEFAULT_LANGUAGE, key="lang",
+        bind="query-params", format_func=LANGUAGE_LABELS.get, required=True,
+        on_change=_relabel_link,
+    )  # fmt: skip
+
+
+def _relabel_link() -> None:
+    """After a language switch, write the filters into the link again in the new language.
+
+    The link carries each filter as its label; without this it would keep the old language's
+    labels ('period=All+time' beside 'lang=中文'), which the next page or a reload would no
+    longer recognise. Assigning a bound widget's own value makes Streamlit rewrite its URL
+    value with this run's labels; the chosen codes are unchanged.
+    """
+    for key in ("period", "from", "to", *FILTER_KEYS):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def filter_bar(applies: Iterable[str]) -> Filters:
+    """The one filter bar, in the sidebar on every page and bound to the URL.
+
+    Filters that do not apply to the page stay in the bar (disabled) so the link keeps them.
+    """
+    applies = set(applies)
+    options = _options()
+    _check_link(options)
+    latest = _latest_day()
+    side = st.sidebar
+    side.markdown(f"**{tr('filter.heading')}**")
+    period = side.selectbox(
+        tr("filter.period"), PERIODS, index=PERIODS.index(DEFAULT_PERIOD), key="period",
+        bind="query-params", format_func=options["period"].get,
+        disabled="period" not in applies, on_change=_clear_notice,
+        help=_help("period", applies),
+    )  # fmt: skip
+    lo, hi = period_bounds(period, latest)
+    if period == "custom":  # the dates are only part of the link for a custom period
+        col_from, col_to = side.columns(2)
+        lo = col_from.date_input(
+            tr("filter.from"), value=None, key="from", bind="query-params", format="YYYY-MM-DD",
+            min_value=date(2010, 1, 1), max_value=date(2100, 1, 1), on_change=_clear_notice,
+            disabled="period" not in applies,
+        )  # fmt: skip
+        hi = col_to.date_input(
+            tr("filter.to"), value=None, key="to", bind="query-params", format="YYYY-MM-DD",
+            min_value=date(2010, 1, 1), max_value=date(2100, 1, 1), on_change=_clear_notice,
+            disabled="period" not in applies,
+        )  # fmt: skip
+        if lo and hi and lo > hi:
+            lo, hi = hi, lo
+    chosen: dict[str, tuple[str, ...]] = {}
+    for key in FILTER_KEYS:
+        values = side.multiselect(
+            tr(f"filter.{key}"), list(options[key]), key=key, bind="query-params",
+            format_func=options[key].get, disabled=key not in applies,
+            placeholder=tr("filter.all"), on_change=_clear_notice, help=_help(key, applies),
+        )  # fmt: skip
+        chosen[key] = tuple(values) if key in applies else ()
+    if "period" not in applies:
+        lo = hi = None
+    return Filters(
+        date_from=lo, date_to=hi, regions=chosen["region"], actions=chosen["action"],
+        brands=chosen["brand"], projects=chosen["project"], species=chosen["species"],
+        as_of=today_cst(),
+    )  # fmt: skip
+
+
+def _help(key: str, applies: set[str]) -> str | None:
+    return None if key in applies else tr("filter.not_here")
+
+
+def _latest_day() -> date:
+    latest = info().get("latest_event_day")
+    return date.fromisoformat(latest) if latest else today_cst()
+
+
+def link_notice() -> None:
+    """Tell the reader which values of the link were ignored (never an error)."""
+    ignored = st.session_state.get("link_notice")
+    if ignored:
+        # The values come from the link: shown as the characters they are, never as markup.
+        st.info(md(tr("link.ignored", values="; ".join(ignored))), icon=":material/link_off:")
+
+
+def filter_words(f: Filters, applies: Iterable[str]) -> str:
+    """The filters in words, e.g. '1 Jan – 27 Nov 2026 · Inner Mongolia, Gansu'."""
+    applies = set(applies)
+    parts = []
+    if "period" in applies:
+        parts.append(period_words(f.date_from, f.date_to))
+    for key, values, label in (
+        ("region", f.regions, region_label),
+        ("action", f.actions, names("actions").get),
+        ("brand", f.brands, str),
+        ("project", f.projects, names("projects").get),
+        ("species", f.species, names("species").get),
+    ):
+        if key in applies:
+            parts.append(
+                ", ".join(label(v) or v for v in values) if values else tr(f"filter.all_{key}")
+            )
+    return " · ".join(parts)
+
+
+def period_words(lo: date | None, hi: date | None) -> str:
+    """A period as a reader says it."""
+    if lo is None and hi is None:
+        return tr("period.all_time")
+    return tr("period.range", start=day_words(lo) if lo else "…", end=day_words(hi) if hi else "…")
+
+
+def day_words(d: date) -> str:
+    if lang() == "zh":
+        return f"{d.year}年{d.month}月{d.day}日"
+    return d.strftime("%-d %b %Y")
+
+
+# --- cards, charts, tables, downloads --------------------------------------------------------
+
+
+def kpi(
+    column: Any,
+    label_key: str,
+    value: str,
+    *,
+    note: str = "",
+    help_text: str | None = None,
+    change: tuple[float, float | None] | None = None,
+    against: str = "",
+    inverse: bool = False,
+) -> None:
+    """One headline card: label, value with unit, a note (range or exact), change vs before."""
+    delta = None
+    if change is not None:
+        _, relative = change
+        delta = fmt.percent_change(relative, lang()) if relative is not None else None
+    with column.container(border=True):
+        st.metric(
+            tr(label_key), value, delta=delta, delta_color="inverse" if inverse else "normal",
+            help=help_text, delta_description=against or None,
+        )  # fmt: skip
+        st.caption(note or "\u00a0")
+
+
+def plotly(fig: go.Figure, key: str) -> None:
+    """A chart, full width, without the Plotly logo, responsive on phones."""
+    st.plotly_chart(
+        charts.sanitize(fig), width="stretch", key=key,
+        config={"displaylogo": False, "responsive": True,
+                "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"]},
+    )  # fmt: skip
+
+
+def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
+    """A CSV of exactly what is shown, safe to open in Excel or WPS."""
+    st.download_button(
+        label or tr("download.csv"), data=csv_bytes(frame), file_name=f"greenstats-{name}.csv",
+        mime="text/csv", key=f"download-{name}", icon=":material/download:",
+        width="content", type="tertiary",
+    )  # fmt: skip
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a BOM (so Excel reads Chinese), formula-like cells neutralised."""
+    safe = frame.copy()
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
+            safe[col] = safe[col].map(fmt.csv_safe)
+        elif pd.api.types.is_float_dtype(safe[col]):
+            # 0.2987000000000001 is float noise, not precision: 10 significant digits.
+            safe[col] = safe[col].map(fmt.tidy_float)
+    return safe.to_csv(index=False, float_format=fmt.plain).encode("utf-8-sig")
+
+
+def page_filters() -> tuple[Filters, set[str]]:
+    """The filters app.py read from the bar for this page, and which of them apply here."""
+    if "filters" not in st.session_state:
+        # Only when the first request a freshly started server gets is a link to a page:
+        # until app.py has called st.navigation once, Streamlit runs a file of pages/ alone
+        # (its legacy mode). Record what st.navigation would, and run the same request again,
+        # through app.py, with the link untouched.
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    if not st.session_state.pop("_pinned_by_app", False):
+        pin_snapshot()  # the page runs alone (a rerun of its own file): pin for this run
+        st.session_state.pop("_pinned_by_app")
+    return st.session_state["filters"], st.session_state["applies"]
+
+
+def page_header(title_key: str, f: Filters, applies: Iterable[str], note: str = "") -> None:
+    """The page title and the filters in words, under which everything on the page is."""
+    st.title(tr(title_key))
+    words = filter_words(f, applies) if applies else ""
+    if words or note:
+        st.caption(md(" · ".join(p for p in (words, note) if p)))
+    link_notice()
+
+
+def empty(message_key: str) -> None:
+    st.info(tr(message_key), icon=":material/info:")
+
+
+# --- drawing what a screen built ---------------------------------------------------------------
+
+
+def md(text: object) -> str:
+    """Text for an element that reads markdown: a screen's `Markdown` as written, anything
+    else (a sentence with names from the data, a value from the link) escaped to show as the
+    characters it holds."""
+    return text if isinstance(text, Markdown) else fmt.escape_md(text)
+
+
+def say(text: object) -> None:
+    """A sentence or paragraph."""
+    if text:
+        st.markdown(md(text))
+
+
+def note(text: object) -> None:
+    """A small grey note."""
+    if text:
+        st.caption(md(text))
+
+
+def notice(text: object) -> None:
+    """A blue notice: what is missing, and what to do."""
+    st.info(md(text), icon=":material/info:")
+
+
+def heading(text: object) -> None:
+    st.subheader(md(text))
+
+
+def bar(share: float, text: object) -> None:
+    """A progress bar with its sentence."""
+    st.progress(min(max(float(share), 0.0), 1.0), text=md(text))
+
+
+def cards(items: list[Card], per_row: int = 4) -> None:
+    """Headline cards, `per_row` to a row (two to a row on a phone, by the stylesheet)."""
+    with st.container(key="kpis"):
+        for start in range(0, len(items), per_row):
+            row = st.columns(per_row)
+            for column, card in zip(row, items[start : start + per_row], strict=False):
+                with column.container(border=True):
+                    st.metric(
+                        md(card.label), card.value, delta=card.delta,
+                        help=md(card.help) if card.help else None,
+                        delta_color="inverse" if card.inverse else "normal",
+                        delta_description=md(card.against) if card.against else None,
+                    )  # fmt: skip
+                    st.caption(md(card.note) if card.note else "\u00a0")
+
+
+def chart(block: Chart, *, title: bool = True) -> None:
+    """A chart with its title, its sentence above and its CSV under it; or, when there is
+    nothing to draw, the sentence that says what is missing."""
+    if title and block.title:
+        heading(block.title)
+    if is_empty(block):
+        notice(block.empty)
+        return
+    say(block.insight)
+    plotly(block.figure, key=f"chart-{block.name}")
+    download(block.frame, block.name)
+
+
+#: The width a table has to fit in, in pixels: a 1440 px desktop's main column, a 390 px phone.
+TABLE_ROOM = {"wide": 940, "phone": 340}
+#: The narrowest a text column gets when a table must give up width to fit.
+TEXT_NARROWEST = 90
+
+
+def _cells(text: object) -> int:
+    """Width of a text in Latin letters (a Chinese character is about two)."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def text_width(values: pd.Series, header: str) -> int:
+    """Pixels a column needs for its longest cell or its header. (Streamlit sizes columns
+    from a few rows only, so a longer name further down would be cut.)"""
+    longest = max([_cells(header), *(_cells(v) for v in values.dropna().head(5000))])
+    return int(24 + 7.6 * longest)
+
+
+def _number_width(values: pd.Series, header: str) -> int:
+    """About the pixels Streamlit gives a column of figures (or of anything but text)."""
+    numbers = pd.to_numeric(values, errors="coerce").dropna()
+    digits = len(f"{numbers.abs().max():,.1f}") if len(numbers) else 8
+    return int(24 + 7.6 * max(_cells(header), digits))
+
+
+def fit_widths(frame: pd.DataFrame, kinds: dict[str, str], room: int) -> dict[str, int]:
+    """Widths for the text columns of `frame`: each as wide as its longest cell, and when the
+    table would be wider than `room`, the widest give up width first (down to 90 px), so the
+    other columns stay in view."""
+    fixed = {"wide": 400, "progress": 150}
+    need = {c: text_width(frame[c], c) for c in frame.columns if kinds.get(c) == "text"}
+    other = sum(
+        fixed.get(kinds.get(c, ""), 0) or _number_width(frame[c], c)
+        for c in frame.columns
+        if c not in need
+    )
+    spare, cap = room - other, float("inf")
+    if need and sum(need.values()) > spare:
+        widths, left = sorted(need.values()), spare
+        for i, w in enumerate(widths):
+            share = left / (len(widths) - i)
+            if w > share:
+                cap = max(share, TEXT_NARROWEST)
+                break
+            left -= w
+    return {c: int(min(w, cap)) for c, w in need.items()}
+
+
+def _column_config(kind: str, header: str) -> Any:
+    cc = st.column_config
+    return {
+        "text": cc.TextColumn(header, width="content"),
+        "wide": cc.TextColumn(header, width="large"),
+        "int": cc.NumberColumn(header, format="%,.0f", width="content"),
+        "dec1": cc.NumberColumn(header, format="%,.1f", width="content"),
+        "dec2": cc.NumberColumn(header, format="%,.2f", width="content"),
+        "percent": cc.NumberColumn(header, format="%.0f%%", width="content"),
+        "progress": cc.ProgressColumn(header, format="%.0f%%", min_value=0, max_value=100),
+        "date": cc.DateColumn(header, format="D MMM YYYY", width="content"),
+    }[kind]
+
+
+def table(block: Table, *, title: bool = True) -> None:
+    """A table sized to its content, with its sentence and CSV. On a phone only the columns
+    that matter show (`block.phone`); the stylesheet picks one of the two by width."""
+    if title and block.title:
+        heading(block.title)
+    if is_empty(block):
+        notice(block.empty)
+        return
+    say(block.intro)
+    config = {h: _column_config(k, h) for h, k in block.kinds.items() if h in block.frame}
+    shown = [c for c in block.frame.columns if c not in block.csv_only]
+    layouts = [("wide", shown)]
+    if block.phone and len(block.phone) < len(shown):
+        layouts.append(("phone", list(block.phone)))
+    for layout, columns in layouts:
+        key = f"{layout}-{block.name}" if len(layouts) > 1 else f"table-{block.name}"
+        widths = fit_widths(block.frame[columns], dict(block.kinds), TABLE_ROOM[layout])
+        sized = config | {h: st.column_config.TextColumn(h, width=w) for h, w in widths.items()}
+        with st.container(key=key):
+            st.dataframe(
+                block.frame[columns], hide_index=True, width="stretch",
+                column_config={c: v for c, v in sized.items() if c in columns},
+                height=block.height or "auto",
+            )  # fmt: skip
+    download(block.frame if block.csv is None else block.csv, block.name)
