@@ -34,6 +34,7 @@ VOLATILE: dict[str, tuple[str, ...] | None] = {
     "loads": None,  # one row per run: a re-run after a kill adds rows a clean run has not
     "snapshot_info": None,  # number, identity and build time
     "lake_files": ("table_name", "month", "rows"),  # paths carry the load number
+    "key_index": ("table_name", "rows", "probe"),  # so do the key index's files
     "rejects": REJECT_COLUMNS,  # without the load number, each once (a file loaded again
     # after a killed load that had published logs its bad rows again, as a second load)
 }

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+from numpy.lib import format as fmt
 
 from greenstats.data.contract import Table
 from greenstats.data.warehouse import LakeFile
@@ -160,14 +161,23 @@ class KeyIndex:
 
 
 def _save(path: Path, arr: np.ndarray) -> None:
-    """Write an array whole or not at all (a temporary name, then an atomic rename)."""
+    """Write an array whole or not at all (a temporary name, then an atomic rename; the
+    temporary file is removed when the write fails, e.g. on a full disk)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.save(fh, arr)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            # The .npy header, then the array through Python's own write: np.save's writer
+            # reports a full disk without an errno ('… requested and … written'), which no
+            # caller can tell from another fault; Python's raises ENOSPC.
+            fmt.write_array_header_1_0(fh, fmt.header_data_from_array_1_0(arr))
+            fh.write(memoryview(arr).cast("B"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def remove_unlisted(root: Path, listed: set[str]) -> None:

@@ -113,6 +113,7 @@ def ingest_folder(
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
             lake_files, key_index = _lake_files(warehouse, prev)
+            listed = {f.path for files in key_index.values() for f in files}
             loader = Loader(con, warehouse.root, number, reference, lake_files, key_index)
             try:
                 reports = load_folder(loader, folder, found.files, on_file)
@@ -128,7 +129,9 @@ def ingest_folder(
                 )  # fmt: skip
                 snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
             except BaseException:
+                # Nothing of a failed load stays: its lake files and the index files it wrote.
                 loader.discard_new_files()
+                remove_unlisted(warehouse.root, listed)
                 raise
         # Index files merged away, or left by a load that failed, are listed by no snapshot.
         remove_unlisted(warehouse.root, {f.path for files in key_index.values() for f in files})
