@@ -1,0 +1,232 @@
+"""Injection through the pages, swept (issue 13): every free text of the data and every URL
+parameter the app reads, tried with markdown, HTML, SQL, a spreadsheet formula and long
+strings, on every page of SCREENS in both languages. Nothing renders as a link, an image or
+markup, and every CSV cell a page offers is neutralised.
+
+The hostile values and the warehouse that holds them are in tests/hostile.py; the same
+warehouse is served to Chromium by tests/e2e/test_injection.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import inspect
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from greenstats import queries
+from greenstats.filters import Filters, today_cst
+from greenstats.screens import SCREENS, Screen
+from greenstats.warehouse import Warehouse
+from tests import hostile
+from tests.conftest import ROOT
+from tests.hostile import (
+    AUTOLINK,
+    HOST,
+    HOSTILE,
+    LONG_TEXT,
+    Built,
+    appears,
+    figure_markup,
+    figure_strings,
+    plain,
+    renders_link_or_image,
+    swept_columns,
+)
+
+LANGS = ("en", "zh")
+#: The period of every sweep: all of the data.
+ALL_TIME = Filters(as_of=today_cst())
+
+# --- what AppTest shows -------------------------------------------------------------------------
+
+#: The fields of an element that Streamlit reads as markdown: a body, a label, a help tooltip,
+#: a progress bar's text, a card's comparison, an alert's title; expanders' and tabs' labels.
+MARKDOWN_FIELDS = ("body", "label", "help", "text", "delta_description", "title")
+
+
+def _nodes(node: object) -> Iterator[object]:
+    yield node
+    for child in getattr(node, "children", {}).values():
+        yield from _nodes(child)
+
+
+def markdown_shown(at: AppTest) -> list[str]:
+    """Every text of the page that Streamlit reads as markdown (main area and sidebar)."""
+    out = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is None or not hasattr(proto, "DESCRIPTOR"):
+            continue
+        for block in ("expandable", "tab"):
+            if block in proto.DESCRIPTOR.fields_by_name and proto.HasField(block):
+                out.append(getattr(proto, block).label)
+        for name in MARKDOWN_FIELDS:
+            if name in proto.DESCRIPTOR.fields_by_name:
+                value = getattr(proto, name)
+                if isinstance(value, str) and value:
+                    out.append(value)
+    return out
+
+
+def html_allowed(at: AppTest) -> list[str]:
+    """The markdown the app lets through as HTML (its own stylesheet, never data)."""
+    return [
+        n.proto.body
+        for n in _nodes(at._tree)
+        if getattr(n, "type", "") == "markdown" and getattr(n.proto, "allow_html", False)
+    ]
+
+
+def figures(at: AppTest) -> list[str]:
+    """The JSON of every Plotly figure the page sent."""
+    return [c.proto.spec for c in at.get("plotly_chart")]
+
+
+def unescaped(markdown: str) -> str:
+    """Markdown as a reader reads it: backslash escapes and zero-width spaces removed."""
+    return plain(re.sub(r"\\(.)", r"\1", markdown))
+
+
+def cells(at: AppTest) -> list[str]:
+    """Every cell of every table the page shows (drawn as plain text)."""
+    out = []
+    for frame in at.dataframe:
+        out += [str(v) for v in frame.value.to_numpy().ravel()]
+    return out
+
+
+def options(at: AppTest) -> list[str]:
+    """Every option of every select box (drawn as plain text): names from the data."""
+    out = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if (
+            proto is not None
+            and hasattr(proto, "DESCRIPTOR")
+            and "options" in proto.DESCRIPTOR.fields_by_name
+        ):
+            out += [o for o in proto.options if isinstance(o, str)]
+    return out
+
+
+def data_strings(data: object) -> Iterator[str]:
+    """Every text a screen's data holds: fields, list items, table cells, figure texts."""
+    if isinstance(data, str):
+        yield data
+    elif isinstance(data, pd.DataFrame):
+        yield from (str(v) for v in data.to_numpy().ravel())
+    elif isinstance(data, go.Figure):
+        yield from (html.unescape(s) for s in figure_strings(data.to_json()))
+    elif dataclasses.is_dataclass(data):
+        for item in dataclasses.fields(data):
+            yield from data_strings(getattr(data, item.name))
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from data_strings(item)
+
+
+def open_page(db: Path, screen: Screen, params: dict[str, str]) -> AppTest:
+    """A reader opening the page with this link: app.py runs, then the page."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in params.items():
+        at.query_params[key] = value
+    at.run()
+    if screen.name != "overview":
+        # A page AppTest switches to runs alone, as in Streamlit's legacy mode. Without the
+        # filters app.py leaves, the page reruns the request through app.py (ui.page_filters),
+        # as a reader's browser does: the filter bar and the link check run for this page.
+        del at.session_state["filters"]
+        at.switch_page(f"pages/{screen.name}.py").run()
+        assert len(at.sidebar.children), f"{screen.name} ran without app.py"
+    return at
+
+
+def writes_source_links(screen: Screen) -> bool:
+    """Whether a screen shows sources with their web addresses as links (the methodology)."""
+    return "links=True" in Path(inspect.getsourcefile(screen.load) or "").read_text()
+
+
+def check_nothing_renders(at: AppTest, screen: Screen, where: str) -> list[str]:
+    """No exception; no text Streamlit reads as markdown draws a link or an image (but a
+    source's own address, on a page that lists sources, and never to the hostile host); no
+    HTML let through holds the hostile host; no figure holds a tag. Returns the markdown."""
+    assert not at.exception, (where, at.exception[0].message)
+    shown = markdown_shown(at)
+    if writes_source_links(screen):
+        links = [u for s in shown for u in AUTOLINK.findall(s)]
+        assert links, f"{where}: no source link: is writes_source_links still true?"
+        assert not [u for u in links if HOST in u], where
+        shown = [AUTOLINK.sub("", s) for s in shown]
+    drawn = [s[:200] for s in shown if renders_link_or_image(s)]
+    assert not drawn, (where, drawn)
+    assert not [h for h in html_allowed(at) if HOST in h], where
+    for spec in figures(at):
+        assert not figure_markup(spec), (where, figure_markup(spec)[:3])
+    return shown
+
+
+# --- 1. every free text of the data -------------------------------------------------------------
+
+
+def test_every_free_text_column_of_the_contract_is_swept(hostile_warehouse: Built) -> None:
+    """The sweep covers the contract's free text: names, partners, Chinese names, brands,
+    scientific and common names; keys, codes and references stay valid."""
+    swept = swept_columns()
+    assert swept["projects"] == ["name", "name_zh", "partner", "partner_zh"]
+    assert {"scientific_name", "common_name", "common_name_zh"} <= set(swept["area_species"])
+    assert swept["brands"] == ["name", "name_zh"]
+    assert "brand_id" in swept["actions"]
+    assert not any("user_id" in cols or "event_id" in cols for cols in swept.values())
+    assert LONG_TEXT in hostile_warehouse.values
+    assert set(HOSTILE) <= set(hostile_warehouse.values)
+
+
+def test_ingest_keeps_every_good_row_of_hostile_text(
+    hostile_warehouse: Built, handbuilt_ingest: tuple[Path, object]
+) -> None:
+    """Hostile text is text: every row the hand-built folder loads also loads when its names
+    are hostile, file by file and table by table (the brands file is the hostile folder's own)."""
+    plain_db, plain_result = handbuilt_ingest
+    accepted = {r.name: r.accepted for r in hostile_warehouse.result.reports}
+    assert accepted.pop("brands.csv") == len(hostile.BRANDS)
+    assert accepted == {r.name: r.accepted for r in plain_result.reports}
+    plain, hostile_counts = _counts(plain_db), _counts(hostile_warehouse.db)
+    assert hostile_counts.pop("lake:brands") == len(hostile.BRANDS)
+    assert hostile_counts == plain, "a row with hostile text was lost or changed a figure"
+    assert plain["lake:actions"] == 10, plain
+    assert plain["lake:projects"] == 4, plain
+
+
+def _counts(db: Path) -> dict[str, float]:
+    """The rows the snapshot's lake holds per table, and every figure of `summary`."""
+    with Warehouse(db).open_snapshot() as r:
+        rows = r.rows("SELECT table_name, sum(rows) FROM lake_files GROUP BY ALL")
+        out = {f"lake:{table}": int(n) for table, n in rows}
+        out |= {f"summary:{k}": v for k, v in queries.summary(r, Filters()).items()}
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_hostile_data_shows_as_text_on_every_page(
+    hostile_warehouse: Built, screen: Screen, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GREENSTATS_DB", str(hostile_warehouse.db))
+    at = open_page(hostile_warehouse.db, screen, {"period": "All time", "lang": lang})
+    shown = check_nothing_renders(at, screen, f"{screen.name} {lang}")
+    texts = [unescaped(s) for s in shown] + cells(at)
+    texts += [html.unescape(s) for spec in figures(at) for s in figure_strings(spec)]
+    assert appears(hostile_warehouse.values, options(at)), "the filter bar lists no hostile name"
+    # Whatever hostile names the page's own data holds, some reach the page, as text.
+    with Warehouse(hostile_warehouse.db).open_snapshot() as r:
+        held = appears(hostile_warehouse.values, data_strings(screen.view(r, ALL_TIME, lang)))
+    seen = appears(hostile_warehouse.values, texts)
+    assert seen or not held, f"{screen.name} ({lang}) shows none of {len(held)} hostile names"
