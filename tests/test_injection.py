@@ -10,10 +10,12 @@ warehouse is served to Chromium by tests/e2e/test_injection.py.
 from __future__ import annotations
 
 import ast
+import csv
 import dataclasses
 import functools
 import html
 import inspect
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -331,3 +333,62 @@ def test_hostile_link_values_show_as_text_on_every_page(
     notice = link_notice(at)
     missing = [p for p, v in params.items() if p in NOTICED and f"“{v}”" not in notice]
     assert not missing, f"{screen.name}: the notice does not name {missing}"
+
+
+# --- 3. every CSV a page offers -----------------------------------------------------------------
+
+#: What a spreadsheet reads as the start of a formula (fmt.csv_safe's rule: a text cell that
+#: begins with one of these is written with a leading apostrophe, which shows it as text).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?|-?inf")
+
+
+def frames(data: object) -> Iterator[pd.DataFrame]:
+    """Every table a screen's data holds: each chart's and table's CSV and the page's own
+    downloads (a project's figures, the metric definitions)."""
+    if isinstance(data, pd.DataFrame):
+        yield data
+    elif dataclasses.is_dataclass(data):
+        for item in dataclasses.fields(data):
+            yield from frames(getattr(data, item.name))
+    elif isinstance(data, list | tuple):
+        for item in data:
+            yield from frames(item)
+
+
+def csv_cells(frame: pd.DataFrame) -> list[str]:
+    """The cells (header included) of the CSV the download button writes for a frame."""
+    text = ui.csv_bytes(frame).decode("utf-8-sig")
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def written(db: Path, screen: Screen, langs: tuple[str, ...] = LANGS) -> list[str]:
+    """Every CSV cell a page can offer: every view (every partner's list, every project, every
+    grain), in each language, written as the download button writes it."""
+    out: list[str] = []
+    with Warehouse(db).open_snapshot() as r:
+        views = screen.variants(r, ALL_TIME)
+        for lang in langs:
+            for args in views:
+                for frame in frames(screen.view(r, ALL_TIME, lang, *args)):
+                    out += csv_cells(frame)
+    return out
+
+
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_every_csv_cell_is_neutralised(hostile_warehouse: Built, screen: Screen) -> None:
+    """No CSV cell a page offers starts a formula, unless it is a number."""
+    cells_ = written(hostile_warehouse.db, screen)
+    formulas = [c[:80] for c in cells_ if c.startswith(FORMULA_START) and not _NUMBER.fullmatch(c)]
+    assert not formulas, f"{screen.name}: cells a spreadsheet would run: {formulas[:5]}"
+
+
+def test_the_csv_sweep_is_not_vacuous(hostile_warehouse: Built) -> None:
+    """The pages' CSVs hold the hostile names, a formula-like one among them, neutralised: the
+    sweep above meets what it guards against."""
+    cells_ = [c for screen in SCREENS for c in written(hostile_warehouse.db, screen, ("en",))]
+    found = appears(hostile_warehouse.values, [c.removeprefix("'") for c in cells_])
+    formulas = [v for v in found if v.startswith(FORMULA_START)]
+    assert formulas, "no CSV holds a formula-like name"
+    assert all("'" + v in cells_ for v in formulas), formulas
+    assert len(found) >= 10, sorted(found)
