@@ -9,7 +9,6 @@ warehouse is served to Chromium by tests/e2e/test_injection.py.
 
 from __future__ import annotations
 
-import ast
 import csv
 import dataclasses
 import functools
@@ -37,11 +36,16 @@ from tests.hostile import (
     HOST,
     HOSTILE,
     LONG_TEXT,
+    NOTICED,
+    ROUNDS,
+    SILENT,
+    URL_PARAMETERS,
     URL_VALUES,
     Built,
     appears,
     figure_markup,
     figure_strings,
+    link,
     plain,
     renders_link_or_image,
     swept_columns,
@@ -260,55 +264,6 @@ def test_hostile_data_shows_as_text_on_every_page(
 
 
 # --- 2. every URL parameter ---------------------------------------------------------------------
-
-
-def url_parameters() -> list[str]:
-    """Every URL parameter the app reads, found in its source: the key of every widget bound
-    to the link (`bind="query-params"`; the filter bar binds one per ui.FILTER_KEYS in a loop)
-    and every name read from st.query_params."""
-    found: set[str] = set()
-    files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "greenstats").rglob("*.py")]
-    for path in files:
-        for node in ast.walk(ast.parse(path.read_text())):
-            if not isinstance(node, ast.Call):
-                continue
-            words = {k.arg: k.value for k in node.keywords}
-            bind = words.get("bind")
-            if isinstance(bind, ast.Constant) and bind.value == "query-params":
-                key = words.get("key")
-                if isinstance(key, ast.Constant):
-                    found.add(key.value)
-                else:  # the filter bar's loop over its keys
-                    assert path.name == "ui.py", (path, node.lineno)
-                    found.update(ui.FILTER_KEYS)
-            func = node.func
-            if (
-                isinstance(func, ast.Attribute)
-                and func.attr in ("get_all", "get", "__getitem__")
-                and "query_params" in ast.unparse(func.value)
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                found.add(node.args[0].value)
-    return sorted(found)
-
-
-URL_PARAMETERS = url_parameters()
-#: Parameters whose unrecognised value no notice names (found by this sweep; not markup: the
-#: value is dropped unseen). The language switch drops an unknown `lang` before the link
-#: check (ui._check_link) reads it; the pages' own choices (Actions' grain, Projects' partner
-#: and project) are not checked at all.
-SILENT = {"lang", "grain", "partner", "p"}
-#: Every other parameter's unrecognised value is named in the notice.
-NOTICED = set(URL_PARAMETERS) - SILENT
-ROUNDS = range(len(URL_VALUES))
-
-
-def link(round_: int) -> dict[str, str]:
-    """Round k of the sweep: parameter i carries URL_VALUES[(i + k) % n], so over the rounds
-    every parameter meets every hostile value (and the 10 kB one) on every page."""
-    n = len(URL_VALUES)
-    return {p: URL_VALUES[(i + round_) % n] for i, p in enumerate(URL_PARAMETERS)}
 
 
 def test_the_url_sweep_knows_every_parameter() -> None:
