@@ -11,7 +11,7 @@ import pytest
 
 from greenstats.data.demo import DemoResult, generate
 from greenstats.data.pipeline import IngestResult, ingest_folder
-from tests import handbuilt
+from tests import handbuilt, hostile
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EVENTS = 1_000_000
@@ -30,6 +30,13 @@ def handbuilt_ingest(
     db = tmp_path_factory.mktemp("wh") / "warehouse"
     result = ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN)
     return db, result
+
+
+@pytest.fixture(scope="session")
+def hostile_warehouse(tmp_path_factory: pytest.TempPathFactory) -> hostile.Built:
+    """The hand-built data with every free text (and every action's and species' name) hostile:
+    markdown, HTML, SQL, a spreadsheet formula, a 1,000-character string (tests/hostile.py)."""
+    return hostile.build(tmp_path_factory.mktemp("hostile"))
 
 
 @pytest.fixture(scope="session")
