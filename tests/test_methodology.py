@@ -11,10 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.data.contract import REGION_CODES, SUMMARY_KEYS
+from greenstats.data.contract import REGION_CODES
 from greenstats.data.demo import DemoResult
 from greenstats.data.methodology import MethodologyError, load_reference
 from greenstats.data.warehouse import DEFAULT_REFERENCE, Warehouse
+from greenstats.metrics.catalog import SUMMARY_KEYS
 from tests.conftest import run_cli
 
 REFERENCE_FILES = sorted(DEFAULT_REFERENCE.glob("*.csv"))

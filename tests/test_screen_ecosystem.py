@@ -154,7 +154,7 @@ def test_trees_carbon_is_trees_only_and_is_what_the_overview_can_call(
     assert stored[0] < s["sequestration_tco2e"]
     data = ecosystem.load(reader, Filters(), "en", "trees")
     value, band = fmt.carbon_parts(*stored, "en")
-    assert card(data, "Carbon sequestered to date") == value
+    assert card(data, "Carbon stored to date") == value
     assert data.cards[3].note == f"Range {band}"
 
 

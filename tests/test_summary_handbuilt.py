@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.data.contract import SUMMARY_KEYS
+from greenstats.metrics.catalog import SUMMARY_KEYS
 from tests.conftest import summary_json
 from tests.handbuilt import AS_OF
 

@@ -392,50 +392,8 @@ REFERENCE_REQUIRED: dict[str, tuple[str, ...]] = {
     ),
 }
 
-# --- metrics (docs/CONTRACT.md, Metric definitions) -------------------------------------
+# --- privacy (docs/CONTRACT.md, Privacy) ------------------------------------------------------
 
-#: Exactly the keys `greenstats summary --json` prints, in order.
-SUMMARY_KEYS: tuple[str, ...] = (
-    "actions",
-    "users_active",
-    "energy_issued_g",
-    "co2e_avoided_kg",
-    "co2e_avoided_kg_low",
-    "co2e_avoided_kg_high",
-    "energy_redeemed_g",
-    "units_adopted",
-    "trees_planted",
-    "trees_surviving_est",
-    "sequestration_tco2e",
-    "sequestration_tco2e_low",
-    "sequestration_tco2e_high",
-    "area_planted_ha",
-    "coastal_area_ha",
-    "protected_areas",
-    "protected_area_ha",
-    "species_protected",
-    "species_threatened",
-    "projects",
-    "partners",
-    "brands",
-)
-
-#: Keys that count people: shown as "< k" on pages when under K_ANONYMITY (docs/CONTRACT.md,
-#: Privacy).
-PEOPLE_KEYS: frozenset[str] = frozenset({"users_active"})
+#: A count of fewer people than this is shown as "< K" (the metrics that count people are
+#: marked in greenstats/metrics/catalog.py).
 K_ANONYMITY = 10
-
-#: Summary keys whose value depends on the methodology (reference tables) in force.
-METHODOLOGY_KEYS: frozenset[str] = frozenset(
-    {
-        "co2e_avoided_kg",
-        "co2e_avoided_kg_low",
-        "co2e_avoided_kg_high",
-        "trees_planted",
-        "trees_surviving_est",
-        "sequestration_tco2e",
-        "sequestration_tco2e_low",
-        "sequestration_tco2e_high",
-        "coastal_area_ha",
-    }
-)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from greenstats.data.methodology import Reference
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import sketch, stats
+from greenstats.metrics import catalog, sketch, stats
 from greenstats.metrics.filters import (
     Filters,
     Where,
@@ -255,7 +255,7 @@ def summary(
 ) -> dict[str, float | int]:
     """The metrics of docs/CONTRACT.md (Metric definitions) for the filters (exact user count
     unless asked otherwise)."""
-    return stats.summary(summary_inputs(r, f, exact_users=exact_users, reference=reference))
+    return catalog.summary(summary_inputs(r, f, exact_users=exact_users, reference=reference))
 
 
 def page_summary(r: Reader, f: Filters) -> dict[str, float | int]:

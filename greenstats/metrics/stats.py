@@ -12,7 +12,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from greenstats.data.contract import SUMMARY_KEYS, THREATENED_CATEGORIES
+from greenstats.data.contract import THREATENED_CATEGORIES
+from greenstats.metrics import units
 
 DAYS_PER_YEAR = 365.25
 BANDS = ("", "_low", "_high")
@@ -44,7 +45,8 @@ def co2e_avoided_kg(actions_by_action: pd.DataFrame, ref_actions: pd.DataFrame) 
     ).fillna({"co2e_g": 0.0, "co2e_g_low": 0.0, "co2e_g_high": 0.0})
     out = actions_by_action.copy()
     for band in BANDS:
-        out[f"co2e_avoided_kg{band}"] = joined["count_actions"] * joined[f"co2e_g{band}"] / 1000.0
+        grams = joined["count_actions"] * joined[f"co2e_g{band}"]
+        out[f"co2e_avoided_kg{band}"] = units.convert(grams, "g", "kg")
     return out
 
 
@@ -81,50 +83,9 @@ def plantings_carbon(
     out["is_tree"] = out["unit"] == "tree"
     out["is_coastal"] = out["habitat"] == "coastal"
     for band in BANDS:
-        out[f"sequestration_tco2e{band}"] = (
-            out["units_surviving_est"]
-            * out[f"seq_kg_per_unit_yr{band}"]
-            * out["age_years"]
-            / 1000.0
-        )
+        kg = out["units_surviving_est"] * out[f"seq_kg_per_unit_yr{band}"] * out["age_years"]
+        out[f"sequestration_tco2e{band}"] = units.convert(kg, "kg", "t")
     return out
-
-
-def summary(inputs: SummaryInputs) -> dict[str, float | int]:
-    """Every metric of docs/CONTRACT.md (Metric definitions) for one set of filters, keyed exactly
-    as `summary --json`."""
-    carbon = co2e_avoided_kg(inputs.actions_by_action, inputs.ref_actions)
-    planted = plantings_carbon(inputs.plantings, inputs.surveys, inputs.ref_species, inputs.as_of)
-    trees = planted[planted["is_tree"]]
-    threatened = inputs.area_species[
-        inputs.area_species["iucn_category"].isin(THREATENED_CATEGORIES)
-    ]
-    partners = pd.concat([inputs.projects["partner"], inputs.protected_areas["partner"]])
-    values: dict[str, float | int] = {
-        "actions": int(inputs.actions_by_action["count_actions"].sum()),
-        "users_active": int(inputs.users_active),
-        "energy_issued_g": int(inputs.actions_by_action["energy_g"].sum()),
-        "co2e_avoided_kg": float(carbon["co2e_avoided_kg"].sum()),
-        "co2e_avoided_kg_low": float(carbon["co2e_avoided_kg_low"].sum()),
-        "co2e_avoided_kg_high": float(carbon["co2e_avoided_kg_high"].sum()),
-        "energy_redeemed_g": int(inputs.redemptions["energy_g"].sum()),
-        "units_adopted": float(inputs.redemptions["units"].sum()),
-        "trees_planted": float(trees["units_planted"].sum()),
-        "trees_surviving_est": float(trees["units_surviving_est"].sum()),
-        "sequestration_tco2e": float(planted["sequestration_tco2e"].sum()),
-        "sequestration_tco2e_low": float(planted["sequestration_tco2e_low"].sum()),
-        "sequestration_tco2e_high": float(planted["sequestration_tco2e_high"].sum()),
-        "area_planted_ha": float(planted["area_ha"].sum()),
-        "coastal_area_ha": float(planted.loc[planted["is_coastal"], "area_ha"].sum()),
-        "protected_areas": len(inputs.protected_areas),
-        "protected_area_ha": float(inputs.protected_areas["area_ha"].sum()),
-        "species_protected": int(inputs.area_species["scientific_name"].nunique()),
-        "species_threatened": int(threatened["scientific_name"].nunique()),
-        "projects": len(inputs.projects),
-        "partners": int(partners.nunique()),
-        "brands": int(inputs.brands),
-    }
-    return {key: values[key] for key in SUMMARY_KEYS}
 
 
 # --- breakdowns (issue 3): every one sums to its total --------------------------------------
@@ -232,9 +193,8 @@ def sequestration_breakdown(planted: pd.DataFrame, by: list[str]) -> pd.DataFram
     """Sequestration to date (t CO2e, band) and its yearly rate now, by a grouping of plantings."""
     frame = planted.copy()
     for band in BANDS:
-        frame[f"rate_tco2e_per_yr{band}"] = (
-            frame["units_surviving_est"] * frame[f"seq_kg_per_unit_yr{band}"] / 1000.0
-        )
+        kg = frame["units_surviving_est"] * frame[f"seq_kg_per_unit_yr{band}"]
+        frame[f"rate_tco2e_per_yr{band}"] = units.convert(kg, "kg", "t")
     cols = [f"sequestration_tco2e{b}" for b in BANDS] + [f"rate_tco2e_per_yr{b}" for b in BANDS]
     return frame.groupby(by, as_index=False, dropna=False)[cols].sum()
 
@@ -254,20 +214,9 @@ def sequestration_by_year(planted: pd.DataFrame, as_of: date) -> pd.DataFrame:
         lo = np.maximum(start, pd.Timestamp(year, 1, 1))
         hi = min(pd.Timestamp(year + 1, 1, 1), end_all)
         years_in = ((hi - lo).dt.days.clip(lower=0)) / DAYS_PER_YEAR
-        rows.append(
-            [year]
-            + [
-                float(
-                    (
-                        planted["units_surviving_est"]
-                        * planted[f"seq_kg_per_unit_yr{b}"]
-                        * years_in
-                    ).sum()
-                )
-                / 1000.0
-                for b in BANDS
-            ]
-        )
+        surviving = planted["units_surviving_est"] * years_in
+        kg = [float((surviving * planted[f"seq_kg_per_unit_yr{b}"]).sum()) for b in BANDS]
+        rows.append([year] + [units.convert(v, "kg", "t") for v in kg])
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -395,5 +344,5 @@ def deltas(
 def equivalents(tco2e: float, table: pd.DataFrame) -> pd.DataFrame:
     """Everyday equivalents: carbon (t CO2e) ÷ each equivalent's kg CO2e per unit × 1000."""
     out = table.copy()
-    out["count"] = tco2e * 1000.0 / out["kg_co2e_per_unit"]
+    out["count"] = units.convert(tco2e, "t", "kg") / out["kg_co2e_per_unit"]
     return out

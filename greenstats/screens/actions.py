@@ -9,7 +9,7 @@ import pandas as pd
 
 from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries, stats
+from greenstats.metrics import catalog, queries, stats, units
 from greenstats.metrics.filters import Filters
 from greenstats.ui import charts, fmt, geo, words
 from greenstats.ui.blocks import Card, Chart, empty_text, where_words
@@ -95,23 +95,23 @@ def brand_names(r: Reader, lang: str) -> dict[str, str]:
 
 def _cards(s: dict, lang: str) -> list[Card]:
     """Actions, energy, carbon with its range, brands: each the summary's figure."""
-    tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in BANDS]
+    tonnes = catalog.band(s, "co2e_avoided_kg", "t")
     carbon, band = fmt.carbon_parts(*tonnes, lang)
 
     def exact(value: float, unit: str) -> str:
         return t("help.exact", lang, value=fmt.quantity(value, unit, lang))
 
     return [
-        Card(label=t("kpi.actions", lang), key="actions",
+        Card(label=t("metric.actions", lang), key="actions",
              value=fmt.compact_quantity(s["actions"], "unit.actions", lang),
              help=exact(s["actions"], "unit.actions")),
-        Card(label=t("kpi.energy", lang), key="energy_issued_g",
+        Card(label=t("metric.energy_issued_g", lang), key="energy_issued_g",
              value=fmt.compact_quantity(s["energy_issued_g"], "unit.g", lang),
              help=exact(s["energy_issued_g"], "unit.g_energy")),
-        Card(label=t("kpi.co2e", lang), key="co2e_avoided_kg", value=carbon,
+        Card(label=t("metric.co2e_avoided_kg", lang), key="co2e_avoided_kg", value=carbon,
              note=t("kpi.range", lang, band=band) if s["actions"] else "",
              help=t("help.co2e", lang)),
-        Card(label=t("kpi.brands", lang), key="brands", value=fmt.number(s["brands"], lang),
+        Card(label=t("metric.brands", lang), key="brands", value=fmt.number(s["brands"], lang),
              help=t("help.brands", lang)),
     ]  # fmt: skip
 
@@ -125,7 +125,7 @@ def _no_actions(f: Filters, lang: str) -> str:
 
 
 def _carbon_hover(kg: float, low: float, high: float, lang: str) -> str:
-    return fmt.carbon(kg / 1000, low / 1000, high / 1000, lang)
+    return fmt.carbon(*(units.convert(v, "kg", "t") for v in (kg, low, high)), lang)
 
 
 def _csv(frame: pd.DataFrame, lang: str, columns: list[str]) -> pd.DataFrame:
@@ -141,7 +141,7 @@ def _energy_unit(grams: float, lang: str) -> tuple[float, str]:
     """Grams per unit and the unit to draw energy in: g up to 10,000, else kg (no k on ticks)."""
     if abs(grams) < 10_000:
         return 1.0, t("unit.g_energy", lang)
-    return 1000.0, t("unit.kg_energy", lang)
+    return units.GRAMS["kg"], t("unit.kg_energy", lang)
 
 
 def _top_share(frame: pd.DataFrame, name: str, value: str, scale: tuple[float, str], key: str,
@@ -161,9 +161,7 @@ def _top_share(frame: pd.DataFrame, name: str, value: str, scale: tuple[float, s
 
 def _by_time_and_category(series: pd.DataFrame, grain: str, lang: str) -> pd.DataFrame:
     """Carbon (t, band) and energy per bar and category, with names and hover text."""
-    out = series.copy()
-    for b in BANDS:
-        out[f"co2e_t{b}"] = out[f"co2e_avoided_kg{b}"] / 1000.0
+    out = catalog.band_columns(series, "co2e_avoided_kg", "co2e_t", "t")
     out["category_name"] = [words.vocab("category", c, lang) for c in out["category"]]
     out["label"] = [words.period_label(p, grain, lang) for p in out["period"]]
     out["hover_carbon"] = [
@@ -251,8 +249,7 @@ def energy_vs_carbon(shares: pd.DataFrame, names: dict[str, str], lang: str
     out = shares.copy()
     out["label"] = [names.get(a, a) for a in out["action"]]
     out = out.sort_values("carbon_share", ascending=False).reset_index(drop=True)
-    for b in BANDS:
-        out[f"co2e_t{b}"] = out[f"co2e_avoided_kg{b}"] / 1000.0
+    out = catalog.band_columns(out, "co2e_avoided_kg", "co2e_t", "t")
     out["energy_share_pct"] = out["energy_share"] * 100
     out["carbon_share_pct"] = out["carbon_share"] * 100
     out["hover_energy"] = [
@@ -313,8 +310,7 @@ def regions_map(by_region: pd.DataFrame, lang: str) -> pd.DataFrame:
     places = geo.regions()[["region", "lat", "lon", "name_en", "short_zh"]]
     out = by_region.merge(places, on="region")
     out["name"] = out["short_zh"] if lang == "zh" else out["name_en"]
-    for b in BANDS:
-        out[f"co2e_t{b}"] = out[f"co2e_avoided_kg{b}"] / 1000.0
+    out = catalog.band_columns(out, "co2e_avoided_kg", "co2e_t", "t")
     out["kind"] = "region"
     out["hover"] = [
         f"<b>{n}</b><br>{_carbon_hover(c, lo, hi, lang)}<br>"
@@ -337,7 +333,8 @@ def _regions_chart(by_region: pd.DataFrame, lang: str, empty: str) -> Chart:
         )  # fmt: skip
     figure = (
         charts.sites_map(
-            regions, size="co2e_t", color="kind", labels={"region": t("kpi.co2e", lang)},
+            regions, size="co2e_t", color="kind",
+            labels={"region": t("metric.co2e_avoided_kg", lang)},
             colors={"region": charts.OKABE_ITO[2]}, hover="hover", height=380,
         )
         if len(regions)
@@ -366,8 +363,7 @@ def brands(by_brand: pd.DataFrame, names: dict[str, str], n: int, lang: str
     out = charts.top_n(branded, "brand_id", "co2e_avoided_kg", n, other)
     out["brand"] = [other if b == other and i >= n else names.get(b, b)
                     for i, b in enumerate(out["brand_id"])]  # fmt: skip
-    for b in BANDS:
-        out[f"co2e_t{b}"] = out[f"co2e_avoided_kg{b}"] / 1000.0
+    out = catalog.band_columns(out, "co2e_avoided_kg", "co2e_t", "t")
     scale = fmt.carbon_unit(float(out["co2e_t"].abs().max()) if len(out) else 0.0, lang)
     out["co2e_shown"] = out["co2e_t"] / scale[0]
     out["colour"] = [charts.GREY if i >= n else charts.OKABE_ITO[0] for i in range(len(out))]
@@ -399,7 +395,8 @@ def _brands_chart(by_brand: pd.DataFrame, names: dict[str, str], f: Filters, lan
     figure = (
         charts.labelled_bars(
             out, category="brand", value_title=out.attrs["unit"],
-            series=[("co2e_shown", t("kpi.co2e", lang), list(out["colour"]), "hover")],
+            series=[("co2e_shown", t("metric.co2e_avoided_kg", lang), list(out["colour"]),
+                     "hover")],
         )
         if len(out)
         else None

@@ -207,7 +207,8 @@ def _cards(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> l
     none = t("kpi.eco_none" if bounded else "kpi.eco_none_ever", lang) if planted.empty else ""
     carbon, band = fmt.carbon_parts(*(total[c] for c in CARBON), lang)
     carbon_card = Card(
-        label=t("kpi.sequestration" if ecosystem == "trees" else "coastal.blue_carbon", lang),
+        label=t("metric.sequestration_tco2e" if ecosystem == "trees" else "coastal.blue_carbon",
+                lang),
         value=carbon, note=none or t("kpi.range", lang, band=band),
         help=t("help.sequestration" if ecosystem == "trees" else "help.blue_carbon", lang),
     )  # fmt: skip
@@ -215,23 +216,23 @@ def _cards(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> l
     if ecosystem == "trees":
         planted_n, surviving = total["units_planted"], total["units_surviving_est"]
         return [
-            Card(label=t("kpi.trees", lang),
+            Card(label=t("metric.trees_planted", lang),
                  value=fmt.compact_quantity(planted_n, "unit.trees", lang),
                  note=none or t("help.exact", lang,
                                 value=fmt.quantity(planted_n, "unit.trees", lang)),
                  key="trees_planted"),
-            Card(label=t("kpi.trees_surviving", lang),
+            Card(label=t("metric.trees_surviving_est", lang),
                  value=fmt.compact_quantity(surviving, "unit.trees", lang),
                  note=none or t("kpi.survival_share", lang,
                                 share=fmt.percent(_share(surviving, planted_n), lang)),
                  help=t("help.surviving", lang), key="trees_surviving_est"),
-            Card(label=t("kpi.area", lang), value=fmt.area(total["area_ha"], lang),
+            Card(label=t("metric.area_planted_ha", lang), value=fmt.area(total["area_ha"], lang),
                  note=none or t("kpi.eco_area_trees", lang), help=exact_area),
             carbon_card,
         ]  # fmt: skip
     area, surviving_area = total["area_ha"], total["area_surviving_ha"]
     return [
-        Card(label=t("kpi.coastal", lang), value=fmt.area(area, lang),
+        Card(label=t("metric.coastal_area_ha", lang), value=fmt.area(area, lang),
              note=none or t("kpi.coastal_note", lang),
              help=t("help.coastal", lang) + " " + exact_area, key="coastal_area_ha"),
         Card(label=t("coastal.surviving_area", lang), value=fmt.area(surviving_area, lang),

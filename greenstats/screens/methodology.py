@@ -10,16 +10,17 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
-from greenstats.data.contract import SUMMARY_KEYS
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.warehouse import DEFAULT_REFERENCE, Reader
-from greenstats.metrics import queries
+from greenstats.metrics import catalog, queries, units
 from greenstats.metrics.filters import Filters
 from greenstats.ui import fmt, words
 from greenstats.ui.blocks import Markdown, Table
 from greenstats.ui.i18n import t
 
-#: The page statistics, each defined in words (def.<name>), computed in greenstats/metrics/stats.py.
+CATALOG_FILE = "greenstats/metrics/catalog.py"
+STATS_FILE = "greenstats/metrics/stats.py"
+#: The page statistics, each defined in words (def.<name>), computed in STATS_FILE.
 DEFINED_STATS = (
     "carbon_breakdown", "energy_vs_carbon_share", "survival_rates", "plantings_carbon",
     "funnel", "backlog", "cohort_survival", "sequestration_breakdown", "sequestration_by_year",
@@ -266,26 +267,33 @@ def _definition_md(text: str) -> str:
 
 
 def definitions(lang: str) -> tuple[list[Markdown], list[Markdown], pd.DataFrame]:
-    """Every figure named and defined in words: the headline figures of the data contract
-    (the keys of `greenstats summary --json`), then the page statistics; and their CSV, whose
-    last column names each in the code."""
-    keys = [*SUMMARY_KEYS, *DEFINED_STATS]
-    where = [t("method.contract_section", lang)] * len(SUMMARY_KEYS)
-    where += ["greenstats/metrics/stats.py"] * len(DEFINED_STATS)
+    """Every figure named and defined in words: the headline figures (the metrics table,
+    greenstats/metrics/catalog.py, whose keys `greenstats summary --json` prints), then the
+    page statistics; and their CSV, whose last column names each in the code."""
+    headline = [(m.key, _named(m, lang), t(m.unit, lang), CATALOG_FILE) for m in catalog.METRICS]
+    stat = [(key, t(f"metric.{key}", lang), "", STATS_FILE) for key in DEFINED_STATS]
+    rows = headline + stat
     frame = pd.DataFrame({
-        t("col.metric", lang): [t(f"metric.{key}", lang) for key in keys],
-        t("col.definition", lang): [t(f"def.{key}", lang) for key in keys],
-        t("col.defined_in", lang): where,
-        t("col.code_name", lang): keys,
+        t("col.metric", lang): [name for _, name, _, _ in rows],
+        t("col.unit", lang): [unit for _, _, unit, _ in rows],
+        t("col.definition", lang): [t(f"def.{key}", lang) for key, _, _, _ in rows],
+        t("col.defined_in", lang): [where for _, _, _, where in rows],
+        t("col.code_name", lang): [key for key, _, _, _ in rows],
     })  # fmt: skip
     lines = [
-        Markdown(
-            f"**{fmt.escape_md(t(f'metric.{key}', lang))}** — "
-            f"{_definition_md(t(f'def.{key}', lang))}"
-        )
-        for key in keys
+        Markdown(f"**{fmt.escape_md(name)}** — {_definition_md(t(f'def.{key}', lang))}")
+        for key, name, _, _ in rows
     ]
-    return lines[: len(SUMMARY_KEYS)], lines[len(SUMMARY_KEYS) :], frame
+    return lines[: len(headline)], lines[len(headline) :], frame
+
+
+def _named(metric: catalog.Metric, lang: str) -> str:
+    """A metric's name, with its unit when it is a measure (kg CO₂e, ha), not a count:
+    'Carbon avoided (kg CO₂e)', 'Trees planted'."""
+    name = t(metric.name, lang)
+    if metric.unit in units.MEASURES:
+        return t("method.named_unit", lang, name=name, unit=t(metric.unit, lang))
+    return name
 
 
 # --- data: freshness, rejects, loads ------------------------------------------------------------

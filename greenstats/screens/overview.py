@@ -3,14 +3,14 @@ target, and what it means in everyday terms — ten seconds, one screen."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries, stats
+from greenstats.metrics import catalog, queries, stats, units
 from greenstats.metrics.filters import Filters
 from greenstats.screens import ecosystem
 from greenstats.ui import charts, fmt, words
@@ -58,14 +58,12 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
     change = stats.deltas(s, queries.page_summary(r, before)) if before else {}
     against = t("delta.short", lang) if before else ""
     cards = [
-        Card(
-            label=t(c["label"], lang), value=c["value"], note=c["note"], help=c["help"],
-            key=c["key"] or "", against=against,
-            delta=_delta(change.get(c["key"]), c["key"], s, lang) if c["key"] else None,
-        )
-        for c in overview_cards(s, ecosystem.carbon_stored(r, f, "trees"), lang)
-    ]  # fmt: skip
-    tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in stats.BANDS]
+        replace(card, against=against, delta=_delta(change.get(card.key), card.key, s, lang))
+        if card.key in change
+        else card
+        for card in overview_cards(s, ecosystem.carbon_stored(r, f, "trees"), lang)
+    ]
+    tonnes = catalog.band(s, "co2e_avoided_kg", "t")
     first, last = queries.event_days(r)
     grain = words.trend_grain(f.date_from, f.date_to, first, last)
     trend, insight = carbon_trend(queries.carbon_series(r, f, grain, ()), grain, lang)
@@ -79,7 +77,7 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
             title=t("overview.trend", lang, grain=t(f"grain.{grain}", lang)),
             insight=insight,
             figure=charts.carbon_band(
-                trend, t("kpi.co2e", lang), t("chart.range", lang), lang, height=270
+                trend, t("metric.co2e_avoided_kg", lang), t("chart.range", lang), lang, height=270
             )
             if len(trend)
             else None,
@@ -102,9 +100,9 @@ def _delta(change: tuple[float, float | None] | None, key: str, s: dict, lang: s
     count of fewer than k people (a small count now or before)."""
     if change is None or change[1] is None:
         return None
-    if key == "users_active" and fmt.is_suppressed(int(s[key] - change[0])):
-        return None
-    if key == "users_active" and fmt.is_suppressed(int(s[key])):
+    if catalog.BY_KEY[key].people and (
+        fmt.is_suppressed(int(s[key] - change[0])) or fmt.is_suppressed(int(s[key]))
+    ):
         return None
     return fmt.percent_change(change[1], lang)
 
@@ -112,8 +110,8 @@ def _delta(change: tuple[float, float | None] | None, key: str, s: dict, lang: s
 def carbon_trend(series: pd.DataFrame, grain: str, lang: str) -> tuple[pd.DataFrame, str]:
     """Carbon avoided per bucket in tonnes with its band, hover text, and the insight."""
     out = series.sort_values("period").copy()
-    for band in ("", "_low", "_high"):
-        out[f"co2e_t{band}"] = out[f"co2e_avoided_kg{band}"] / 1000.0
+    for band in stats.BANDS:
+        out[f"co2e_t{band}"] = units.convert(out[f"co2e_avoided_kg{band}"], "kg", "t")
     out["label"] = [words.period_label(p, grain, lang) for p in out["period"]]
     out["hover"] = [
         f"{label}<br>{fmt.carbon(c, lo, hi, lang)}<br>{fmt.quantity(n, 'unit.actions', lang)}"
@@ -185,48 +183,55 @@ def equivalents(table: pd.DataFrame, tco2e: float, lang: str) -> pd.DataFrame:
     return out
 
 
-def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> list[dict]:
-    """The eight headline cards: label, summary key (for the change), value, note, help text."""
-    tonnes = [s[f"co2e_avoided_kg{b}"] / 1000 for b in ("", "_low", "_high")]
-    carbon, band = fmt.carbon_parts(*tonnes, lang)
+#: The Overview's cards, in order: the metric each shows (its name is the card's label).
+CARD_METRICS = ("users_active", "actions", "co2e_avoided_kg", "trees_planted",
+                "trees_surviving_est", "area_planted_ha", "coastal_area_ha",
+                "species_protected")  # fmt: skip
+#: Metrics counted over all time (not cut by the period): their card shows no change.
+NOT_BY_PERIOD = frozenset({"species_protected"})
+
+
+def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> list[Card]:
+    """The eight headline cards: each a metric of the catalog, its value, a note and help."""
+    carbon, band = fmt.carbon_parts(*catalog.band(s, "co2e_avoided_kg", "t"), lang)
     planted = s["trees_planted"]
 
-    def exact(value: float, unit: str, decimals: int = 0) -> str:
-        return t("help.exact", lang, value=fmt.quantity(value, unit, lang, decimals))
+    def exact(key: str, decimals: int = 0) -> str:
+        value = fmt.quantity(s[key], catalog.BY_KEY[key].unit, lang, decimals)
+        return t("help.exact", lang, value=value)
 
-    cards = [
-        {"label": "kpi.users", "key": "users_active", "note": t("kpi.users_note", lang),
-         "help": t("help.users", lang),
-         "value": fmt.people(s["users_active"], lang)},
-        {"label": "kpi.actions", "key": "actions",
-         "value": fmt.compact_quantity(s["actions"], "unit.actions", lang),
-         "note": t("kpi.energy_note", lang,
-                   energy=fmt.compact_quantity(s["energy_issued_g"], "unit.g_energy", lang)),
-         "help": exact(s["actions"], "unit.actions")},
-        {"label": "kpi.co2e", "key": "co2e_avoided_kg", "value": carbon,
-         "note": t("kpi.range", lang, band=band), "help": t("help.co2e", lang)},
-        {"label": "kpi.trees", "key": "trees_planted",
-         "value": fmt.compact_quantity(planted, "unit.trees", lang),
-         "note": t("kpi.stored_note", lang, carbon=fmt.carbon(*stored, lang)),
-         "help": exact(planted, "unit.trees") + " " + t("help.sequestration", lang)},
-        {"label": "kpi.trees_surviving", "key": "trees_surviving_est",
-         "value": fmt.compact_quantity(s["trees_surviving_est"], "unit.trees", lang),
-         "note": t("kpi.survival_share", lang, share=fmt.percent(
-             s["trees_surviving_est"] / planted if planted else None, lang)),
-         "help": t("help.surviving", lang)},
-        {"label": "kpi.area", "key": "area_planted_ha",
-         "value": fmt.area(s["area_planted_ha"], lang),
-         "note": t("kpi.area_note", lang),
-         "help": exact(s["area_planted_ha"], "unit.ha", 3)},
-        {"label": "kpi.coastal", "key": "coastal_area_ha",
-         "value": fmt.area(s["coastal_area_ha"], lang),
-         "note": t("kpi.coastal_note", lang), "help": t("help.coastal", lang)},
-        {"label": "kpi.species", "key": None,
-         "value": fmt.quantity(s["species_protected"], "unit.species", lang),
-         "note": t("kpi.threatened", lang, count=fmt.number(s["species_threatened"], lang)),
-         "help": t("help.not_cut_by_period", lang)},
-    ]  # fmt: skip
-    return [_no_data(card, s, lang) for card in cards]
+    shown = {
+        "users_active": (fmt.people(s["users_active"], lang), t("kpi.users_note", lang),
+                         t("help.users", lang)),
+        "actions": (fmt.compact_quantity(s["actions"], "unit.actions", lang),
+                    t("kpi.energy_note", lang, energy=fmt.compact_quantity(
+                        s["energy_issued_g"], "unit.g_energy", lang)),
+                    exact("actions")),
+        "co2e_avoided_kg": (carbon, t("kpi.range", lang, band=band), t("help.co2e", lang)),
+        "trees_planted": (fmt.compact_quantity(planted, "unit.trees", lang),
+                          t("kpi.stored_note", lang, carbon=fmt.carbon(*stored, lang)),
+                          exact("trees_planted") + " " + t("help.sequestration", lang)),
+        "trees_surviving_est": (
+            fmt.compact_quantity(s["trees_surviving_est"], "unit.trees", lang),
+            t("kpi.survival_share", lang, share=fmt.percent(
+                s["trees_surviving_est"] / planted if planted else None, lang)),
+            t("help.surviving", lang)),
+        "area_planted_ha": (fmt.area(s["area_planted_ha"], lang), t("kpi.area_note", lang),
+                            exact("area_planted_ha", 3)),
+        "coastal_area_ha": (fmt.area(s["coastal_area_ha"], lang), t("kpi.coastal_note", lang),
+                            t("help.coastal", lang)),
+        "species_protected": (
+            fmt.quantity(s["species_protected"], "unit.species", lang),
+            t("kpi.threatened", lang, count=fmt.number(s["species_threatened"], lang)),
+            t("help.not_cut_by_period", lang)),
+    }  # fmt: skip
+    cards = []
+    for key in CARD_METRICS:
+        value, note, help_ = shown[key]
+        card = Card(label=t(catalog.BY_KEY[key].name, lang), value=value, note=note, help=help_,
+                    key="" if key in NOT_BY_PERIOD else key)  # fmt: skip
+        cards.append(_no_data(card, s, lang))
+    return cards
 
 
 #: Cards whose 0 means nothing was recorded, not a measured zero: they say so in words.
@@ -234,7 +239,7 @@ NOTHING_RECORDED = ("actions", "trees_planted", "trees_surviving_est", "area_pla
                     "coastal_area_ha", "co2e_avoided_kg")  # fmt: skip
 
 
-def _no_data(card: dict, s: dict, lang: str) -> dict:
-    if card["key"] in NOTHING_RECORDED and not s[card["key"]]:
-        return card | {"value": t("kpi.none_value", lang), "note": t("kpi.none_note", lang)}
+def _no_data(card: Card, s: dict, lang: str) -> Card:
+    if card.key in NOTHING_RECORDED and not s[card.key]:
+        return replace(card, value=t("kpi.none_value", lang), note=t("kpi.none_note", lang))
     return card

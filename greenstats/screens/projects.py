@@ -333,7 +333,7 @@ def _project_cards(row: pd.Series, progress: pd.Series, planted: pd.DataFrame, u
     trees = row["kind"] == "afforestation"
     share_key = "kpi.survival_share" if trees else "kpi.area_survival_share"
     survive = Card(
-        t("kpi.trees_surviving" if trees else "projects.surviving", lang),
+        t("metric.trees_surviving_est" if trees else "projects.surviving", lang),
         fmt.quantity(round(surviving), unit_key, lang),
         note=t(share_key, lang, share=fmt.percent(surviving / planted_units, lang))
         if planted_units else t("projects.none_planted", lang),
@@ -346,7 +346,7 @@ def _project_cards(row: pd.Series, progress: pd.Series, planted: pd.DataFrame, u
     else:
         value = fmt.quantity(0, "unit.t_co2e", lang)
         note = t("projects.no_carbon_yet" if planted_units else "projects.none_planted", lang)
-    carbon = Card(t("kpi.sequestration", lang), value, note=note,
+    carbon = Card(t("metric.sequestration_tco2e", lang), value, note=note,
                   help=t("help.sequestration", lang))  # fmt: skip
     return [delivered, pace, survive, carbon]
 

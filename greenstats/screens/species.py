@@ -90,7 +90,7 @@ def _cards(areas: pd.DataFrame, species: pd.DataFrame, lang: str) -> list[Card]:
         Card(t("species.area", lang), fmt.quantity(hectares, "unit.ha", lang),
              note=fmt.quantity(hectares / 100, "unit.km2", lang, 1 if hectares < 1000 else 0),
              key="protected_area_ha"),
-        Card(t("kpi.species", lang), fmt.quantity(protected, "unit.species", lang),
+        Card(t("metric.species_protected", lang), fmt.quantity(protected, "unit.species", lang),
              key="species_protected"),
         Card(t("species.threatened", lang), fmt.quantity(threatened, "unit.species", lang),
              note=t("species.threatened_share", lang, pct=fmt.percent(threatened / protected,

@@ -10,6 +10,7 @@ import numpy
 from babel.numbers import format_compact_decimal, format_decimal
 
 from greenstats.data.contract import K_ANONYMITY
+from greenstats.metrics import units
 from greenstats.ui.i18n import t
 
 _LOCALES = {"en": "en", "zh": "zh_Hans_CN"}
@@ -59,6 +60,9 @@ def is_suppressed(count: int | None, k: int = K_ANONYMITY) -> bool:
     return count is not None and 0 < count < k
 
 
+_KG_IN_T = units.convert(1.0, "kg", "t")
+
+
 def carbon_unit(tonnes: float, lang: str = "en") -> tuple[float, str]:
     """The unit to show a carbon value in tonnes with: (tonnes per unit, unit label)."""
     size = abs(tonnes)
@@ -67,14 +71,14 @@ def carbon_unit(tonnes: float, lang: str = "en") -> tuple[float, str]:
             return 1e8, t("unit.yi_t_co2e", lang)
         if size >= 1e4:
             return 1e4, t("unit.wan_t_co2e", lang)
-        return (1.0, t("unit.t_co2e", lang)) if size >= 1 else (1e-3, t("unit.kg_co2e", lang))
+        return (1.0, t("unit.t_co2e", lang)) if size >= 1 else (_KG_IN_T, t("unit.kg_co2e", lang))
     if size >= 1e6:
         return 1e6, t("unit.mt_co2e", lang)
     if size >= 1e3:
         return 1e3, t("unit.kt_co2e", lang)
     if size >= 1:
         return 1.0, t("unit.t_co2e", lang)
-    return 1e-3, t("unit.kg_co2e", lang)
+    return _KG_IN_T, t("unit.kg_co2e", lang)
 
 
 def in_unit(value: float, per_unit: float, unit: str, lang: str = "en") -> str:
@@ -141,7 +145,7 @@ _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions
              "unit.batches": "unit.batch", "unit.projects": "unit.project",
              "unit.regions": "unit.region", "unit.survey_days": "unit.survey_day",
              "unit.places": "unit.place", "unit.sites": "unit.site", "unit.months": "unit.month",
-             "unit.days": "unit.day"}  # fmt: skip
+             "unit.days": "unit.day", "unit.brands": "unit.brand"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:

@@ -165,7 +165,7 @@ def test_a_partner_downloads_a_projects_figures(
     check_figure("Trees surviving", surviving["value"], float(figures["Surviving (est.)"][0]))
     share = float(figures["Surviving (est.)"][0]) / float(figures["Planted"][0])
     check_figure("Share surviving", surviving["note"], share * 100)
-    carbon = cards["Carbon sequestered to date"]
+    carbon = cards["Carbon stored to date"]
     check_figure("Carbon", carbon["value"], float(figures["Carbon stored to date"][0]), tonnes=True)
     assert figures["Carbon stored to date"][1] == "t CO₂e"
     per_unit = shown_tonnes(carbon["value"]).value / shown(carbon["value"]).value
