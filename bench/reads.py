@@ -120,7 +120,7 @@ def _codes(reader: Reader) -> dict[str, list[str]]:
     return {
         "region": [r for (r,) in reader.rows("SELECT DISTINCT region FROM mart_actions_daily")],
         "action": [a for (a,) in reader.rows("SELECT action FROM ref_actions")],
-        "brand": queries.brand_ids(reader, Filters()),
+        "brand": queries.brand_ids(reader),
         "project": [p for (p,) in reader.rows("SELECT project_id FROM stg_projects")],
         "species": [s for (s,) in reader.rows("SELECT species FROM ref_species")],
     }

@@ -16,7 +16,7 @@ import pytest
 
 from greenstats.data import contract, demo
 from greenstats.data.demo import DEMO_END, DEMO_START, EVENTS_PER_USER, DemoResult, generate
-from greenstats.data.pipeline import DEMO_MARKER
+from greenstats.data.paths import DEMO_MARKER
 
 ROOT = Path(__file__).resolve().parent.parent
 

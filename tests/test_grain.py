@@ -20,17 +20,7 @@ from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Reader, Warehouse
 from tests import shapes
 
-GRAIN = re.compile(r"^-- grain: (\w+(?:, \w+)*)$", re.MULTILINE)
-
-
-def grain(sql: str) -> list[str]:
-    """The columns a model's `-- grain:` line names."""
-    found = GRAIN.findall(sql)
-    assert len(found) == 1, "a model states its grain on one `-- grain: col, col` line"
-    return found[0].split(", ")
-
-
-MODELS = {m.name: grain(m.sql) for m in load_models()}
+MODELS = {m.name: m.grain for m in load_models()}
 
 
 def test_every_model_states_a_grain_it_selects() -> None:

@@ -171,14 +171,11 @@ def test_a_folder_of_only_required_columns_loads_and_names_fall_back(minimal_db:
 
 
 def test_name_tables_never_have_a_blank(named_db: Path, minimal_db: Path) -> None:
-    from datetime import date
-
-    from greenstats.metrics.filters import Filters
 
     for db in (named_db, minimal_db):
         with Warehouse(db).open_snapshot() as r:
             for kind in queries.NAME_TABLES:
-                table = queries.name_table(r, Filters(as_of=date(2000, 1, 1)), kind)
+                table = queries.name_table(r, kind)
                 assert list(table.columns) == ["code", "name_en", "name_zh"]
                 for col in ("name_en", "name_zh"):
                     assert all(isinstance(n, str) and n.strip() for n in table[col]), (kind, col)

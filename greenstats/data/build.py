@@ -57,6 +57,7 @@ MODEL_ORDER: tuple[str, ...] = (
 )
 
 _MATERIALIZED = re.compile(r"^-- materialized: (.+)$", re.MULTILINE)
+_GRAIN = re.compile(r"^-- grain: (\w+(?:, \w+)*)$", re.MULTILINE)
 _PARTITIONED = re.compile(r"^partitioned by (month|year|week)$")
 _MERGE = re.compile(r"^merge on (\w+) keeping the earliest (\w+)$")
 
@@ -70,9 +71,12 @@ class Model:
     materialized: str
 
     @property
-    def grain(self) -> str:
-        """The first comment line, which states the grain."""
-        return self.sql.splitlines()[0].removeprefix("-- ")
+    def grain(self) -> list[str]:
+        """The columns its `-- grain: col, col` line names: one row per value of them."""
+        found = _GRAIN.findall(self.sql)
+        if len(found) != 1:
+            raise ValueError(f"model {self.name} states its grain on one '-- grain:' line")
+        return found[0].split(", ")
 
 
 def load_models() -> list[Model]:

@@ -10,6 +10,7 @@ from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.ingest import FileReport, Loader, discover, load_folder
 from greenstats.data.keyindex import IndexFile, remove_unlisted
 from greenstats.data.methodology import Reference, load_reference
+from greenstats.data.paths import DEMO_MARKER
 from greenstats.data.warehouse import (
     DEFAULT_REFERENCE,
     LakeFile,
@@ -19,7 +20,6 @@ from greenstats.data.warehouse import (
 )
 
 #: A file with this name in an input folder marks its data as synthetic (written by `demo`).
-DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"
 
 
 @dataclass

@@ -313,8 +313,8 @@ def actions_breakdown(
 # --- small lookups the filter bar and pages need ---------------------------------------------
 
 
-def snapshot_info(r: Reader, f: Filters) -> dict[str, str]:
-    """The snapshot's metadata (the filters are ignored; they key the cache)."""
+def snapshot_info(r: Reader) -> dict[str, str]:
+    """The snapshot's metadata."""
     return r.info()
 
 
@@ -366,7 +366,7 @@ def _named(value: object) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def name_table(r: Reader, f: Filters, kind: str) -> pd.DataFrame:
+def name_table(r: Reader, kind: str) -> pd.DataFrame:
     """Codes and the names a reader sees, for one of NAME_TABLES: `name_en` is the English name
     or else the code; `name_zh` the Chinese name, or else the English one, or else the code.
     Never a blank."""
@@ -385,12 +385,12 @@ def name_table(r: Reader, f: Filters, kind: str) -> pd.DataFrame:
 def display_names(r: Reader, kind: str, lang: str) -> dict[str, str]:
     """Code → the name a reader sees in `lang`, for one of NAME_TABLES: the Chinese name where
     there is one, else the English one, else the code itself (never a blank)."""
-    table = name_table(r, Filters(as_of=date(2000, 1, 1)), kind)
+    table = name_table(r, kind)
     names = table["name_zh"] if lang == "zh" else table["name_en"]
     return dict(zip(table["code"], names, strict=True))
 
 
-def brand_ids(r: Reader, f: Filters) -> list[str]:
+def brand_ids(r: Reader) -> list[str]:
     """Every partner brand that credited an action."""
     rows = r.rows(
         "SELECT DISTINCT brand_id FROM mart_actions_monthly WHERE brand_id IS NOT NULL ORDER BY 1"

@@ -53,7 +53,7 @@ class MethodologyData:
 
 def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
     """Everything the Methodology page shows (the filters do not apply to it)."""
-    info = queries.snapshot_info(r, f)
+    info = queries.snapshot_info(r)
     ref_actions, ref_species = queries.reference_frames(r)
     equivalents = load_equivalents(DEFAULT_REFERENCE)
     first, last = queries.event_days(r)

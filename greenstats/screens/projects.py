@@ -220,20 +220,21 @@ def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | No
         columns.pop(h["partner"])
     # What the table has no room for at 1440 px (the CSV keeps it): with every partner's
     # projects, the partner's name takes the room of the target, region and survival.
-    csv_only = [h["kind"], h["behind_by"], h["carbon_low"], h["carbon_high"]]
-    csv_only += [] if partner else [h["region"], h["target"], h["survival"]]
+    no_room = [h["kind"], h["behind_by"], h["carbon_low"], h["carbon_high"]]
+    no_room += [] if partner else [h["region"], h["target"], h["survival"]]
     largest_shown = float(carbon["sequestration_tco2e"].max() / per_unit) if len(carbon) else 0
+    whole = pd.DataFrame(columns)
     return Table(
         name="projects",
         title="",
         intro="",
-        frame=pd.DataFrame(columns),
+        frame=whole.drop(columns=no_room),
+        csv=whole,
         empty=empty,
         kinds={h["project"]: "text", h["partner"]: "text", h["kind"]: "text",
                h["region"]: "text", h["target"]: "text", h["progress"]: "progress",
                h["pace"]: "text", h["behind_by"]: "text", h["survival"]: "text",
                h["carbon"]: _number_kind(largest_shown)},
-        csv_only=tuple(csv_only),
     )  # fmt: skip
 
 

@@ -291,15 +291,15 @@ def _threatened(species: pd.DataFrame, area_names: dict[str, str], f: Filters, l
         name="threatened-species",
         title=t("species.threatened_list", lang),
         intro=intro,
-        frame=frame,
+        # Room at 1440 px for the name a reader knows; the CSV keeps the scientific name and
+        # every area's name.
+        frame=frame.drop(columns=[header["scientific_name"], header["areas"]]),
+        csv=frame,
         empty=empty_text("species.empty_threatened", f, lang),
         kinds={header["species"]: "text", header["scientific_name"]: "text",
                header["iucn"]: "text", header["taxon"]: "text", header["recorded_in"]: "text",
                header["last_observed"]: "text"},
         phone=(header["species"], header["iucn"]),
-        # Room at 1440 px for the name a reader knows; the CSV keeps the scientific name and
-        # every area's name.
-        csv_only=(header["scientific_name"], header["areas"]),
         height=420 if n > 10 else None,
     )  # fmt: skip
 

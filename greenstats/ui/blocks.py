@@ -69,10 +69,10 @@ class Table:
     kinds: Mapping[str, str] = field(default_factory=dict)  # header → COLUMN_KINDS
     phone: tuple[str, ...] = ()
     height: int | None = None
-    #: The CSV when it holds more than the table shows (e.g. long sources, listed in full
-    #: under the table, or numbers the table shows rounded); None: the CSV is `frame`.
+    #: The CSV when it holds more than the table shows (columns the table has no room for,
+    #: long sources listed in full under the table, numbers the table shows rounded); None:
+    #: the CSV is `frame`.
     csv: pd.DataFrame | None = None
-    csv_only: tuple[str, ...] = ()  # columns the CSV carries that the table has no room for
 
 
 def walk(data: object) -> Iterator[Chart | Table]:

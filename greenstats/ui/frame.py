@@ -1,7 +1,8 @@
-"""Shared Streamlit pieces: the data door (cached by snapshot), language, the filter bar bound to
-the URL, KPI cards, chart blocks with their insight and CSV download, empty states.
+"""The Streamlit frame (pages import it as `ui`): the data door `cached(fn, *args)` keyed by
+the snapshot's identity, the language, the filter bar bound to the URL, and the drawing of what
+a screen returns (cards, charts with their sentence and CSV, tables, empty states).
 
-Pages arrange; they call these and `greenstats.metrics.queries`/`stats`/`charts`, never SQL.
+Pages arrange: they pass a screen's `load` to `cached` and draw its blocks, never SQL.
 """
 
 from __future__ import annotations
@@ -82,12 +83,6 @@ def snapshot() -> Snapshot:
         broken(exc)
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
-def _cached(name: str, key: str, _snap: Snapshot, filters: Filters, extra: tuple) -> Any:
-    func: Callable[..., Any] = getattr(queries, name)
-    return func(_reader(key, _snap), filters, *extra)
-
-
 @st.cache_data(max_entries=512, show_spinner=False)
 def _cached_call(_fn: Callable[..., Any], name: str, key: str, _snap: Snapshot,
                  args: tuple) -> Any:  # fmt: skip
@@ -97,7 +92,8 @@ def _cached_call(_fn: Callable[..., Any], name: str, key: str, _snap: Snapshot,
 def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
     """`fn(reader, *args)` on this run's snapshot, cached by the function's qualified name,
     the snapshot's identity and the arguments: pages pass the function itself (e.g. a
-    screen's `load`), so go-to-definition leads from a page to its SQL."""
+    screen's `load`), so go-to-definition leads from a page to its SQL. A lookup that depends
+    on the snapshot alone takes no filters: `cached(queries.brand_ids)`."""
     snap = snapshot()
     name = f"{fn.__module__}.{fn.__qualname__}"
     try:
@@ -106,19 +102,9 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
         broken(exc)
 
 
-def query(name: str, filters: Filters, *extra: Any) -> Any:
-    """`queries.<name>(reader, filters, *extra)`, cached by snapshot identity and filters: a
-    new snapshot is a new cache key, so it is picked up at once."""
-    snap = snapshot()
-    try:
-        return _cached(name, snap.key, snap, filters, tuple(extra))
-    except WarehouseError as exc:
-        broken(exc)
-
-
 def info() -> dict[str, str]:
     """The published snapshot's metadata."""
-    return query("snapshot_info", Filters(as_of=date(2000, 1, 1)))
+    return cached(queries.snapshot_info)
 
 
 def ensure_warehouse() -> None:
@@ -195,7 +181,7 @@ def region_label(code: str) -> str:
 
 def names(kind: str) -> dict[str, str]:
     """Display names for the codes of a reference table ('actions', 'species', 'projects')."""
-    frames = query("name_table", Filters(as_of=date(2000, 1, 1)), kind)
+    frames = cached(queries.name_table, kind)
     col = "name_zh" if lang() == "zh" else "name_en"
     return dict(zip(frames["code"], frames[col], strict=True))
 
@@ -219,12 +205,11 @@ LANGUAGE_LABELS = {"en": "English", "zh": "中文"}
 def _options() -> dict[str, dict[str, str]]:
     """Every filter's options: code → the label shown, which is also what the URL carries;
     sorted by label in the reader's language (regions by pinyin in Chinese)."""
-    base = Filters(as_of=date(2000, 1, 1))
     projects = names("projects")
     options = {
         "region": {c: region_label(c) for c in REGION_CODES},
         "action": names("actions"),
-        "brand": {b: b for b in query("brand_ids", base)},
+        "brand": {b: b for b in cached(queries.brand_ids)},
         "project": {c: f"{n} · {c}" for c, n in projects.items()},
         "species": names("species"),
     }
@@ -608,7 +593,7 @@ def table(block: Table, *, title: bool = True) -> None:
         return
     say(block.intro)
     config = {h: _column_config(k, h) for h, k in block.kinds.items() if h in block.frame}
-    shown = [c for c in block.frame.columns if c not in block.csv_only]
+    shown = list(block.frame.columns)
     layouts = [("wide", shown)]
     if block.phone and len(block.phone) < len(shown):
         layouts.append(("phone", list(block.phone)))

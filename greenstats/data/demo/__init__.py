@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from greenstats.data import contract
+from greenstats.data.paths import DEMO_MARKER
 from greenstats.data.demo.conservation import _area_rows, _area_species
 from greenstats.data.demo.files import (
     AREA_FAULTS,
@@ -84,7 +85,6 @@ __all__ = [
     "generate",
 ]
 
-DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"  # marks the folder as synthetic (greenstats.data.pipeline)
 
 
 @dataclass(frozen=True)
