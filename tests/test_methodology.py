@@ -14,7 +14,8 @@ import pytest
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.demo import DemoResult
 from greenstats.data.methodology import MethodologyError, load_reference
-from greenstats.data.warehouse import DEFAULT_REFERENCE, Warehouse
+from greenstats.data.paths import DEFAULT_REFERENCE
+from greenstats.data.warehouse import Warehouse
 from greenstats.metrics.catalog import SUMMARY_KEYS
 from tests.conftest import run_cli
 

@@ -10,17 +10,13 @@ from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.ingest import FileReport, Loader, discover, load_folder
 from greenstats.data.keyindex import IndexFile, remove_unlisted
 from greenstats.data.methodology import Reference, load_reference
-from greenstats.data.paths import DEMO_MARKER
+from greenstats.data.paths import DEFAULT_REFERENCE, DEMO_MARKER
 from greenstats.data.warehouse import (
-    DEFAULT_REFERENCE,
     LakeFile,
     Snapshot,
     Warehouse,
     WarehouseError,
 )
-
-#: A file with this name in an input folder marks its data as synthetic (written by `demo`).
-
 
 @dataclass
 class IngestResult:

@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from greenstats.data.contract import LOCAL_TZ
-from greenstats.data.paths import DEFAULT_DB, DEFAULT_REFERENCE, PROJECT_ROOT  # noqa: F401 (until every caller imports paths)
+from greenstats.data.paths import DEFAULT_DB
 
 ENV_DB = "GREENSTATS_DB"
 

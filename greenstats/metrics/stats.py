@@ -65,7 +65,8 @@ def survival_rates(surveys: pd.DataFrame, ref_species: pd.DataFrame, as_of: date
 def plantings_carbon(
     plantings: pd.DataFrame, surveys: pd.DataFrame, ref_species: pd.DataFrame, as_of: date
 ) -> pd.DataFrame:
-    """Per planting: survival (survey, else species default), age, sequestration to date (band)."""
+    """Per planting: survival (survey, else species default), age, surviving units and area,
+    sequestration to date (band)."""
     species = ref_species.set_index("species")[
         ["unit", "habitat", "default_survival", "seq_kg_per_unit_yr",
          "seq_kg_per_unit_yr_low", "seq_kg_per_unit_yr_high"]
@@ -80,6 +81,7 @@ def plantings_carbon(
     age_days = (pd.Timestamp(as_of) - planted).dt.days.clip(lower=0)
     out["age_years"] = age_days.astype(float) / DAYS_PER_YEAR
     out["units_surviving_est"] = out["units_planted"] * out["survival_rate"]
+    out["area_surviving_ha"] = out["area_ha"] * out["survival_rate"]
     out["is_tree"] = out["unit"] == "tree"
     out["is_coastal"] = out["habitat"] == "coastal"
     for band in BANDS:
@@ -222,8 +224,7 @@ def sequestration_by_year(planted: pd.DataFrame, as_of: date) -> pd.DataFrame:
 
 def coverage(planted: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Area planted (ha) and surviving-weighted area (area × survival rate, ha), by any grouping."""
-    frame = planted.assign(area_surviving_ha=planted["area_ha"] * planted["survival_rate"])
-    return frame.groupby(by, as_index=False, dropna=False)[
+    return planted.groupby(by, as_index=False, dropna=False)[
         ["area_ha", "area_surviving_ha", "units_planted", "units_surviving_est"]
     ].sum()
 

@@ -71,7 +71,7 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
     keys = KEYS[ecosystem]
     species = queries.display_names(r, "species", lang)
     project_names = queries.display_names(r, "projects", lang)
-    planted = _with_area(_planted(r, f, ecosystem))
+    planted = _planted(r, f, ecosystem)
     projects = queries.projects(r, f.all_time())
     empty = _empty(f, ecosystem, lang)
     shared = {
@@ -89,7 +89,7 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
             carbon=_carbon_by_species(planted, species, ecosystem, lang, empty),
             survival=_survival(planted, species, project_names, ecosystem, lang, empty),
         )
-    history = _with_area(_planted(r, f.all_time(), ecosystem))
+    history = _planted(r, f.all_time(), ecosystem)
     never = empty_text(keys["never"], f, lang)
     return EcosystemData(
         **shared,
@@ -132,11 +132,6 @@ def _empty(f: Filters, ecosystem: str, lang: str) -> str:
 
 
 # --- measures ----------------------------------------------------------------------------------
-
-
-def _with_area(planted: pd.DataFrame) -> pd.DataFrame:
-    """The plantings with their surviving area (area × survival rate, ha)."""
-    return planted.assign(area_surviving_ha=planted["area_ha"] * planted["survival_rate"])
 
 
 def _measure(frame: pd.DataFrame, ecosystem: str) -> tuple[pd.Series, str]:
@@ -250,11 +245,14 @@ def _cards(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> l
 
 
 def _grouped(planted: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The sums per value of `key`, keeping their columns when there is nothing."""
+    """Coverage and carbon stored per value of `key` (stats.coverage and
+    stats.sequestration_breakdown, the definitions the Methodology page gives), keeping their
+    columns when there is nothing."""
     if planted.empty:
         return pd.DataFrame({key: pd.Series(dtype=object), **{c: pd.Series(dtype=float)
                                                                 for c in SUMS}})  # fmt: skip
-    return planted.groupby(key, as_index=False)[SUMS].sum()
+    carbon = stats.sequestration_breakdown(planted, [key])
+    return stats.coverage(planted, [key]).merge(carbon[[key, *CARBON]], on=key)
 
 
 def _by_species(

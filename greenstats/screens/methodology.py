@@ -11,7 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pandas as pd
 
 from greenstats.data.methodology import load_equivalents
-from greenstats.data.warehouse import DEFAULT_REFERENCE, Reader
+from greenstats.data.paths import DEFAULT_REFERENCE
+from greenstats.data.warehouse import Reader
 from greenstats.metrics import catalog, queries, units
 from greenstats.metrics.filters import Filters
 from greenstats.ui import fmt, words
