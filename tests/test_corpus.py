@@ -18,12 +18,16 @@ warehouse), then checked one test each.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import re
 import shutil
+import sys
 import traceback
+import types
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
@@ -167,6 +171,20 @@ def _selected(request: pytest.FixtureRequest, test: str) -> set[str]:
     }
 
 
+@contextlib.contextmanager
+def _no_main_script() -> Iterator[None]:
+    """A spawned worker runs the parent's main script again before anything else. After an
+    AppTest (tests/test_app.py and others run first in the suite), that script is app.py,
+    which Streamlit left as sys.modules['__main__'], and a worker would die running it: hand
+    the workers a main module with no script while they start."""
+    saved = sys.modules["__main__"]
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = saved
+
+
 @pytest.fixture(scope="module")
 def observed(
     base: tuple[Path, dict[str, int]],
@@ -179,7 +197,7 @@ def observed(
         _selected(request, "test_case"),
         _selected(request, "test_case_through_the_command_line"),
     )
-    with ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
+    with _no_main_script(), ProcessPoolExecutor(WORKERS, mp_context=get_context("spawn")) as pool:
         runs = {c.name: pool.submit(observe, c.name, str(base[0]), str(root / c.name))
                 for c in CASES if c.name in runs_of}  # fmt: skip
         clis = {c.name: pool.submit(observe_cli, c.name, str(base[0]), str(root / f"cli-{c.name}"))
