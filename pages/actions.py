@@ -8,6 +8,7 @@ from greenstats.ui import frame as ui
 f, applies = ui.page_filters()
 ui.page_header("page.actions", f, applies)
 cards = st.container()
+ui.check_choice("grain", ui.tr("actions.grain"), [ui.tr(f"grain.by_{g}") for g in actions.GRAINS])
 grain = st.segmented_control(
     ui.tr("actions.grain"),
     actions.GRAINS,

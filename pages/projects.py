@@ -10,6 +10,7 @@ lang = ui.lang()
 ui.page_header("page.projects", f, applies)
 
 partners = ui.cached(projects.partners, f, lang)
+ui.check_choice("partner", ui.tr("projects.partner"), partners.values())
 pick_partner, pick_project = st.columns(2)
 partner = pick_partner.selectbox(
     ui.tr("projects.partner"), list(partners), index=None, key="partner",
@@ -17,6 +18,7 @@ partner = pick_partner.selectbox(
     placeholder=ui.tr("projects.all_partners"),
 )  # fmt: skip
 labels = ui.cached(projects.project_labels, f, lang, partner)
+ui.check_choice("p", ui.tr("projects.project"), labels.values())
 project = pick_project.selectbox(
     ui.tr("projects.project"), list(labels), index=None, key="p", bind="query-params",
     format_func=labels.get, placeholder=ui.tr("projects.all_of_partner"),

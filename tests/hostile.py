@@ -211,13 +211,33 @@ def url_parameters() -> list[str]:
 
 
 URL_PARAMETERS = url_parameters()
-#: Parameters whose unrecognised value no notice names (found by this sweep; not markup: the
-#: value is dropped unseen). The language switch drops an unknown `lang` before the link
-#: check (ui._check_link) reads it; the pages' own choices (Actions' grain, Projects' partner
-#: and project) are not checked at all.
-SILENT = {"lang", "grain", "partner", "p"}
-#: Every other parameter's unrecognised value is named in the notice.
-NOTICED = set(URL_PARAMETERS) - SILENT
+
+
+def page_parameters(page: str) -> set[str]:
+    """The parameters a page's own widgets read from the link (Actions' grain, Projects'
+    partner and project), found in pages/<page>.py."""
+    found = set()
+    for node in ast.walk(ast.parse((ROOT / "pages" / f"{page}.py").read_text())):
+        if isinstance(node, ast.Call):
+            words = {k.arg: k.value for k in node.keywords}
+            bind, key = words.get("bind"), words.get("key")
+            if isinstance(bind, ast.Constant) and bind.value == "query-params":
+                assert isinstance(key, ast.Constant), (page, node.lineno)
+                found.add(key.value)
+    return found
+
+
+#: Parameters only one page reads, by page; the rest are read by the frame on every page.
+OWN_PARAMETERS = {p.stem: page_parameters(p.stem) for p in sorted((ROOT / "pages").glob("*.py"))}
+ALL_PAGES = set(URL_PARAMETERS) - set().union(*OWN_PARAMETERS.values())
+
+
+def noticed(page: str) -> set[str]:
+    """The parameters whose unrecognised value a page names in its notice: every parameter
+    it reads (a mistyped or outdated link is never silently half-applied)."""
+    return ALL_PAGES | OWN_PARAMETERS.get(page, set())
+
+
 ROUNDS = range(len(URL_VALUES))
 
 

@@ -37,9 +37,8 @@ from tests.hostile import (
     HOST,
     HOSTILE,
     LONG_TEXT,
-    NOTICED,
+    OWN_PARAMETERS,
     ROUNDS,
-    SILENT,
     URL_PARAMETERS,
     URL_VALUES,
     Built,
@@ -47,6 +46,7 @@ from tests.hostile import (
     figure_markup,
     figure_strings,
     link,
+    noticed,
     plain,
     renders_link_or_image,
     swept_columns,
@@ -271,8 +271,9 @@ def test_the_url_sweep_knows_every_parameter() -> None:
     assert {"lang", "period", "from", "to", *ui.FILTER_KEYS, "grain", "partner", "p"} <= set(
         URL_PARAMETERS
     ), URL_PARAMETERS
-    assert set(URL_PARAMETERS) > SILENT
-    assert {"period", "from", "to", *ui.FILTER_KEYS} <= NOTICED
+    assert {"lang", "period", "from", "to", *ui.FILTER_KEYS} <= noticed("overview")
+    assert OWN_PARAMETERS["actions"] == {"grain"}
+    assert OWN_PARAMETERS["projects"] == {"partner", "p"}
     met = {(p, v) for k in ROUNDS for p, v in link(k).items()}
     assert len(met) == len(URL_PARAMETERS) * len(URL_VALUES)
 
@@ -287,7 +288,7 @@ def test_hostile_link_values_show_as_text_on_every_page(
     at = open_page(hostile_warehouse.db, screen, params)
     check_nothing_renders(at, screen, f"{screen.name} {params}")
     notice = link_notice(at)
-    missing = [p for p, v in params.items() if p in NOTICED and f"“{v}”" not in notice]
+    missing = [p for p, v in params.items() if p in noticed(screen.name) and f"“{v}”" not in notice]
     assert not missing, f"{screen.name}: the notice does not name {missing}"
 
 

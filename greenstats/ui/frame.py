@@ -226,8 +226,12 @@ def _check_link(options: dict[str, dict[str, str]]) -> None:
     A bound widget's URL value is its label (in the link's own language, which the link
     carries as `lang`), so links read naturally: ?lang=en&region=Guangdong&period=Last+30+days.
     """
-    ignored = []
-    for key, labels in {"lang": LANGUAGE_LABELS, **options}.items():
+    # The language switch ran first and dropped an unknown `lang`: it kept the value for here.
+    ignored = [
+        tr("link.ignored_value", field=tr("filter.lang"), value=v)
+        for v in st.session_state.pop("_lang_ignored", [])
+    ]
+    for key, labels in options.items():
         accepted = set(labels.values())
         ignored += [
             tr("link.ignored_value", field=tr(f"filter.{key}"), value=v)
@@ -250,6 +254,10 @@ def _clear_notice() -> None:
 
 def language_switch() -> None:
     """English / 中文, kept in the URL so a shared link opens in the same language."""
+    if "lang" not in st.session_state:  # the link's value, read before the switch drops it
+        st.session_state["_lang_ignored"] = [
+            v for v in st.query_params.get_all("lang") if v and v not in LANGUAGE_LABELS.values()
+        ]
     st.sidebar.segmented_control(
         "Language · 语言", list(LANGUAGES), default=DEFAULT_LANGUAGE, key="lang",
         bind="query-params", format_func=LANGUAGE_LABELS.get, required=True,
@@ -326,6 +334,22 @@ def _help(key: str, applies: set[str]) -> str | None:
 def _latest_day() -> date:
     latest = info().get("latest_event_day")
     return date.fromisoformat(latest) if latest else today_cst()
+
+
+def check_choice(key: str, label: str, accepted: Iterable[str]) -> None:
+    """Before a page's own widget bound to the link (Actions' grain, Projects' partner): name
+    a value of the link that the widget will drop, as the filter bar does for its own. Only
+    a value that came with the link: once the widget exists, its value is the reader's."""
+    if key in st.session_state:
+        return
+    accepted = set(accepted)
+    ignored = [
+        tr("link.ignored_value", field=label, value=v)
+        for v in st.query_params.get_all(key)
+        if v and v not in accepted
+    ]
+    if ignored:
+        st.info(md(tr("link.ignored", values="; ".join(ignored))), icon=":material/link_off:")
 
 
 def link_notice() -> None:

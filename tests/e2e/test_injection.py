@@ -15,7 +15,7 @@ from greenstats.screens import SCREENS, Screen
 from greenstats.ui import frame as ui
 from greenstats.ui.i18n import t
 from tests.e2e import harness
-from tests.hostile import HOST, NOTICED, Built, appears, link, plain
+from tests.hostile import HOST, Built, appears, link, noticed, plain
 
 pytestmark = pytest.mark.e2e
 
@@ -62,7 +62,7 @@ def test_hostile_link_shows_as_text(
     harness.check_no_exception(page, hostile_server)
     check_nothing_hostile_ran(page, watched, dialogs)
     text = plain(page.get_by_test_id("stMain").inner_text())
-    missing = [p for p, v in params.items() if p in NOTICED and f"“{v}”" not in text]
+    missing = [p for p, v in params.items() if p in noticed(screen.name) and f"“{v}”" not in text]
     assert not missing, f"{screen.name}: the notice does not show {missing} as text"
 
 
