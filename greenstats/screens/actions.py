@@ -63,8 +63,8 @@ def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsD
     return ActionsData(
         grain=grain,
         cards=_cards(queries.page_summary(r, f), lang),
-        carbon=_carbon_chart(over_time, grain, lang, no_actions),
-        energy=_energy_chart(over_time, grain, lang, no_actions),
+        carbon=_over_time(over_time, "carbon", grain, lang, no_actions),
+        energy=_over_time(over_time, "energy", grain, lang, no_actions),
         shares=_shares_chart(
             stats.energy_vs_carbon_share(
                 queries.actions_by_action(r, f), queries.reference_frames(r)[0]
@@ -194,47 +194,32 @@ def _category_bars(frame: pd.DataFrame, value: str, hover: str, unit: str, grain
     return charts.time_ticks(fig, grain, frame["period"], lang)
 
 
-def _carbon_chart(frame: pd.DataFrame, grain: str, lang: str, empty: str) -> Chart:
-    """Carbon avoided per bar, stacked by category, in the unit its tallest bar needs."""
-    tallest = float(frame.groupby("period")["co2e_t"].sum().max()) if len(frame) else 0.0
-    scale = fmt.carbon_unit(tallest, lang)
-    drawn = frame.assign(co2e_shown=frame["co2e_t"] / scale[0])
+#: The two stacked charts over time: the column they stack, its hover text, the unit that
+#: suits its tallest bar, the insight's words and the CSV's value columns.
+_OVER_TIME = {
+    "carbon": ("co2e_t", "hover_carbon", fmt.carbon_unit, "insight.top_carbon_share",
+               CARBON_COLUMNS),
+    "energy": ("energy_g", "hover_energy", _energy_unit, "insight.top_energy_share",
+               ["energy_g"]),
+}  # fmt: skip
+
+
+def _over_time(frame: pd.DataFrame, kind: str, grain: str, lang: str, empty: str) -> Chart:
+    """Carbon avoided (in the unit its tallest bar needs) or green energy issued (g or kg) per
+    bar, stacked by category."""
+    value, hover, unit_of, insight_key, columns = _OVER_TIME[kind]
+    tallest = float(frame.groupby("period")[value].sum().max()) if len(frame) else 0.0
+    scale = unit_of(tallest, lang)
+    drawn = frame.assign(shown=frame[value] / scale[0])
     return Chart(
-        name="actions-carbon",
-        title=t("actions.carbon_over_time", lang),
-        insight=_top_share(
-            frame, "category_name", "co2e_t", scale, "insight.top_carbon_share", lang
-        ),
-        figure=_category_bars(drawn, "co2e_shown", "hover_carbon", scale[1], grain, lang)
-        if len(frame)
-        else None,
+        name=f"actions-{kind}",
+        title=t(f"actions.{kind}_over_time", lang),
+        insight=_top_share(frame, "category_name", value, scale, insight_key, lang),
+        figure=_category_bars(drawn, "shown", hover, scale[1], grain, lang) if len(frame) else None,
         frame=_csv(
             frame.assign(category=frame["category_name"]),
             lang,
-            ["label", "category", "count_actions", *CARBON_COLUMNS],
-        ),
-        empty=empty,
-    )
-
-
-def _energy_chart(frame: pd.DataFrame, grain: str, lang: str, empty: str) -> Chart:
-    """Green energy issued per bar, stacked by category, in g or kg as its size needs."""
-    tallest = float(frame.groupby("period")["energy_g"].sum().max()) if len(frame) else 0.0
-    scale = _energy_unit(tallest, lang)
-    drawn = frame.assign(energy_shown=frame["energy_g"] / scale[0])
-    return Chart(
-        name="actions-energy",
-        title=t("actions.energy_over_time", lang),
-        insight=_top_share(
-            frame, "category_name", "energy_g", scale, "insight.top_energy_share", lang
-        ),
-        figure=_category_bars(drawn, "energy_shown", "hover_energy", scale[1], grain, lang)
-        if len(frame)
-        else None,
-        frame=_csv(
-            frame.assign(category=frame["category_name"]),
-            lang,
-            ["label", "category", "count_actions", "energy_g"],
+            ["label", "category", "count_actions", *columns],
         ),
         empty=empty,
     )
