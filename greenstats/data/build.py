@@ -122,6 +122,9 @@ class BuildInput:
     demo: bool | None = None  # the data are synthetic; None keeps what the last snapshot said
     # The key index of each table it names, replacing what the snapshot listed (None: kept).
     key_index: Mapping[str, Sequence[Any]] | None = None
+    # The fingerprint of the key the user ids were pseudonymised with (None: kept from the last
+    # snapshot; see greenstats/data/pseudonym.py).
+    user_key_id: str | None = None
 
 
 def build_snapshot(
@@ -443,6 +446,7 @@ def _write_info(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -
         "first_event_day": first.isoformat() if first else "",
         "latest_event_day": latest.isoformat() if latest else "",
         "demo": "true" if demo else "false",
+        "user_key_id": spec.user_key_id or previous.get("user_key_id", ""),
     }
     con.execute("DELETE FROM snapshot_info")
     con.executemany("INSERT INTO snapshot_info VALUES (?, ?)", list(info.items()))

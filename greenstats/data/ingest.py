@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from greenstats.data import csvfile, keyindex
+from greenstats.data import csvfile, keyindex, pseudonym
 from greenstats.data.contract import (
     CODE_LISTS,
     FUTURE_SLACK_DAYS,
@@ -404,6 +404,22 @@ def _shortened(value: str) -> str:
     return f"CASE WHEN length({value}) > {n} THEN left({value}, {n}) || '…' ELSE {value} END"
 
 
+def _stored(table: Table, col: Column) -> str:
+    """SQL for a column's value as the lake stores it: its typed value, a user id's pseudonym."""
+    v = q(f"{col.name}__v")
+    if col.name == "user_id" and table.name in pseudonym.TABLES_WITH_USERS:
+        return pseudonym.sql(v)
+    return v
+
+
+def _line_kept(table: Table, line: str | None) -> str:
+    """A line that could not be split into columns, as its reject keeps it: shortened, or, in
+    a table with user ids (which the line may hold anywhere), not at all."""
+    if table.name in pseudonym.TABLES_WITH_USERS:
+        return pseudonym.LINE_HIDDEN
+    return csvfile.shorten(line or "")
+
+
 def _error_case(checks: list[Check]) -> str:
     """SQL for the number of the first check a row fails (NULL: none). A number, not the
     reject itself: the short CASE plans in half the time, and a load plans it once a file."""
@@ -437,8 +453,12 @@ class Loader:
         reference: Reference,
         existing_files: dict[str, list[LakeFile]],
         key_index: dict[str, list[IndexFile]] | None = None,
+        user_key: pseudonym.UserKey | None = None,
     ) -> None:
         self.con = con
+        #: The key of the pseudonyms that replace user ids (pseudonym.user_key() if not given).
+        self.user_key = user_key or pseudonym.user_key()
+        pseudonym.install(con, self.user_key)
         self.root = warehouse_root
         self.load_number = load_number
         #: The day the load started, in China time: "today" for the bounds of the contract.
@@ -666,7 +686,8 @@ class Loader:
                     if row.fields is None:
                         structural += 1
                         reason = REJECT_RULES[row.rule].format(**row.detail)
-                        rejects.append((table.name, name, row.line, reason, row.raw, row.rule,
+                        rejects.append((table.name, name, row.line, reason,
+                                        _line_kept(table, row.raw), row.rule,
                                         _detail(row.detail)))  # fmt: skip
                     else:
                         lines.append(row.line)
@@ -719,7 +740,7 @@ class Loader:
             self.con.execute(
                 "INSERT INTO new_rejects VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
                 [table.name, name, line, REJECT_RULES[rule].format(**detail),
-                 csvfile.shorten(csv_line or ""), rule, _detail(detail)],
+                 _line_kept(table, csv_line), rule, _detail(detail)],
             )  # fmt: skip
         return len(rows)
 
@@ -731,13 +752,22 @@ class Loader:
         # The checks' columns, reasons, rules and details as lists, by check number + 1.
         lists = [[c.column for c in checks], [c.reason for c in checks],
                  [c.rule for c in checks], [_detail(c.detail) for c in checks]]  # fmt: skip
+        # In a table with user ids, a value that broke a type, code, length or control rule may
+        # be anything, a user id shifted into another column included: only its pseudonym is
+        # kept (a value that broke a bound is a number, a date or a time: kept as it is).
+        hide = [table.name in pseudonym.TABLES_WITH_USERS and c.rule not in
+                pseudonym.SHOWN_RULES for c in checks]  # fmt: skip
+        value = (
+            f"CASE WHEN (?::BOOLEAN[])[_check + 1] "
+            f"THEN {pseudonym.hidden_sql(_trimmed('_value'))} ELSE {_shortened('_value')} END"
+        )
         return self.con.execute(
             f"""INSERT INTO new_rejects
             SELECT ?, ?, _line, (?::VARCHAR[])[_check + 1], (?::VARCHAR[])[_check + 1],
-                   {_shortened("_value")}, (?::VARCHAR[])[_check + 1],
+                   {value}, (?::VARCHAR[])[_check + 1],
                    (?::VARCHAR[])[_check + 1]
             FROM f_bad""",
-            [table.name, name, *lists],
+            [table.name, name, *lists[:2], hide, *lists[2:]],
         ).fetchone()[0]
 
     def _valid_rows(self, table: Table, valid: str) -> tuple[int, tuple[str, str] | None]:
@@ -790,7 +820,7 @@ class Loader:
                 WHERE line > _first""",
                 [table.name, name, table.key[0], key_label, key_label],
             ).fetchone()[0]
-        values = ", ".join(f"{q(c.name + '__v')} AS {q(c.name)}" for c in table.columns)
+        values = ", ".join(f"{_stored(table, c)} AS {q(c.name)}" for c in table.columns)
         derived = ""
         if table.partition_by:
             ts = q(table.partition_by + "__v")

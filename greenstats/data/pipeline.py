@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from greenstats.data import pseudonym
 from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.ingest import FileReport, Loader, discover, load_folder
 from greenstats.data.keyindex import IndexFile, remove_unlisted
@@ -68,6 +69,35 @@ def _lake_files(
     return files, index
 
 
+def _check_user_key(
+    warehouse: Warehouse, snap: Snapshot | None, lake_files: dict[str, list[LakeFile]],
+    key: pseudonym.UserKey,
+) -> None:
+    """Refuse a load whose user key is not the one the warehouse's user ids were made with:
+    the same person would count twice. A warehouse built before user ids were pseudonymised
+    holds raw ids: it is refused too, unless it has no rows with user ids."""
+    if snap is None:
+        return
+    with warehouse.open_snapshot(snap) as reader:
+        found = reader.rows("SELECT value FROM snapshot_info WHERE key = 'user_key_id'")
+    stored = found[0][0] if found else ""
+    if stored == key.fingerprint:
+        return
+    if stored:
+        raise WarehouseError(
+            f"The user ids of {warehouse.root} were pseudonymised with another key than the "
+            f"one in {key.source}: nothing was loaded, since every person would count again as "
+            "new. Load with the warehouse's key, or rebuild from the original files into a new "
+            "--db (README, User ids)."
+        )
+    if any(lake_files.get(t) for t in pseudonym.TABLES_WITH_USERS):
+        raise WarehouseError(
+            f"{warehouse.root} was built before user ids were pseudonymised: its lake holds raw "
+            "user ids. Nothing was loaded; load the original files into a new --db "
+            "(README, User ids)."
+        )
+
+
 def _reference(
     warehouse: Warehouse, prev: Snapshot | None, reference_dir: str | Path | None
 ) -> Reference:
@@ -106,11 +136,13 @@ def ingest_folder(
     with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.current()
         reference = _reference(warehouse, prev, reference_dir)
+        key = pseudonym.user_key()
+        lake_files, key_index = _lake_files(warehouse, prev)
+        _check_user_key(warehouse, prev, lake_files, key)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
-            lake_files, key_index = _lake_files(warehouse, prev)
             listed = {f.path for files in key_index.values() for f in files}
-            loader = Loader(con, warehouse.root, number, reference, lake_files, key_index)
+            loader = Loader(con, warehouse.root, number, reference, lake_files, key_index, key)
             try:
                 reports = load_folder(loader, folder, found.files, on_file)
                 key_index = loader.finish()
@@ -121,7 +153,7 @@ def ingest_folder(
                 ]  # fmt: skip
                 spec = BuildInput(
                     reference, loader.new_files, rows, "new_rejects", demo=demo,
-                    key_index=key_index,
+                    key_index=key_index, user_key_id=key.fingerprint,
                 )  # fmt: skip
                 snap = build_snapshot(warehouse, con, number, prev, spec, on_step)
             except BaseException:

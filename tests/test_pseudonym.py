@@ -1,0 +1,413 @@
+"""User ids never reach the disk (issue 15): the key, the keyed hash in DuckDB against Python's
+hmac, every file an ingest writes searched for the raw ids of its input, and counts unchanged.
+
+Real DuckDB and real ingests throughout; the raw ids are distinctive ('uid-SECRET-LEAK…') so
+that a search of the bytes and of every value finds any copy of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import json
+import random
+import re
+import threading
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from greenstats.data import pseudonym
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Warehouse, WarehouseError
+from tests import handbuilt
+from tests.conftest import run_cli, summary_json
+
+KEY_A = "test-key-A-0123456789abcdef"
+KEY_B = "another key, not hex: 用户密钥 0042"
+MARK = "SECRET-LEAK"
+
+
+# --- the key --------------------------------------------------------------------------------
+
+
+def test_the_key_comes_from_the_environment_first(tmp_path: Path) -> None:
+    key = pseudonym.user_key({pseudonym.ENV_VAR: f"  {KEY_A}\n"}, tmp_path / "user_key")
+    assert key.secret == KEY_A.encode()  # used as its text, stripped: not decoded as hex
+    assert key.source == pseudonym.ENV_VAR
+    assert not (tmp_path / "user_key").exists()  # no file made when the environment has one
+    assert KEY_A not in repr(key)
+
+
+def test_without_the_environment_a_key_file_is_made_once_and_kept(tmp_path: Path) -> None:
+    path = tmp_path / "data" / "user_key"
+    first = pseudonym.user_key({}, path)
+    text = path.read_text().strip()
+    assert re.fullmatch("[0-9a-f]{64}", text)  # secrets.token_hex(32)
+    assert path.stat().st_mode & 0o077 == 0  # its owner's only
+    assert first.secret == text.encode()
+    again = pseudonym.user_key({}, path)
+    assert again.secret == first.secret
+    assert again.fingerprint == first.fingerprint
+
+
+def test_processes_that_make_the_key_file_at_once_agree_on_one(tmp_path: Path) -> None:
+    path = tmp_path / "user_key"
+    keys: list[bytes] = []
+    threads = [
+        threading.Thread(target=lambda: keys.append(pseudonym.user_key({}, path).secret))
+        for _ in range(8)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(keys) == 8
+    assert len(set(keys)) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["user_key"]  # no temporary file left
+
+
+def test_a_short_or_unreadable_key_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    with pytest.raises(pseudonym.UserKeyError, match="at least 16"):
+        pseudonym.user_key({pseudonym.ENV_VAR: "short"}, tmp_path / "k")
+    (tmp_path / "k").write_text("tiny\n")
+    with pytest.raises(pseudonym.UserKeyError, match="at least 16"):
+        pseudonym.user_key({}, tmp_path / "k")
+    # A folder that cannot hold the key file (here: a file where the folder should be).
+    (tmp_path / "f").write_text("")
+    with pytest.raises(pseudonym.UserKeyError, match=pseudonym.ENV_VAR):
+        pseudonym.user_key({}, tmp_path / "f" / "user_key")
+
+
+# --- 1. the keyed hash in DuckDB is Python's HMAC -------------------------------------------
+
+
+def _random_ids(rng: random.Random, n: int) -> list[str]:
+    alphabets = [
+        "abcdefghijklmnopqrstuvwxyz0123456789-_",
+        "用户微信支付宝绿色能量北京上海广州深圳",
+        "éüßøΩЖя🌳🚇€ '\"\\,;",
+    ]
+    out = []
+    for i in range(n):
+        chars = alphabets[i % 3] + alphabets[0]
+        out.append("".join(rng.choice(chars) for _ in range(rng.randint(1, 80))))
+    return out
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [KEY_A, KEY_B, "k" * 64, "k" * 65, "long key " * 40 + "end"],
+    ids=lambda s: str(len(s)),
+)
+def test_the_sql_hash_is_hmac_sha256_cut_to_64_bits(secret: str) -> None:
+    key = pseudonym.user_key({pseudonym.ENV_VAR: secret})
+    ids = [*_random_ids(random.Random(len(secret)), 3_000), "u1", "用户一", "a" * 5000, ""]
+    con = duckdb.connect()
+    pseudonym.install(con, key)
+    got = con.execute(
+        f"SELECT i, {pseudonym.sql('v')} FROM unnest(?::VARCHAR[]) WITH ORDINALITY AS t(v, i) "
+        "ORDER BY i",
+        [[v.strip(" \t\r\n") for v in ids]],
+    ).fetchall()
+    for (_, h), raw in zip(got, ids, strict=True):
+        expected = hmac.new(secret.encode(), raw.strip().encode(), hashlib.sha256).hexdigest()
+        assert h == expected[:16] == key.pseudonym(raw)
+        assert h == key.pseudonym(f"  {raw}\t")  # spaces and tabs at either end are trimmed
+    assert con.execute(f"SELECT {pseudonym.sql('NULL::VARCHAR')}").fetchone()[0] is None
+    # The key is in no SQL text: the SQL names variables, and they hold the pads, not the key.
+    assert secret not in pseudonym.sql("v")
+
+
+# --- 2. nothing the ingest wrote holds a raw user id ----------------------------------------
+
+ACTIONS_HEAD = "event_id,user_id,occurred_at,action,region,energy_g,brand_id"
+ACTIONS = f"""\
+{ACTIONS_HEAD}
+e01,uid-SECRET-LEAK01,2025-01-10 10:00,walking,CN-GD,100,
+e02,  uid-SECRET-LEAK02 ,2025-01-10 11:00,walking,CN-GD,100,
+e03,用户-SECRET-LEAK03,2025-01-10 12:00,metro_ride,CN-BJ,52,brand-metro
+e04,uid-SECRET-LEAK04,2025-01-10 10:00,walking,CN-GD,-5,
+e05,uid-SECRET-LEAK05,2025-01-10 10:00,walking,CN-GD,abc,
+e06,2025-01-10 10:00,uid-SECRET-LEAK06,walking,CN-GD,100,
+e07,x7,2025-01-10 10:00,walking,uid-SECRET-LEAK07,100,
+e08,x8,2025-01-10 10:00,walking,CN-GD,uid-SECRET-LEAK08,
+e09,uid-SECRET-LEAK09{"x" * 1000},2025-01-10 10:00,walking,CN-GD,100,
+e10,uid-SECRET-LEAK10,2025-01-10 10:00,walking,CN-GD,100,,extra
+e11,x11,2025-01-10 10:00,uid-SECRET-LEAK11,CN-GD,100,
+e01,uid-SECRET-LEAK12,2025-01-10 10:00,walking,CN-GD,100,
+e13,uid-SECRET-LEAK13,2099-01-10 10:00,walking,CN-GD,100,
+e14,uid-SECRET-LEAK01,2025-01-11 10:00,walking,CN-GD,100,
+e15,uid-SECRET-LEAK15
+e16,x16,2025-01-10 10:00,walking,CN-GD,100,uid-SECRET-LEAK16\x01
+"""
+# Accepted: e01, e02, e03, e14 (the users LEAK01 twice, LEAK02, LEAK03). Every other line is
+# rejected: a bound (e04, e13), a type (e05, e06, e08), a code (e07, e11), a length (e09),
+# a duplicate (the second e01), too many or too few fields (e10, e15), a control character
+# (e16). Lines e06-e08, e11 and e16 hold a user id shifted into another column.
+
+# A file DuckDB's reader does not read (a quote that never closes): read row by row. Line 5's
+# quote is rejected alone; p01 and p05 are accepted.
+ACTIONS_PART = f"""\
+{ACTIONS_HEAD}
+p01,uid-SECRET-LEAK21,2025-02-10 10:00,walking,CN-GD,100,
+p02,uid-SECRET-LEAK22,2025-02-10 10:00,walking,CN-GD,100,,too,many
+p03,uid-SECRET-LEAK23,2025-02-10 10:00,walking,CN-GD,-1,
+p04,"uid-SECRET-LEAK24,2025-02-10 10:00,walking,CN-GD,100,
+p05,uid-SECRET-LEAK25,2025-02-10 10:00,walking,CN-GD,100,
+"""
+
+REDEMPTIONS = """\
+redemption_id,user_id,redeemed_at,project_id,species,units,energy_g
+r1,uid-SECRET-LEAK31,2025-01-12 10:00,P1,saxaul,1,17900
+r2,uid-SECRET-LEAK32,2025-01-12 10:00,P1,saxaul,0,17900
+r3,x3,2025-01-12 10:00,uid-SECRET-LEAK33,saxaul,1,17900
+r4,x4,2025-01-12 10:00,P1,uid-SECRET-LEAK34,1,17900
+r5,uid-SECRET-LEAK35
+r6,uid-SECRET-LEAK01,2025-01-13 10:00,P1,saxaul,1,17900
+"""
+
+PROJECTS = """\
+project_id,name,partner,kind,region,lat,lon,started_on
+P1,Alxa saxaul belt,Desert Green,afforestation,CN-NM,39.2,105.6,2020-03-01
+"""
+
+# Typed Parquet rows: one accepted, one with a user id in its region.
+PARQUET_ROWS = [
+    ("q1", "uid-SECRET-LEAK41", "2025-03-01 02:00:00+00", "walking", "CN-GD", 100, None),
+    ("q2", "x42", "2025-03-01 02:00:00+00", "walking", "uid-SECRET-LEAK42", 100, None),
+]
+
+ACCEPTED_USERS = {
+    "uid-SECRET-LEAK01", "uid-SECRET-LEAK02", "用户-SECRET-LEAK03", "uid-SECRET-LEAK21",
+    "uid-SECRET-LEAK25",
+    "uid-SECRET-LEAK31", "uid-SECRET-LEAK41",
+}  # fmt: skip
+
+
+def _leaky_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "projects.csv").write_text(PROJECTS, encoding="utf-8")
+    (folder / "actions.csv").write_text(ACTIONS, encoding="utf-8")
+    (folder / "redemptions.csv").write_text(REDEMPTIONS, encoding="utf-8")
+    (folder / "actions").mkdir()
+    (folder / "actions" / "part.csv").write_text(ACTIONS_PART, encoding="utf-8")
+    con = duckdb.connect()
+    con.execute(
+        """CREATE TABLE t (event_id VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ,
+           action VARCHAR, region VARCHAR, energy_g BIGINT, brand_id VARCHAR)"""
+    )
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", PARQUET_ROWS)
+    con.execute(f"COPY t TO '{folder / 'actions' / 'q.parquet'}' (FORMAT parquet)")
+    con.close()
+    return folder
+
+
+def _every_value(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """Every value of a table or file, as text, one row a line."""
+    rows = con.execute(f"SELECT COLUMNS(*)::VARCHAR FROM {source}").fetchall()
+    return "\n".join("\t".join(map(str, row)) for row in rows)
+
+
+def _written_text(root: Path) -> dict[str, str]:
+    """What each file under a warehouse holds: its bytes (as text, errors replaced), and for a
+    Parquet file or a DuckDB database every value of every table, read by DuckDB (both store
+    text compressed, so their bytes alone would not show a copy)."""
+    out: dict[str, str] = {}
+    con = duckdb.connect()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        if path.suffix == ".parquet":
+            text += _every_value(con, f"read_parquet('{path}', hive_partitioning = false)")
+        elif path.suffix == ".duckdb":
+            con.execute(f"ATTACH '{path}' AS s (READ_ONLY)")
+            tables = con.execute(
+                "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = 's'"
+            ).fetchall()
+            assert {"rejects", "loads", "snapshot_info", "mart_users_first"} <= {
+                t for _, t in tables
+            }
+            for schema, table in tables:
+                text += _every_value(con, f's."{schema}"."{table}"')
+            con.execute("DETACH s")
+        else:
+            assert path.suffix in ("", ".npy", ".lock"), f"a file of an unknown kind: {path}"
+        out[str(path.relative_to(root))] = text
+    con.close()
+    return out
+
+
+@pytest.fixture(scope="module")
+def leaky(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, list[str]]:
+    """The folder of ids in every place, loaded by the CLI under KEY_A; what the CLI printed."""
+    root = tmp_path_factory.mktemp("leaky")
+    folder, db = _leaky_folder(root / "in"), root / "wh"
+    mp = pytest.MonkeyPatch()
+    mp.setenv(pseudonym.ENV_VAR, KEY_A)
+    try:
+        ingest = run_cli("ingest", str(folder), "--db", str(db))
+        assert ingest.returncode == 0, ingest.stdout + ingest.stderr
+        shown = [ingest.stdout + ingest.stderr]
+        for args in (["rejects", "--db", str(db), "--json"], ["rejects", "--db", str(db)]):
+            proc = run_cli(*args)
+            assert proc.returncode == 0, proc.stderr
+            shown.append(proc.stdout + proc.stderr)
+    finally:
+        mp.undo()
+    return folder, db, shown
+
+
+def test_the_input_holds_the_ids_the_search_looks_for(leaky) -> None:
+    folder, _, _ = leaky
+    text = "".join(p.read_text("utf-8") for p in folder.rglob("*.csv"))
+    assert text.count(MARK) == 16 + 5 + 6
+    assert MARK.encode() in (folder / "actions" / "q.parquet").read_bytes()
+
+
+def test_no_file_the_ingest_wrote_holds_a_raw_user_id(leaky) -> None:
+    _, db, _ = leaky
+    written = _written_text(db)
+    assert any(k.startswith("lake/actions/") for k in written)
+    assert any(k.startswith("snapshots/") for k in written)
+    leaks = {name: text.count(MARK) for name, text in written.items() if MARK in text}
+    assert not leaks
+    # Nor cut short: no file holds the start of one either.
+    assert not [name for name, text in written.items() if "uid-SECRET" in text or "用户-" in text]
+
+
+def test_nothing_the_cli_printed_holds_a_raw_user_id(leaky) -> None:
+    _, _, shown = leaky
+    for text in shown:
+        assert MARK not in text
+        assert "uid-SECRET" not in text
+    records = json.loads(shown[1])["rejects"]
+    assert records  # the rejects were listed, only without the ids
+
+
+def test_the_lake_holds_each_user_ids_pseudonym(leaky) -> None:
+    _, db, _ = leaky
+    key = pseudonym.user_key({pseudonym.ENV_VAR: KEY_A})
+    with Warehouse(db).open_snapshot() as r:
+        stored = {
+            row[0]
+            for table in ("actions", "redemptions")
+            for row in r.rows(
+                "SELECT DISTINCT user_id FROM read_parquet(?::VARCHAR[])", [r.lake_paths(table)]
+            )
+        }
+        assert r.scalar("SELECT value FROM snapshot_info WHERE key = 'user_key_id'") == (
+            key.fingerprint
+        )
+    assert stored == {key.pseudonym(u) for u in ACCEPTED_USERS}
+    assert all(len(u) == 16 and int(u, 16) >= 0 for u in stored)
+
+
+def test_a_rejected_value_is_hidden_unless_it_broke_a_bound(leaky) -> None:
+    _, db, _ = leaky
+    key = pseudonym.user_key({pseudonym.ENV_VAR: KEY_A})
+    with Warehouse(db).open_snapshot() as r:
+        rejects = r.rows(
+            "SELECT file, line, column_name, rule, value FROM rejects ORDER BY file, line"
+        )
+    got = {(f, line): (c, rule, v) for f, line, c, rule, v in rejects}
+
+    def hidden(raw: str) -> str:
+        return f"(hidden: {key.pseudonym(raw)})"
+
+    line = pseudonym.LINE_HIDDEN
+    assert got == {
+        ("actions.csv", 5): ("energy_g", "below_min", "-5"),
+        ("actions.csv", 6): ("energy_g", "not_int", hidden("abc")),
+        ("actions.csv", 7): ("occurred_at", "not_timestamp", hidden("uid-SECRET-LEAK06")),
+        ("actions.csv", 8): ("region", "unknown_regions", hidden("uid-SECRET-LEAK07")),
+        ("actions.csv", 9): ("energy_g", "not_int", hidden("uid-SECRET-LEAK08")),
+        ("actions.csv", 10): ("user_id", "too_long", hidden("uid-SECRET-LEAK09" + "x" * 1000)),
+        ("actions.csv", 11): (None, "too_many_fields", line),
+        ("actions.csv", 12): ("action", "unknown_actions", hidden("uid-SECRET-LEAK11")),
+        ("actions.csv", 13): ("event_id", "duplicate_key", "e01"),
+        ("actions.csv", 14): ("occurred_at", "too_late", "2099-01-10 10:00"),
+        ("actions.csv", 16): (None, "too_few_fields", line),
+        ("actions.csv", 17): ("brand_id", "control_char", hidden("uid-SECRET-LEAK16\x01")),
+        ("actions/part.csv", 3): (None, "too_many_fields", line),
+        ("actions/part.csv", 4): ("energy_g", "below_min", "-1"),
+        ("actions/part.csv", 5): (None, "unclosed_quote", line),
+        ("actions/q.parquet", 2): ("region", "unknown_regions", hidden("uid-SECRET-LEAK42")),
+        ("redemptions.csv", 3): ("units", "not_above", "0"),
+        ("redemptions.csv", 4): ("project_id", "unknown_projects", hidden("uid-SECRET-LEAK33")),
+        ("redemptions.csv", 5): ("species", "unknown_species", hidden("uid-SECRET-LEAK34")),
+        ("redemptions.csv", 6): (None, "too_few_fields", line),
+    }
+    assert all(pseudonym.is_hidden(v) for c, _, v in got.values() if v.startswith("("))
+
+
+# --- 3 and 4. counts are those of the raw ids, under any key --------------------------------
+
+
+def _accepted_raw_users(folder: Path, db: Path) -> set[str]:
+    """The distinct raw user ids of the accepted actions, worked out from the input files: the
+    first row of each event id that reached the lake (a repeat of a key is rejected)."""
+    first: dict[str, str] = {}
+    rows = list(csv.reader(io.StringIO((folder / "actions.csv").read_text("utf-8"))))[1:]
+    for row in rows:
+        if len(row) == 7:
+            first.setdefault(row[0], row[1].strip())
+    for event, user, *_ in handbuilt.ACTIONS_PARQUET_ROWS:
+        first.setdefault(event, user)
+    with Warehouse(db).open_snapshot() as r:
+        events = [e for (e,) in r.rows(
+            "SELECT event_id FROM read_parquet(?::VARCHAR[])", [r.lake_paths("actions")]
+        )]  # fmt: skip
+    return {first[e] for e in events}
+
+
+def test_users_active_is_the_count_of_distinct_raw_ids(
+    handbuilt_folder: Path, handbuilt_db: Path
+) -> None:
+    raw = _accepted_raw_users(handbuilt_folder, handbuilt_db)
+    assert raw == {"u1", "u2", "u3", "u4", "u5", "u7", "u8"}
+    got = summary_json(handbuilt_db, "--as-of", handbuilt.AS_OF.isoformat())
+    assert got["users_active"] == len(raw)
+    with Warehouse(handbuilt_db).open_snapshot() as r:
+        stored = {u for (u,) in r.rows(
+            "SELECT DISTINCT user_id FROM read_parquet(?::VARCHAR[])", [r.lake_paths("actions")]
+        )}  # fmt: skip
+    assert not stored & raw
+    assert len(stored) == len(raw)
+
+
+def test_another_key_gives_other_ids_and_the_same_counts(
+    handbuilt_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stored, counts = {}, {}
+    for name, secret in (("a", KEY_A), ("b", KEY_B)):
+        monkeypatch.setenv(pseudonym.ENV_VAR, secret)
+        ingest_folder(handbuilt_folder, tmp_path / name, handbuilt.REFERENCE_MIN)
+        key = pseudonym.user_key()
+        with Warehouse(tmp_path / name).open_snapshot() as r:
+            stored[name] = {u for (u,) in r.rows(
+                "SELECT DISTINCT user_id FROM read_parquet(?::VARCHAR[])",
+                [r.lake_paths("actions")],
+            )}  # fmt: skip
+        assert stored[name] == {key.pseudonym(u) for u in ("u1", "u2", "u3", "u4", "u5", "u7",
+                                                           "u8")}  # fmt: skip
+        counts[name] = summary_json(tmp_path / name, "--as-of", handbuilt.AS_OF.isoformat())
+    assert not stored["a"] & stored["b"]
+    assert counts["a"] == counts["b"]
+    assert counts["a"]["users_active"] == 7
+
+
+def test_a_load_with_another_key_into_the_same_warehouse_is_refused(
+    handbuilt_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "wh"
+    monkeypatch.setenv(pseudonym.ENV_VAR, KEY_A)
+    first = ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN).snapshot
+    monkeypatch.setenv(pseudonym.ENV_VAR, KEY_B)
+    with pytest.raises(WarehouseError, match="another key"):
+        ingest_folder(handbuilt_folder, db)
+    assert Warehouse(db).current().path == first.path  # nothing was published
+    monkeypatch.setenv(pseudonym.ENV_VAR, KEY_A)
+    assert ingest_folder(handbuilt_folder, db).snapshot.path != first.path
