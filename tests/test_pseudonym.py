@@ -411,3 +411,34 @@ def test_a_load_with_another_key_into_the_same_warehouse_is_refused(
     assert Warehouse(db).current().path == first.path  # nothing was published
     monkeypatch.setenv(pseudonym.ENV_VAR, KEY_A)
     assert ingest_folder(handbuilt_folder, db).snapshot.path != first.path
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_methodology_page_shows_neither_an_id_nor_its_hash(leaky, lang: str) -> None:
+    from greenstats.metrics import queries
+    from greenstats.metrics.filters import Filters
+    from greenstats.screens import methodology
+    from greenstats.ui.i18n import t
+
+    _, db, _ = leaky
+    with Warehouse(db).open_snapshot() as r:
+        frame = queries.rejects_by_reason(r, Filters())
+    shown = methodology.rejects_table(frame, lang).to_csv()
+    assert MARK not in shown
+    assert "(hidden" not in shown
+    assert "(line hidden" not in shown
+    assert t("method.value_hidden", lang) in shown
+    assert re.search(r": -[15]\n|: 2099-01-10 10:00", shown)  # a value that broke a bound
+
+
+def test_a_snapshot_from_before_pseudonyms_is_still_masked_by_rule() -> None:
+    """A rejects table built before ingest hid values: a user id shifted into a column that
+    broke a code rule is not shown; a bound's value is."""
+    from greenstats.screens import methodology
+
+    hidden = methodology._shown_value("actions", "region", "uid-SECRET-LEAK07", "en",
+                                      "unknown_regions")  # fmt: skip
+    assert MARK not in hidden
+    assert methodology._shown_value("actions", "region", "CN-ZZ", "en", None) == hidden
+    assert methodology._shown_value("actions", "energy_g", "-5", "en", "below_min") == "-5"
+    assert methodology._shown_value("projects", "kind", "orchard", "en", "x") == "orchard"

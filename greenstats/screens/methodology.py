@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 
+from greenstats.data import pseudonym
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.warehouse import Reader
@@ -371,12 +372,20 @@ def freshness_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 #: Tables whose rows carry a user id: a raw line of theirs is never shown on a page.
-TABLES_WITH_USERS = frozenset({"actions", "redemptions"})
+TABLES_WITH_USERS = pseudonym.TABLES_WITH_USERS
 
 
-def _shown_value(table: str, column: object, value: object, lang: str) -> str:
-    """A rejected value as a page may show it: never one that is or may hold a user id."""
-    if table in TABLES_WITH_USERS and (not isinstance(column, str) or column == "user_id"):
+def _shown_value(table: str, column: object, value: object, lang: str, rule: object = None) -> str:
+    """A rejected value as a page may show it: never one that is or may hold a user id, nor
+    the hash ingest stored in its place (greenstats/data/pseudonym.py). In a table with user
+    ids only a value that broke a bound is shown (a snapshot built before ingest hid the
+    others may still hold them raw: a user id shifted into another column)."""
+    if pseudonym.is_hidden(value) or (
+        table in TABLES_WITH_USERS
+        and (
+            not isinstance(column, str) or column == "user_id" or rule not in pseudonym.SHOWN_RULES
+        )
+    ):
         return t("method.value_hidden", lang)
     return "" if value is None or pd.isna(value) else str(value)
 
@@ -404,9 +413,9 @@ def rejects_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
         for rule, detail, reason in zip(rules, details, frame["reason"], strict=True)
     ]
     values = [
-        _shown_value(tb, c, v, lang)
-        for tb, c, v in zip(frame["table_name"], frame["column_name"], frame["example_value"],
-                            strict=True)
+        _shown_value(tb, c, v, lang, rule)
+        for tb, c, v, rule in zip(frame["table_name"], frame["column_name"],
+                                  frame["example_value"], rules, strict=True)
     ]  # fmt: skip
     return pd.DataFrame({
         t("col.table", lang): frame["table_name"],
