@@ -40,14 +40,17 @@ VOLATILE: dict[str, tuple[str, ...] | None] = {
 }
 
 
-def write_events(path: Path, n: int, first_id: int, day: str) -> None:
-    """n valid action events on one day (walking or metro, Guangdong or Beijing)."""
+def write_events(
+    path: Path, n: int, first_id: int, day: str, *, prefix: str = "m", users: int = 997
+) -> None:
+    """n valid action events on one day (walking or metro, Guangdong or Beijing), ids
+    `prefix` + number, spread over `users` users."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
     target = str(path).replace("'", "''")
     con.execute(
         f"""COPY (
-          SELECT 'm' || (i + {first_id}) AS event_id, 'v' || (i % 997) AS user_id,
+          SELECT '{prefix}' || (i + {first_id}) AS event_id, 'v' || (i % {users}) AS user_id,
                  TIMESTAMPTZ '{day} 00:00:00+08' + to_seconds(i % 86400) AS occurred_at,
                  CASE WHEN i % 3 = 0 THEN 'metro_ride' ELSE 'walking' END AS action,
                  CASE WHEN i % 2 = 0 THEN 'CN-GD' ELSE 'CN-BJ' END AS region,

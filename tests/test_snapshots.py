@@ -11,37 +11,21 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from greenstats.data.warehouse import Warehouse
-from tests import handbuilt
+from tests import handbuilt, ops
 from tests.conftest import ROOT, run_cli, summary_json
 
 EVENTS = 3_000_000  # enough that a rebuild takes seconds on 2 cores
 
 
-def _write_events(path: Path, n: int, first_id: int, day: str) -> None:
-    """n valid action events (walking, metro) spread over Guangdong and Beijing users."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect()
-    target = str(path).replace("'", "''")
-    con.execute(
-        f"""COPY (
-          SELECT 'k' || (i + {first_id}) AS event_id, 'u' || (i % 50000) AS user_id,
-                 TIMESTAMPTZ '{day} 00:00:00+08' + to_seconds(i % 86400) AS occurred_at,
-                 CASE WHEN i % 3 = 0 THEN 'metro_ride' ELSE 'walking' END AS action,
-                 CASE WHEN i % 2 = 0 THEN 'CN-GD' ELSE 'CN-BJ' END AS region,
-                 (i % 7)::BIGINT AS energy_g, NULL::VARCHAR AS brand_id
-          FROM range({n}) t(i)) TO '{target}' (FORMAT parquet)"""
-    )
-    con.close()
-
-
 @pytest.fixture(scope="module")
 def big_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = handbuilt.write(tmp_path_factory.mktemp("big") / "input")
-    _write_events(folder / "actions" / "bulk.parquet", EVENTS, 0, "2025-06-01")
+    ops.write_events(
+        folder / "actions" / "bulk.parquet", EVENTS, 0, "2025-06-01", prefix="k", users=50_000
+    )
     db = tmp_path_factory.mktemp("bigwh") / "warehouse"
     run_cli("ingest", str(folder), "--db", str(db), "--reference", str(handbuilt.REFERENCE_MIN),
             check=True)  # fmt: skip
@@ -92,7 +76,9 @@ def test_readers_see_the_old_snapshot_or_the_new_one_never_a_mix(
     with Warehouse(big_db).open_snapshot() as r:
         old = tuple(r.rows("SELECT sum(count_actions), sum(energy_g) FROM mart_actions_daily")[0])
     extra = tmp_path / "extra"
-    _write_events(extra / "actions" / "more.parquet", 500_000, EVENTS, "2025-06-02")
+    ops.write_events(
+        extra / "actions" / "more.parquet", 500_000, EVENTS, "2025-06-02", prefix="k", users=50_000
+    )
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(big_db), str(tmp_path / "stop")],
         cwd=ROOT, stdout=subprocess.PIPE, text=True,

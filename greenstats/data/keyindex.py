@@ -23,7 +23,7 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
-from numpy.lib import format as fmt
+from numpy.lib import format as npy_format
 
 from greenstats.data.contract import Table
 from greenstats.data.warehouse import LakeFile
@@ -170,7 +170,7 @@ def _save(path: Path, arr: np.ndarray) -> None:
             # The .npy header, then the array through Python's own write: np.save's writer
             # reports a full disk without an errno ('… requested and … written'), which no
             # caller can tell from another fault; Python's raises ENOSPC.
-            fmt.write_array_header_1_0(fh, fmt.header_data_from_array_1_0(arr))
+            npy_format.write_array_header_1_0(fh, npy_format.header_data_from_array_1_0(arr))
             fh.write(memoryview(arr).cast("B"))
             fh.flush()
             os.fsync(fh.fileno())

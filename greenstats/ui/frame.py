@@ -348,16 +348,19 @@ def check_choice(key: str, label: str, accepted: Iterable[str]) -> None:
         for v in st.query_params.get_all(key)
         if v and v not in accepted
     ]
+    _ignored_notice(ignored)
+
+
+def _ignored_notice(ignored: list[str]) -> None:
+    """Name the link's values that were ignored (never an error); they come from the link, so
+    they show as the characters they are, never as markup."""
     if ignored:
         st.info(md(tr("link.ignored", values="; ".join(ignored))), icon=":material/link_off:")
 
 
 def link_notice() -> None:
     """Tell the reader which values of the link were ignored (never an error)."""
-    ignored = st.session_state.get("link_notice")
-    if ignored:
-        # The values come from the link: shown as the characters they are, never as markup.
-        st.info(md(tr("link.ignored", values="; ".join(ignored))), icon=":material/link_off:")
+    _ignored_notice(st.session_state.get("link_notice") or [])
 
 
 def filter_words(f: Filters, applies: Iterable[str]) -> str:
