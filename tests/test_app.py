@@ -111,7 +111,7 @@ def test_the_users_note_says_exact_or_estimated_as_the_chart_is(app) -> None:
     # Two regions: users in both are merged from sketches, so every bar is an estimate.
     at = app("actions", region=["Guangdong", "Beijing"], **ALL_TIME)
     notes = " ".join(c.value for c in at.caption)
-    assert "Users are distinct within each bar (estimated, about ±1%)" in notes
+    assert "Users are distinct within each bar (estimated, 95% within ±1.6%)" in notes
 
 
 def test_funnel_stages_equal_the_summary(app, handbuilt_db: Path) -> None:

@@ -63,16 +63,16 @@ FILTERS = {
 
 
 @pytest.mark.parametrize("f", FILTERS.values(), ids=FILTERS.keys())
-def test_distinct_users_from_the_sketch_are_within_2_percent_of_exact(
+def test_distinct_users_from_the_sketch_are_within_four_standard_errors_of_exact(
     demo_1m: tuple[Path, DemoResult], f: Filters
 ) -> None:
     with Warehouse(demo_1m[0]).open_snapshot() as r:
         exact = queries.users_active_exact(r, f)
         estimate = queries.users_active_sketch(r, f)
     assert exact > 0
-    assert abs(estimate - exact) <= max(0.02 * exact, 1), (estimate, exact)
-    # The stated bound is the HLL standard error; 2 % is about 2.5 of them.
-    assert sketch.STANDARD_ERROR < 0.01
+    # The ids are keyed hashes, so the estimate moves with each clone's key: four standard
+    # errors (3.3 %) fail a correct sketch about once in 16,000 runs.
+    assert abs(estimate - exact) <= max(4 * sketch.STANDARD_ERROR * exact, 1), (estimate, exact)
 
 
 def test_the_page_summary_differs_from_the_exact_one_only_in_users(

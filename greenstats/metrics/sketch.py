@@ -18,6 +18,9 @@ PRECISION = 14
 REGISTERS = 1 << PRECISION
 HASH_BITS_LEFT = 64 - PRECISION  # q in Ertl's paper
 STANDARD_ERROR = 1.04 / math.sqrt(REGISTERS)
+#: Half-width of the 95 % interval around an estimate (1.96 standard errors, ≈ 1.6 %): what the
+#: pages say of an estimated count.
+MARGIN_95 = 1.96 * STANDARD_ERROR
 _ALPHA_INF = 1 / (2 * math.log(2))
 
 

@@ -489,14 +489,15 @@ def _users_note(series: pd.DataFrame, f: Filters, lang: str, k: int = K_ANONYMIT
     period's ends cut (users_series flags each); how small counts show; and that users are
     counted across all actions and brands."""
     estimated = int((~series["exact"].astype(bool)).sum())
+    margin = words.estimate_margin(lang)
     if estimated == 0:
         notes = [t("actions.users_note_exact", lang, k=k)]
     elif estimated == 1 and len(series) > 1:
-        notes = [t("actions.users_note_mixed_one", lang, k=k)]
+        notes = [t("actions.users_note_mixed_one", lang, k=k, margin=margin)]
     elif estimated < len(series):
-        notes = [t("actions.users_note_mixed", lang, k=k, n=estimated)]
+        notes = [t("actions.users_note_mixed", lang, k=k, n=estimated, margin=margin)]
     else:
-        notes = [t("actions.users_note", lang, k=k)]
+        notes = [t("actions.users_note", lang, k=k, margin=margin)]
     merged = [
         not fmt.is_suppressed(int(a), k)
         and (fmt.is_suppressed(int(n), k) or fmt.is_suppressed(int(r), k))

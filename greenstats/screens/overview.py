@@ -201,7 +201,8 @@ def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> li
         return t("help.exact", lang, value=value)
 
     shown = {
-        "users_active": (fmt.people(s["users_active"], lang), t("kpi.users_note", lang),
+        "users_active": (fmt.people(s["users_active"], lang),
+                         t("kpi.users_note", lang, margin=words.estimate_margin(lang)),
                          t("help.users", lang)),
         "actions": (fmt.compact_quantity(s["actions"], "unit.actions", lang),
                     t("kpi.energy_note", lang, energy=fmt.compact_quantity(

@@ -10,9 +10,15 @@ from datetime import date
 
 import pandas as pd
 
+from greenstats.metrics import sketch
 from greenstats.metrics.filters import Filters
 from greenstats.ui import fmt
 from greenstats.ui.i18n import t
+
+
+def estimate_margin(lang: str) -> str:
+    """How close 95 % of distinct-user estimates come to the exact count, e.g. '1.6%'."""
+    return fmt.percent(sketch.MARGIN_95, lang, 1)
 
 
 def vocab(group: str, code: object, lang: str) -> str:
