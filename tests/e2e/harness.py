@@ -160,6 +160,7 @@ class Watch:
     origin: str
     errors: list[str] = field(default_factory=list)
     urls: list[str] = field(default_factory=list)
+    also: tuple[str, ...] = ()  # other origins the browser may visit (a sign-in provider)
 
     def attach(self, context: BrowserContext) -> Watch:
         context.on("console", self._console)
@@ -200,18 +201,20 @@ def check_console(watch: Watch) -> None:
 
 
 def check_own_host_only(watch: Watch) -> None:
-    """Every request went to the app's own host (http(s) and its websocket), or was a data: or
-    blob: URL made in the page: nothing reaches the internet."""
-    own = urlsplit(watch.origin).netloc
+    """Every request went to the app's own host (http(s) and its websocket) or to one of
+    `watch.also` (a sign-in provider on loopback), or was a data: or blob: URL made in the page:
+    nothing reaches the internet."""
+    own = {urlsplit(origin).netloc for origin in (watch.origin, *watch.also)}
     foreign = []
     for url in watch.urls:
         parts = urlsplit(url)
         if parts.scheme in ("data", "blob"):
             continue
-        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc == own:
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.netloc in own:
             continue
         foreign.append(url)
-    assert not foreign, f"requests to other hosts than {own}:\n" + "\n".join(sorted(set(foreign)))
+    hosts = ", ".join(sorted(own))
+    assert not foreign, f"requests to other hosts than {hosts}:\n" + "\n".join(sorted(set(foreign)))
 
 
 # --- waiting for Streamlit --------------------------------------------------------------------
