@@ -1,5 +1,6 @@
-"""greenstats: the entry point. Page config, first-start demo build, language, the one filter
-bar (bound to the URL), navigation. Each page says which filters apply to it."""
+"""greenstats: the entry point. Page config, sign-in and role, first-start demo build,
+language, the one filter bar (bound to the URL), navigation. Each page says which filters
+apply to it; a role says which pages exist for the viewer."""
 
 import streamlit as st
 
@@ -9,12 +10,15 @@ from greenstats.ui import frame as ui
 st.set_page_config(page_title="greenstats", page_icon="🌳", layout="wide")
 ui.style()
 ui.language_switch()
+viewer = ui.viewer()  # not signed in, no role, or a broken access file: the run stops here
 ui.ensure_warehouse()
 ui.pin_snapshot()
 
 pages: dict[str, list] = {}
 applies: dict[str, frozenset[str]] = {}
 for screen in SCREENS:  # one list of pages: the tests and the benchmark read the same
+    if not viewer.role.may_open(screen.name):
+        continue
     page = st.Page(f"pages/{screen.name}.py", title=ui.tr(screen.title_key), icon=screen.icon,
                    url_path=screen.name, default=screen.name == "overview")  # fmt: skip
     pages.setdefault(ui.tr(screen.section), []).append(page)
@@ -22,7 +26,10 @@ for screen in SCREENS:  # one list of pages: the tests and the benchmark read th
 
 current = st.navigation(pages, position="top")
 page_applies = applies.get(current.url_path, frozenset())
+st.session_state["_page"] = current.url_path or "overview"
+ui.account(viewer)
 st.session_state["filters"] = ui.filter_bar(page_applies)
 st.session_state["applies"] = page_applies
 ui.demo_banner()
+ui.access_banner(viewer)
 current.run()

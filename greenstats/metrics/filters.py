@@ -55,6 +55,10 @@ class Filters:
     projects: tuple[str, ...] = ()
     species: tuple[str, ...] = ()
     as_of: date = field(default_factory=today_cst)
+    #: A signed-in partner's name: every query of plantings, surveys, redemptions, projects and
+    #: protected areas is cut to that partner's rows. Set by the viewer's role
+    #: (metrics/access.py), never from a link.
+    partner: str | None = None
 
     def previous_period(self) -> Filters | None:
         """The period of the same length just before this one (None when unbounded)."""
@@ -149,6 +153,14 @@ class Where:
             self.params.extend(values)
         return self
 
+    def scope(self, partner: str | None, via: str) -> Where:
+        """Only one partner's rows (None: everyone's): by the table's own `partner` column
+        (via "self"), or by its project or protected area (via "project", "area")."""
+        if partner is not None:
+            self.parts.append(_SCOPE[via].format(p=self.prefix))
+            self.params.append(partner)
+        return self
+
     def period(self, f: Filters, column: str = "day") -> Where:
         return self.between(column, f.date_from, f.date_to)
 
@@ -159,6 +171,14 @@ class Where:
     def and_(self) -> str:
         """The conditions for appending to an existing WHERE."""
         return (" AND " + " AND ".join(self.parts)) if self.parts else ""
+
+
+#: How a table is cut to one partner's rows: fixed SQL, the partner's name bound as a parameter.
+_SCOPE = {
+    "self": "{p}partner = ?",
+    "project": "{p}project_id IN (SELECT project_id FROM stg_projects WHERE partner = ?)",
+    "area": "{p}area_id IN (SELECT area_id FROM stg_protected_areas WHERE partner = ?)",
+}
 
 
 def where_actions(f: Filters, alias: str | None = None) -> Where:
@@ -180,6 +200,7 @@ def where_redemptions(f: Filters, alias: str | None = None) -> Where:
         .isin("region", f.regions)
         .isin("project_id", f.projects)
         .isin("species", f.species)
+        .scope(f.partner, "project")
     )
 
 
@@ -191,6 +212,7 @@ def where_plantings(f: Filters, alias: str | None = None) -> Where:
         .isin("region", f.regions)
         .isin("project_id", f.projects)
         .isin("species", f.species)
+        .scope(f.partner, "project")
     )
 
 
@@ -202,17 +224,23 @@ def where_surveys(f: Filters) -> Where:
         .isin("region", f.regions)
         .isin("project_id", f.projects)
         .isin("species", f.species)
+        .scope(f.partner, "project")
     )
 
 
-def where_projects(f: Filters) -> Where:
+def where_projects(f: Filters, alias: str | None = None) -> Where:
     """Projects: not cut by period; by their own region and the project filter."""
-    return Where().isin("region", f.regions).isin("project_id", f.projects)
+    return (
+        Where(alias)
+        .isin("region", f.regions)
+        .isin("project_id", f.projects)
+        .scope(f.partner, "self")
+    )
 
 
 def where_areas(f: Filters) -> Where:
     """Protected areas and their species: by the area's region."""
-    return Where().isin("region", f.regions)
+    return Where().isin("region", f.regions).scope(f.partner, "area")
 
 
 def parse_regions(values: Sequence[str]) -> tuple[str, ...]:

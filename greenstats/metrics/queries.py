@@ -576,15 +576,17 @@ def _users_estimated(
 
 def freshness(r: Reader, f: Filters) -> pd.DataFrame:
     """Per partner: latest planting and latest survey received (how fresh their data is)."""
+    w = where_projects(f.all_time(), alias="p")
     return r.df(
-        """SELECT p.partner, max(pl.latest) AS latest_planting, max(s.latest) AS latest_survey,
+        f"""SELECT p.partner, max(pl.latest) AS latest_planting, max(s.latest) AS latest_survey,
                   count(*) AS projects
            FROM stg_projects AS p
            LEFT JOIN (SELECT project_id, max(planted_on) AS latest FROM stg_plantings
                       GROUP BY project_id) AS pl USING (project_id)
            LEFT JOIN (SELECT project_id, max(surveyed_on) AS latest FROM stg_surveys
                       GROUP BY project_id) AS s USING (project_id)
-           GROUP BY p.partner ORDER BY p.partner"""
+           {w.sql} GROUP BY p.partner ORDER BY p.partner""",
+        w.params,
     )
 
 
@@ -598,8 +600,15 @@ def rejects_by_reason(r: Reader, f: Filters) -> pd.DataFrame:
         f"""SELECT table_name, column_name, reason, {rule}, count(*) AS rows,
                   arg_min(file, line) AS example_file, min(line) AS example_line,
                   arg_min(value, line) AS example_value
-           FROM rejects GROUP BY ALL ORDER BY rows DESC, table_name, column_name, reason"""
+           FROM rejects {_STAFF_ONLY} GROUP BY ALL
+           ORDER BY rows DESC, table_name, column_name, reason""",
+        [f.partner is None],
     )
+
+
+#: Rejected rows and the list of loaded files are raw input of every partner: read only when the
+#: filters carry no partner (the bound parameter is `f.partner is None`).
+_STAFF_ONLY = "WHERE ?"
 
 
 def reject_rows(r: Reader, limit: int = 0) -> pd.DataFrame:
@@ -629,8 +638,9 @@ def _has_columns(r: Reader, table: str, *columns: str) -> bool:
 def loads(r: Reader, f: Filters) -> pd.DataFrame:
     """Every load: when, which file, rows accepted, already loaded, rejected, refusals."""
     return r.df(
-        """SELECT load_number, loaded_at, table_name, file, accepted, already_loaded, rejected,
-                  refused FROM loads ORDER BY load_number DESC, file"""
+        f"""SELECT load_number, loaded_at, table_name, file, accepted, already_loaded, rejected,
+                  refused FROM loads {_STAFF_ONLY} ORDER BY load_number DESC, file""",
+        [f.partner is None],
     )
 
 

@@ -90,8 +90,9 @@ def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
         if first and last
         else t("method.no_events", lang),
         freshness=freshness(queries.freshness(r, f), lang),
-        rejects=rejects(queries.rejects_by_reason(r, f), lang, loaded=not loads.empty),
-        loads=loads_table(loads, lang),
+        rejects=rejects(queries.rejects_by_reason(r, f), lang, loaded=not loads.empty,
+                        staff_only=f.partner is not None),
+        loads=loads_table(loads, lang, staff_only=f.partner is not None),
     )
 
 
@@ -313,7 +314,7 @@ def freshness(frame: pd.DataFrame, lang: str) -> Table:
     )  # fmt: skip
 
 
-def rejects(frame: pd.DataFrame, lang: str, *, loaded: bool) -> Table:
+def rejects(frame: pd.DataFrame, lang: str, *, loaded: bool, staff_only: bool = False) -> Table:
     """Rows not loaded, counted by table, column and reason, with an example of each."""
     shown = rejects_table(frame, lang)
     rows = t("col.rows", lang)
@@ -324,13 +325,14 @@ def rejects(frame: pd.DataFrame, lang: str, *, loaded: bool) -> Table:
         intro=t("method.rejects_intro", lang, n=fmt.number(int(frame["rows"].sum()), lang))
         if len(frame) else "",
         frame=shown,
-        empty=t("method.no_rejects" if loaded else "method.nothing_loaded", lang),
+        empty=t("method.staff_only" if staff_only
+                else "method.no_rejects" if loaded else "method.nothing_loaded", lang),
         kinds={c: k for c, k in kinds.items() if c in shown},
         phone=tuple(c for c in wanted if c in shown),
     )  # fmt: skip
 
 
-def loads_table(frame: pd.DataFrame, lang: str) -> Table:
+def loads_table(frame: pd.DataFrame, lang: str, *, staff_only: bool = False) -> Table:
     """Every file loaded: rows accepted, already loaded and rejected, or why it was refused."""
     load, file, accepted, already, rejected = (
         t(k, lang) for k in ("col.load", "col.file", "col.accepted", "col.already",
@@ -349,7 +351,8 @@ def loads_table(frame: pd.DataFrame, lang: str) -> Table:
     kinds |= {file: "text", t("col.table", lang): "text", t("col.refused", lang): "text"}
     return Table(
         name="loads", title=t("method.loads", lang), intro="", frame=shown,
-        empty=t("method.no_loads", lang), kinds=kinds, phone=(file, accepted, rejected),
+        empty=t("method.staff_only" if staff_only else "method.no_loads", lang), kinds=kinds,
+        phone=(file, accepted, rejected),
         height=300 if len(shown) > 8 else None,
     )  # fmt: skip
 

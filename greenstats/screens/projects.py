@@ -117,7 +117,9 @@ def _names(r: Reader, kind: str, lang: str) -> dict[str, str]:
 
 def load(r: Reader, f: Filters, lang: str, partner: str | None, project: str | None
          ) -> ProjectsData:  # fmt: skip
-    """Everything the Projects page shows: one project when one is picked, else the list."""
+    """Everything the Projects page shows: one project when one is picked, else the list (a
+    signed-in partner's own when none is picked)."""
+    partner = f.partner or partner
     report = _report(r, f)
     names = {
         "projects": queries.display_names(r, "projects", lang),

@@ -7,16 +7,20 @@ Pages arrange: they pass a screen's `load` to `cached` and draw its blocks, neve
 
 from __future__ import annotations
 
+import logging
 import time
 import unicodedata
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from greenstats.data import audit
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.warehouse import (
     Reader,
@@ -25,7 +29,8 @@ from greenstats.data.warehouse import (
     WarehouseBusyError,
     WarehouseError,
 )
-from greenstats.metrics import queries
+from greenstats.metrics import access, queries
+from greenstats.metrics.access import AccessFileError, Grants, Role
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.ui import charts, fmt, geo
 from greenstats.ui.blocks import Card, Chart, Markdown, Table, is_empty
@@ -33,6 +38,7 @@ from greenstats.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
 
 P = ParamSpec("P")
 T = TypeVar("T")
+_log = logging.getLogger("greenstats.access")
 
 # --- language ---------------------------------------------------------------------------------
 
@@ -84,22 +90,195 @@ def snapshot() -> Snapshot:
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
-def _cached_call(_fn: Callable[..., Any], name: str, key: str, _snap: Snapshot,
+def _cached_call(_fn: Callable[..., Any], name: str, key: str, _snap: Snapshot, role: str,
                  args: tuple) -> Any:  # fmt: skip
     return _fn(_reader(key, _snap), *args)
 
 
 def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
     """`fn(reader, *args)` on this run's snapshot, cached by the function's qualified name,
-    the snapshot's identity and the arguments: pages pass the function itself (e.g. a
-    screen's `load`), so go-to-definition leads from a page to its SQL. A lookup that depends
-    on the snapshot alone takes no filters: `cached(queries.brand_ids)`."""
+    the snapshot's identity, the viewer's role and the arguments: pages pass the function
+    itself (e.g. a screen's `load`), so go-to-definition leads from a page to its SQL. A
+    lookup that depends on the snapshot alone takes no filters: `cached(queries.brand_ids)`.
+
+    This is the only door to the data, so the role is enforced here: every Filters passed is
+    narrowed to the role (a partner's carry its name into the SQL), and a result cached for
+    one role is never served to another."""
+    role = current_role()
+    args = tuple(access.narrow(a, role) if isinstance(a, Filters) else a for a in args)
     snap = snapshot()
     name = f"{fn.__module__}.{fn.__qualname__}"
     try:
-        return _cached_call(fn, name, snap.key, snap, tuple(args))
+        return _cached_call(fn, name, snap.key, snap, role.label, args)
     except WarehouseError as exc:
         broken(exc)
+
+
+# --- who is looking -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The signed-in identity (email, else OIDC subject; None when sign-in is not set up), the
+    name to greet, and the role the access file grants."""
+
+    identity: str | None
+    name: str | None
+    role: Role
+
+
+def sign_in_configured() -> bool:
+    """Whether `.streamlit/secrets.toml` has an [auth] section: Streamlit then gives `st.user`
+    an `is_logged_in` key (False until the visitor signs in)."""
+    return "is_logged_in" in st.user
+
+
+def current_role() -> Role:
+    """The role this run reads with (app.py set it); with sign-in configured and no viewer
+    yet, nothing is read."""
+    found = st.session_state.get("_viewer")
+    if isinstance(found, Viewer):
+        return found.role
+    if sign_in_configured():
+        st.stop()
+    return access.OPEN
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _read_grants(path: str, stamp: tuple) -> Grants | AccessFileError:
+    try:
+        return access.read_grants(Path(path))
+    except AccessFileError as exc:
+        return exc
+
+
+def _grants() -> Grants | AccessFileError:
+    """The access file, read again whenever it changes (by its size, time and inode)."""
+    path = access.access_path()
+    try:
+        st_ = path.stat()
+        stamp: tuple = (st_.st_mtime_ns, st_.st_size, st_.st_ino)
+    except OSError:
+        stamp = ()
+    return _read_grants(str(path), stamp)
+
+
+def audit_event(event: str, **detail: Any) -> None:
+    """Append to the audit log with this run's identity, role, page and filters."""
+    found = st.session_state.get("_viewer")
+    identity = found.identity if isinstance(found, Viewer) else _identity()
+    role = found.role.label if isinstance(found, Viewer) else "none"
+    f = st.session_state.get("filters")
+    audit.record(
+        event, identity=identity, role=role, page=st.session_state.get("_page"),
+        filters=vars(f) if isinstance(f, Filters) else None, **detail,
+    )  # fmt: skip
+
+
+def _identity() -> str | None:
+    return st.user.get("email") or st.user.get("sub") if st.user.get("is_logged_in") else None
+
+
+def _once(key: str, event: str, **detail: Any) -> None:
+    """Audit an event once per session for the same key (a rerun does not repeat it)."""
+    done = st.session_state.setdefault("_audited", set())
+    if key not in done:
+        done.add(key)
+        audit_event(event, **detail)
+
+
+def viewer() -> Viewer:
+    """Who is looking and what they may see (app.py, before anything is read).
+
+    With sign-in not configured (the local demo) everyone is `open`. Otherwise a visitor who
+    is not signed in gets the sign-in page only; a signed-in identity with no role, or any
+    identity while the access file is invalid, gets a page saying so; the run stops there,
+    with no page list, figure or download.
+    """
+    st.session_state.pop("_viewer", None)
+    if not sign_in_configured():
+        found = Viewer(None, None, access.OPEN)
+        st.session_state["_viewer"] = found
+        return found
+    if not st.user.get("is_logged_in"):
+        _only(_sign_in_page, "access.sign_in_title")
+    identity = _identity()
+    grants = _grants()
+    if isinstance(grants, AccessFileError):
+        _log.error("access refused to everyone: %s", grants)
+        _once(f"closed:{grants}", "denied", reason="access file invalid", detail=grants.public)
+        st.session_state["_closed"] = grants.public
+        _only(_closed_page, "access.closed_title")
+    role = grants.role_for(st.user.get("sub"), st.user.get("email"),
+                           st.user.get("email_verified"))  # fmt: skip
+    if role is None:
+        _once(f"norole:{identity}", "denied", reason="no role")
+        _only(_no_role_page, "access.no_role_title")
+    found = Viewer(identity, st.user.get("name"), role)
+    st.session_state["_viewer"] = found
+    _once(f"sign_in:{identity}:{role.label}", "sign_in")
+    return found
+
+
+def _only(page: Callable[[], None], title_key: str) -> NoReturn:
+    """Run one page and nothing else: no page list, no filter bar."""
+    st.navigation([st.Page(page, title=tr(title_key), default=True)], position="hidden").run()
+    st.stop()
+
+
+def _sign_in_page() -> None:
+    st.title(tr("access.sign_in_title"))
+    st.markdown(tr("access.sign_in_body"))
+    if st.button(tr("access.sign_in"), type="primary", icon=":material/login:"):
+        st.login()
+
+
+def _sign_out_button(key: str) -> None:
+    if st.button(tr("access.sign_out"), key=key, icon=":material/logout:", type="secondary"):
+        audit_event("sign_out")
+        st.logout()
+
+
+def _no_role_page() -> None:
+    st.title(tr("access.no_role_title"))
+    st.warning(md(tr("access.no_role", who=_identity() or "")), icon=":material/lock:")
+    _sign_out_button("sign-out-no-role")
+
+
+def _closed_page() -> None:
+    st.title(tr("access.closed_title"))
+    st.error(md(tr("access.closed", problem=st.session_state.get("_closed", ""))),
+             icon=":material/lock:")  # fmt: skip
+    _sign_out_button("sign-out-closed")
+
+
+def role_words(role: Role) -> str:
+    if role.partner is not None:
+        return tr("access.role.partner", partner=role.partner)
+    return tr(f"access.role.{role.name}")
+
+
+def account(found: Viewer) -> None:
+    """The sidebar's account line: who is signed in, as what, and one-click sign-out."""
+    if found.role is access.OPEN or found.role.name == "open":
+        return
+    who = found.name or found.identity or ""
+    st.sidebar.caption(md(tr("access.signed_in_as", who=who, role=role_words(found.role))))
+    with st.sidebar:
+        _sign_out_button("sign-out")
+
+
+def access_banner(found: Viewer) -> None:
+    """Every page says when access is not restricted, and a partner what their view covers."""
+    if found.role.name == "open":
+        badge, text = f":gray-badge[:material/lock_open: {tr('access.open_badge')}]", "access.open"
+    elif found.role.partner is not None:
+        badge = f":green-badge[:material/filter_alt: {md(role_words(found.role))}]"
+        text = "access.partner_scope"
+    else:
+        return
+    with st.container(key="access-banner"):
+        st.markdown(f"{badge} :small[{md(tr(text, partner=found.role.partner or ''))}]")
 
 
 def info() -> dict[str, str]:
@@ -136,7 +315,7 @@ STYLE = """
 .block-container { padding-top: 4.2rem; }
 h1 { font-size: 2.1rem !important; padding-top: 0.2rem !important; }
 [data-testid="stMetricValue"] { font-size: 1.85rem; }
-.st-key-demo-banner { margin-bottom: -0.6rem; }
+.st-key-demo-banner, .st-key-access-banner { margin-bottom: -0.6rem; }
 [class*="st-key-phone-"] { display: none; }
 /* Cards of one row share a height; long labels wrap instead of being cut. */
 .st-key-kpis [data-testid="stColumn"] > [data-testid="stVerticalBlock"]
@@ -206,6 +385,10 @@ def _options() -> dict[str, dict[str, str]]:
     """Every filter's options: code → the label shown, which is also what the URL carries;
     sorted by label in the reader's language (regions by pinyin in Chinese)."""
     projects = names("projects")
+    role = current_role()
+    if role.partner is not None:  # a partner picks among its own projects only
+        own = set(cached(queries.projects, Filters())["project_id"])
+        projects = {code: name for code, name in projects.items() if code in own}
     options = {
         "region": {c: region_label(c) for c in REGION_CODES},
         "action": names("actions"),
@@ -320,11 +503,12 @@ def filter_bar(applies: Iterable[str]) -> Filters:
         chosen[key] = tuple(values) if key in applies else ()
     if "period" not in applies:
         lo = hi = None
-    return Filters(
+    asked = Filters(
         date_from=lo, date_to=hi, regions=chosen["region"], actions=chosen["action"],
         brands=chosen["brand"], projects=chosen["project"], species=chosen["species"],
         as_of=today_cst(),
     )  # fmt: skip
+    return access.narrow(asked, current_role())
 
 
 def _help(key: str, applies: set[str]) -> str | None:
@@ -434,10 +618,12 @@ def plotly(fig: go.Figure, key: str) -> None:
 
 def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
     """A CSV of exactly what is shown, safe to open in Excel or WPS."""
+    file_name = f"greenstats-{name}.csv"
     st.download_button(
-        label or tr("download.csv"), data=csv_bytes(frame), file_name=f"greenstats-{name}.csv",
+        label or tr("download.csv"), data=csv_bytes(frame), file_name=file_name,
         mime="text/csv", key=f"download-{name}", icon=":material/download:",
-        width="content", type="tertiary",
+        width="content", type="tertiary", on_click=audit_event,
+        args=("download",), kwargs={"file": file_name, "rows": len(frame)},
     )  # fmt: skip
 
 

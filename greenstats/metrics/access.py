@@ -1,0 +1,184 @@
+"""Who may see what: the access file, the roles it grants, and what each role may read.
+
+The access file (TOML, README "Sign-in and roles") maps identities to roles:
+
+    [roles]
+    "ceo@program.example" = "executive"          # an email, matched without regard to case
+    "*@program.example" = "manager"              # everyone with an email at that domain
+    "*@see.org.cn" = "partner:SEE Foundation"    # a partner, named as in projects.csv
+    "auth0|5f1a9c" = "partner:SEE Foundation"    # an OIDC subject (the ID token's `sub`)
+
+An exact identity (subject, then email) wins over a domain. Anything else in the file (a
+syntax error, an unknown role, a key that is neither an email, a subject nor `*@domain`, a
+partner with no name) makes the whole file invalid: the app then shows no figure to anyone
+until it is fixed (it fails closed).
+
+A role narrows the filters every query takes (`narrow`): a partner's filters carry its name,
+and every query of plantings, surveys, redemptions, projects and protected areas is cut to that
+partner's rows in SQL (metrics/filters.py). No link, page switch or cached result can widen
+that, because the pages never see the unnarrowed filters.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from greenstats.data.paths import PROJECT_ROOT
+from greenstats.metrics.filters import Filters
+
+ENV = "GREENSTATS_ACCESS_FILE"
+DEFAULT_ACCESS_FILE = PROJECT_ROOT / ".streamlit" / "access.toml"
+
+#: Roles that see every figure.
+FULL_ROLES = ("executive", "manager")
+PARTNER_PREFIX = "partner:"
+#: Pages a partner may open: their projects and protected areas, and the program's totals.
+#: Actions and Funnel break the program down by action, brand and the energy of its users:
+#: they are for the program's own staff.
+PARTNER_PAGES = frozenset({"overview", "trees", "coastal", "species", "projects", "methodology"})
+
+_EMAIL = re.compile(r"^[^@\s*]+@[^@\s*]+\.[^@\s*]+$")
+_DOMAIN = re.compile(r"^\*@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
+_SUBJECT = re.compile(r"^[^\s@*]{1,255}$")
+
+
+@dataclass(frozen=True)
+class Role:
+    """What a viewer may see. `name` is executive, manager, partner, or open (no sign-in
+    configured: the local demo); `partner` is the partner's name for a partner."""
+
+    name: str
+    partner: str | None = None
+
+    @property
+    def label(self) -> str:
+        """As the access file writes it: 'executive', 'partner:SEE Foundation'."""
+        return f"{PARTNER_PREFIX}{self.partner}" if self.partner else self.name
+
+    def may_open(self, page: str) -> bool:
+        return self.partner is None or page in PARTNER_PAGES
+
+    @property
+    def sees_rejects(self) -> bool:
+        """Rejected rows are raw input of every partner: program staff only."""
+        return self.partner is None
+
+
+#: The role of everyone when no sign-in is configured (the local demo): not restricted.
+OPEN = Role("open")
+
+
+def parse_role(text: str) -> Role:
+    """'executive', 'manager' or 'partner:<name>' → its Role (ValueError otherwise)."""
+    if text in FULL_ROLES:
+        return Role(text)
+    if text.startswith(PARTNER_PREFIX) and text[len(PARTNER_PREFIX) :].strip():
+        return Role("partner", text[len(PARTNER_PREFIX) :].strip())
+    raise ValueError(f"unknown role {text!r}: use executive, manager or partner:<partner name>")
+
+
+class AccessFileError(ValueError):
+    """The access file cannot be read or is not valid: nobody is let in until it is fixed.
+
+    `str()` is the whole message for the server log (it may name an identity of the file);
+    `public` says the same without any identity, for the page every visitor sees."""
+
+    def __init__(self, message: str, public: str | None = None) -> None:
+        super().__init__(message)
+        self.public = public or message
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The access file, read: exact identities (subjects and lower-cased emails) and domains."""
+
+    exact: dict[str, Role]
+    domains: dict[str, Role]
+
+    def role_for(self, subject: str | None, email: str | None,
+                 email_verified: bool | None = None) -> Role | None:  # fmt: skip
+        """The role of a signed-in identity, or None. An email the provider says is not
+        verified is not used (anyone can type an address into a new account)."""
+        if subject and subject in self.exact:
+            return self.exact[subject]
+        if not email or email_verified is False:
+            return None
+        email = email.strip().lower()
+        if not _EMAIL.match(email):
+            return None
+        if email in self.exact:
+            return self.exact[email]
+        return self.domains.get(email.rpartition("@")[2])
+
+
+def parse_grants(text: str, source: str = "access file") -> Grants:
+    """The access file's text → Grants, or AccessFileError naming what is wrong and where."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise AccessFileError(
+            f"{source}: not valid TOML: {exc}", f"not valid TOML: {exc}"
+        ) from None
+    extra = sorted(set(doc) - {"roles"})
+    if extra:
+        raise AccessFileError(f"{source}: unknown section or key {extra[0]!r} (only [roles])",
+                              "a section or key other than [roles]")  # fmt: skip
+    roles = doc.get("roles")
+    if not isinstance(roles, dict):
+        raise AccessFileError(f"{source}: no [roles] table", "no [roles] table")
+    exact: dict[str, Role] = {}
+    domains: dict[str, Role] = {}
+    for n, (who, value) in enumerate(roles.items(), start=1):
+
+        def bad(problem: str, who: str = who, n: int = n) -> AccessFileError:
+            return AccessFileError(f"{source}: [roles] {who!r}: {problem}",
+                                   f"entry {n} of [roles]: {problem}")  # fmt: skip
+
+        if not isinstance(value, str):
+            raise bad("the role must be a string")
+        try:
+            role = parse_role(value.strip())
+        except ValueError as exc:
+            raise bad(str(exc)) from None
+        key = who.strip()
+        if domain := _DOMAIN.match(key):
+            table, key = domains, domain.group(1).lower()
+        elif _EMAIL.match(key):
+            table, key = exact, key.lower()
+        elif _SUBJECT.match(key):
+            table = exact
+        else:
+            raise bad("not an email, an OIDC subject or *@domain")
+        if key in table:
+            raise bad("the same identity is given a role twice")
+        table[key] = role
+    return Grants(exact, domains)
+
+
+def access_path() -> Path:
+    """GREENSTATS_ACCESS_FILE, else .streamlit/access.toml beside the sign-in secrets."""
+    return Path(os.environ.get(ENV) or DEFAULT_ACCESS_FILE)
+
+
+def read_grants(path: Path) -> Grants:
+    """Read and parse the access file (AccessFileError when it is missing or unreadable)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise AccessFileError(f"{path}: the access file does not exist",
+                              "the access file does not exist") from None  # fmt: skip
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccessFileError(
+            f"{path}: cannot be read ({exc})",
+            f"the access file cannot be read ({type(exc).__name__})",
+        ) from None
+    return parse_grants(text, str(path))
+
+
+def narrow(f: Filters, role: Role) -> Filters:
+    """The filters a role's queries take: a partner's carry its name, whatever was asked."""
+    return replace(f, partner=role.partner)
