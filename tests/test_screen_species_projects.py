@@ -16,7 +16,7 @@ from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Reader, Warehouse
 from greenstats.metrics.filters import Filters
 from greenstats.screens import projects, species
-from greenstats.ui.blocks import Chart, Table, is_empty
+from greenstats.ui.blocks import Chart, Markdown, Table, is_empty
 from tests import handbuilt
 from tests.conftest import summary_json
 
@@ -258,6 +258,8 @@ def test_the_project_list_fits_a_desktop_and_a_phone(reader: Reader) -> None:
     ]  # fmt: skip
     # A phone lists each project with its delivery and pace in words.
     texts = [row.text for row in listing.rows]
+    # Bold on purpose, so drawn as markdown (any other text is escaped and would show **).
+    assert all(isinstance(text, Markdown) for text in texts)
     assert "**Alxa saxaul belt** — 30% of 5,000 trees · Behind by 1,455 trees" in texts
     assert "**Minqin sand willow** — No target" in texts
 

@@ -15,7 +15,7 @@ from greenstats.data.warehouse import Reader
 from greenstats.metrics import queries, stats
 from greenstats.metrics.filters import Filters
 from greenstats.ui import charts, fmt, geo, words
-from greenstats.ui.blocks import Card, Chart, Table
+from greenstats.ui.blocks import Card, Chart, Markdown, Table
 from greenstats.ui.i18n import t
 
 #: What each pace status is called on a card (short, so it fits) and in a table.
@@ -33,7 +33,7 @@ class ProjectRow:
     """One project as a phone lists it: a bar of its delivery and a line of words."""
 
     share: float  # 0–1 delivered of target (0 without a target)
-    text: str  # '**name** — 30% of 10 trees · Behind by 7 trees'
+    text: Markdown  # '**name** — 30% of 10 trees · Behind by 7 trees', names escaped
 
 
 @dataclass(frozen=True)
@@ -172,11 +172,11 @@ def _phone_row(row: object, lang: str) -> ProjectRow:
     )  # fmt: skip
     behind = behind_text(row.status, row.behind_by, row.measure, row.kind, lang)
     pace = t("pace.behind", lang, by=behind) if behind else pace_word(row.status, lang)
-    text = f"**{row.shown_name}** — {delivered}"
+    text = f"**{fmt.escape_md(row.shown_name)}** — {fmt.escape_md(delivered)}"
     if has_target:
-        text += f" · {pace}"
+        text += f" · {fmt.escape_md(pace)}"
     share = min(max(float(row.progress), 0.0), 1.0) if has_target else 0.0
-    return ProjectRow(share=share, text=text)
+    return ProjectRow(share=share, text=Markdown(text))
 
 
 def _progress_table(rows: pd.DataFrame, planted: pd.DataFrame, partner: str | None, empty: str,
