@@ -12,8 +12,9 @@ ui.page_header("page.projects", f, applies)
 partners = ui.cached(projects.partners, f, lang)
 ui.check_choice("partner", ui.tr("projects.partner"), partners.values())
 pick_partner, pick_project = st.columns(2)
+own = f.partner in partners  # a signed-in partner: their own name, the only choice
 partner = pick_partner.selectbox(
-    ui.tr("projects.partner"), list(partners), index=None, key="partner",
+    ui.tr("projects.partner"), list(partners), index=0 if own else None, key="partner",
     bind="query-params", format_func=partners.get,
     placeholder=ui.tr("projects.all_partners"),
 )  # fmt: skip

@@ -90,8 +90,12 @@ def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
         if first and last
         else t("method.no_events", lang),
         freshness=freshness(queries.freshness(r, f), lang),
-        rejects=rejects(queries.rejects_by_reason(r, f), lang, loaded=not loads.empty,
-                        staff_only=f.partner is not None),
+        rejects=rejects(
+            queries.rejects_by_reason(r, f),
+            lang,
+            loaded=not loads.empty,
+            staff_only=f.partner is not None,
+        ),
         loads=loads_table(loads, lang, staff_only=f.partner is not None),
     )
 

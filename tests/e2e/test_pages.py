@@ -184,6 +184,8 @@ def test_page_shows_its_charts_and_figures(page: Page, watch: Watch, app: App, n
     open_page(page, f"{app.url}/{path}{ALL_TIME}")
     check_no_exception(page, app.server)
     assert page.locator("h1").first.inner_text() == title
+    # No sign-in is configured here (the local demo): every page says so.
+    assert "Access is not restricted" in page.get_by_test_id("stMain").inner_text()
     check_charts(page, expected=charts)
     FIGURES[name](page, app)
     check_console(watch)

@@ -1,0 +1,259 @@
+"""Real sign-in, end to end: the dashboard with an [auth] section pointing at oidc-provider-mock
+on loopback, an access file and an audit log of its own, driven in Chromium through the mock's
+own sign-in form (tests/e2e/oidc.py).
+
+An anonymous visitor sees the sign-in page only; partner A signs in, sees A's projects and
+cannot reach partner B's by any page, filter, link parameter or download; an executive sees
+everything; sign-out ends access; the audit log holds each of these, and no user id."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from playwright.sync_api import Page
+
+from greenstats.data import audit
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics import access
+from tests.e2e import harness, oidc
+from tests.e2e.conftest import App
+
+EXEC_EMAIL = "director@program.example"
+STRANGER_EMAIL = "visitor@elsewhere.example"
+PARTNER_DOMAIN = "partner-a.example"
+NO_SUCH_PAGE = "The page that you have requested does not seem to exist"
+
+
+@dataclass
+class Partner:
+    name: str
+    projects: dict[str, str]  # id → name
+    areas: dict[str, str]
+
+
+@dataclass
+class Secured:
+    """The dashboard behind sign-in: its URL, the provider's, the audit log, two partners."""
+
+    url: str
+    issuer: str
+    server: harness.Server
+    audit: Path
+    db: Path
+    a: Partner
+    b: Partner
+
+
+def _partners(db: Path) -> list[Partner]:
+    """The demo's partners with projects, most projects first."""
+    with Warehouse(db).open_snapshot() as r:
+        rows = r.rows(
+            "SELECT partner, 'p', project_id, name FROM stg_projects UNION ALL "
+            "SELECT partner, 'a', area_id, name FROM stg_protected_areas"
+        )
+    found: dict[str, Partner] = {}
+    for partner, kind, code, name in rows:
+        p = found.setdefault(partner, Partner(partner, {}, {}))
+        (p.projects if kind == "p" else p.areas)[code] = name
+    return sorted((p for p in found.values() if p.projects), key=lambda p: -len(p.projects))
+
+
+@pytest.fixture(scope="module")
+def secured(app: App, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secured]:
+    """A second server on the e2e demo warehouse, with sign-in configured."""
+    root = tmp_path_factory.mktemp("signin")
+    a, b = _partners(app.db)[:2]
+    access_file, audit_log = root / "access.toml", root / "audit.jsonl"
+    access_file.write_text(
+        f'[roles]\n"{EXEC_EMAIL}" = "executive"\n"*@{PARTNER_DOMAIN}" = "partner:{a.name}"\n',
+        encoding="utf-8",
+    )
+    with oidc.start_provider() as issuer:
+        env = {
+            "GREENSTATS_DB": str(app.db),
+            "STREAMLIT_SECRETS_FILES": str(oidc.auth_secrets(root, issuer)),
+            access.ENV: str(access_file),
+            audit.ENV: str(audit_log),
+        }
+        with harness.streamlit_server("app.py", env) as server:
+            yield Secured(server.url, issuer, server, audit_log, app.db, a, b)
+
+
+def body(page: Page) -> str:
+    return page.inner_text("body")
+
+
+def nav_links(page: Page) -> list[str]:
+    return page.get_by_test_id("stTopNavLink").all_inner_texts()
+
+
+def check_nothing_but_sign_in(page: Page) -> None:
+    assert page.locator("h1").all_inner_texts() == ["Sign in to greenstats"], page.url
+    assert page.get_by_role("button", name="Sign in", exact=True).count() == 1
+    assert page.get_by_test_id("stMetric").count() == 0
+    assert page.get_by_test_id("stPlotlyChart").count() == 0
+    assert page.get_by_test_id("stDataFrame").count() == 0
+    assert page.get_by_test_id("stDownloadButton").count() == 0
+    assert page.get_by_test_id("stTopNavSection").count() == 0
+    assert not nav_links(page)
+    assert page.get_by_test_id("stMultiSelect").count() == 0  # no filter bar
+
+
+def leaked(page: Page, other: Partner) -> set[str]:
+    """Names of the other partner's data on the page, apart from the notice that repeats the
+    link's own refused values (it says only that they were ignored)."""
+    text = body(page)
+    for notice in page.get_by_test_id("stAlert").all_inner_texts():
+        text = text.replace(notice, "")
+    names = {other.name, *other.projects.values(), *other.projects, *other.areas.values()}
+    return {n for n in names if re.search(rf"(?<![\w-]){re.escape(n)}(?![\w-])", text)}
+
+
+def test_an_anonymous_visitor_sees_nothing_but_the_sign_in_page(
+    page: Page, secured: Secured
+) -> None:
+    b_project = next(iter(secured.b.projects))
+    for path in ("", "/actions", "/projects", f"/projects?partner={quote(secured.b.name)}",
+                 f"/trees?project={b_project}&period=All+time", "/methodology"):  # fmt: skip
+        harness.open_page(page, secured.url + path)
+        harness.check_no_exception(page, secured.server)
+        check_nothing_but_sign_in(page)
+
+
+def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
+    page: Page, secured: Secured, tmp_path: Path
+) -> None:
+    a, b = secured.a, secured.b
+    watch = harness.Watch(secured.url, also=(secured.issuer,)).attach(page.context)
+    oidc.sign_in(page, secured.url, "ann-a", f"ann@{PARTNER_DOMAIN}", "Ann Partner",
+                 email_verified=True)  # fmt: skip
+    text = body(page)
+    assert f"Signed in as Ann Partner · Partner: {a.name}" in text
+    assert f"You see the projects and protected areas of {a.name}" in text
+    sections = page.get_by_test_id("stTopNavSection").all_inner_texts()
+    assert any("Partners" in s for s in sections), sections
+    assert not any("Program" in s for s in sections), sections  # Actions, Funnel: staff only
+    assert not leaked(page, b)
+
+    # Projects: A's own list, every project of A's named.
+    harness.open_page(page, f"{secured.url}/projects?period=All+time")
+    harness.check_no_exception(page, secured.server)
+    text = body(page)
+    assert f"Projects: {a.name}" in text
+    assert f"{len(a.projects)} projects in" in text  # the sites map's sentence
+    assert not leaked(page, b)
+
+    # Every route to B's data: a link's partner, project, the filter bar's project, the staff
+    # pages by their path.
+    b_id, b_name = next(iter(b.projects.items()))
+    routes = [
+        f"/projects?partner={quote(b.name)}",
+        f"/projects?p={quote(f'{b_name} · {b_id}')}",
+        f"/projects?partner={quote(b.name)}&p={quote(f'{b_name} · {b_id}')}",
+        f"/trees?period=All+time&project={quote(f'{b_name} · {b_id}')}",
+        f"/coastal?period=All+time&project={quote(f'{b_name} · {b_id}')}",
+        "/species?period=All+time",
+        "/overview?period=All+time",
+        "/methodology",
+        "/actions",
+        "/funnel",
+    ]
+    for route in routes:
+        harness.open_page(page, secured.url + route)
+        harness.check_no_exception(page, secured.server)
+        titles = page.locator("h1").all_inner_texts()
+        assert titles, route
+        assert titles[0] not in ("Actions", "Funnel", "Sign in to greenstats"), route
+        assert not leaked(page, b), (route, leaked(page, b))
+
+    # A's download: the list of A's projects, and nothing of B's.
+    harness.open_page(page, f"{secured.url}/projects?period=All+time")
+    main = page.get_by_test_id("stMain")
+    button = main.get_by_role("button", name="Download CSV").first
+    with page.expect_download() as download:
+        button.click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    cells = [c for row in csv.reader(io.StringIO(saved.read_text("utf-8-sig"))) for c in row]
+    assert set(a.projects.values()) <= set(cells)
+    assert not ({b.name, *b.projects.values(), *b.projects} & set(cells))
+
+    oidc.sign_out(page)
+    check_nothing_but_sign_in(page)
+    harness.open_page(page, f"{secured.url}/projects")
+    check_nothing_but_sign_in(page)
+    # A page the role has not (Actions, Funnel; any page once signed out) is one Streamlit
+    # does not know: it says so in the console and runs the main page. Nothing else is logged.
+    watch.errors = [e for e in watch.errors if NO_SUCH_PAGE not in e]
+    harness.check_console(watch)
+    harness.check_own_host_only(watch)
+
+    lines = [x for x in audit.read(secured.audit) if x["identity"] == f"ann@{PARTNER_DOMAIN}"]
+    events = [x["event"] for x in lines]
+    assert events[0] == "sign_in"
+    assert events[-1] == "sign_out"
+    downloads = [x for x in lines if x["event"] == "download"]
+    assert len(downloads) == 1
+    assert downloads[0]["role"] == f"partner:{a.name}"
+    assert downloads[0]["page"] == "projects"
+    assert downloads[0]["filters"]["partner"] == a.name
+    assert downloads[0]["file"] == download.value.suggested_filename
+
+
+def test_an_executive_sees_every_page_and_partner(page: Page, secured: Secured) -> None:
+    oidc.sign_in(page, secured.url, "director-1", EXEC_EMAIL, "Dee Director",
+                 email_verified=True)  # fmt: skip
+    assert "Signed in as Dee Director · Executive" in body(page)
+    assert "Access is not restricted" not in body(page)
+    for path, title in (("/actions", "Actions"), ("/funnel", "Funnel")):
+        harness.open_page(page, f"{secured.url}{path}?period=All+time")
+        harness.check_no_exception(page, secured.server)
+        assert page.locator("h1").first.inner_text() == title
+    harness.open_page(page, f"{secured.url}/projects?period=All+time")
+    text = body(page)
+    assert "Projects: All partners" in text
+    with Warehouse(secured.db).open_snapshot() as r:
+        everyone = r.rows("SELECT count(*) FROM stg_projects")[0][0]
+    assert f"{everyone} projects in" in text
+    oidc.sign_out(page)
+    check_nothing_but_sign_in(page)
+
+
+def test_an_identity_without_a_role_sees_only_a_page_saying_so(
+    page: Page, secured: Secured
+) -> None:
+    oidc.sign_in(page, secured.url, "visitor-9", STRANGER_EMAIL, email_verified=True)
+    text = body(page)
+    assert page.locator("h1").all_inner_texts() == ["No access yet"]
+    assert STRANGER_EMAIL in text
+    assert page.get_by_test_id("stMetric").count() == 0
+    assert not nav_links(page)
+    harness.open_page(page, f"{secured.url}/projects")
+    assert page.locator("h1").all_inner_texts() == ["No access yet"]
+    harness.open_page(page, secured.url)  # without the "page not found" dialog over it
+    oidc.sign_out(page)
+
+
+def test_the_audit_log_of_the_run_holds_no_user_id(secured: Secured, app: App) -> None:
+    """Run last in this module: every line of the sign-ins above, and nothing from the logs."""
+    lines = audit.read(secured.audit)
+    seen = {(x["event"], x["identity"]) for x in lines}
+    assert ("denied", STRANGER_EMAIL) in seen
+    assert ("sign_in", EXEC_EMAIL) in seen
+    assert ("sign_out", EXEC_EMAIL) in seen
+    text = secured.audit.read_text(encoding="utf-8")
+    assert not re.search(r'"[0-9a-f]{16}"', text), "a pseudonymous user id in the audit log"
+    with Warehouse(app.db).open_snapshot() as r:
+        raw = {u for (u,) in r.rows(
+            "SELECT DISTINCT user_id FROM read_parquet(?) LIMIT 5000",
+            [str(app.input / "actions" / "*.parquet")],
+        )}  # fmt: skip
+    assert raw
+    assert not any(f'"{u}"' in text for u in raw)
