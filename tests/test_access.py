@@ -10,6 +10,7 @@ import inspect
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,8 @@ from greenstats.data.warehouse import Warehouse
 from greenstats.metrics import access, queries
 from greenstats.metrics.access import AccessFileError, Role
 from greenstats.metrics.filters import Filters
-from greenstats.screens import SCREENS, projects
+from greenstats.screens import SCREENS, overview, projects
+from greenstats.ui import fmt
 from greenstats.ui import frame as ui
 from tests import handbuilt
 from tests.conftest import ROOT
@@ -425,12 +427,22 @@ def test_the_audit_log_records_sign_ins_once_and_never_a_user_id(
     signed(DESERT, period="All time")
     signed(EXEC, "projects", period="All time")
     signed(STRANGER)
+    signed(DESERT, "projects", period="All time", partner="Panda Friends")
     lines = audit.read(signed.audit)
     assert [(x["event"], x["identity"], x["role"]) for x in lines] == [
         ("sign_in", "ann@desert.example", "partner:Desert Green"),
         ("sign_in", "exec@program.example", "executive"),
         ("denied", "eve@elsewhere.example", "none"),
+        ("sign_in", "ann@desert.example", "partner:Desert Green"),  # a new session
+        ("denied", "ann@desert.example", "partner:Desert Green"),
     ]
+    refused = lines[-1]
+    assert (refused["reason"], refused["field"], refused["value"]) == (
+        "link value refused", "partner", "Panda Friends"
+    )  # fmt: skip
+    assert refused["filters"]["partner"] == "Desert Green"
+    # (The page of each line is checked in Chromium, tests/e2e/test_sign_in.py: under AppTest,
+    # st.navigation reports the default page after a switch_page.)
     for x in lines:
         assert set(x) >= {"time", "event", "identity", "role", "page", "filters"}
     text = signed.audit.read_text(encoding="utf-8")
@@ -490,3 +502,45 @@ def test_the_example_access_file_is_valid_and_grants_what_it_says() -> None:
     assert grants.role_for(None, "director@program.example.org", True) == Role("executive")
     assert grants.role_for(None, "ops@program.example.org", True) == Role("manager")
     assert grants.role_for("248289761001", None) == Role("partner", "Blue Shore Marine Conservancy")
+
+
+def _xizang_events(folder: Path, counts: dict[str, int]) -> None:
+    """`counts[day]` distinct users acting in Xizang on that day (each user once)."""
+    rows = "".join(
+        f"xz-{day}-{i},tibet-{day}-{i},{day} 10:00,walking,CN-XZ,100,\n"
+        for day, n in counts.items()
+        for i in range(n)
+    )
+    (folder / "actions" / "xizang.csv").write_text(
+        "event_id,user_id,occurred_at,action,region,energy_g,brand_id\n" + rows, encoding="utf-8"
+    )
+
+
+@pytest.mark.parametrize(
+    ("now", "before"),
+    [
+        (12, K_ANONYMITY - 1), (12, K_ANONYMITY), (12, K_ANONYMITY + 1),  # the previous count
+        (K_ANONYMITY - 1, 15), (K_ANONYMITY, 15), (K_ANONYMITY + 1, 15),  # this period's
+    ],
+)  # fmt: skip
+def test_a_change_of_users_is_shown_only_when_neither_count_is_under_k(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: int, before: int
+) -> None:
+    """A change with its current count gives the previous one: −80% of 15 is 3. Shown only
+    when both counts are k or more; as a partner sees it, too."""
+    folder = handbuilt.write(tmp_path / "input")
+    _xizang_events(folder, {"2026-06-20": before, "2026-06-27": now})
+    monkeypatch.setenv(pseudonym.ENV_VAR, "a-fixed-key-for-this-test-only")
+    db = tmp_path / "warehouse"
+    ingest_folder(folder, db, handbuilt.REFERENCE_MIN)
+    week = Filters(date_from=date(2026, 6, 24), date_to=date(2026, 6, 30),
+                   regions=("CN-XZ",), as_of=handbuilt.AS_OF)  # fmt: skip
+    with Warehouse(db).open_snapshot() as r:
+        for role in (Role("executive"), Role("partner", "Desert Green")):
+            data = overview.load(r, access.narrow(week, role), "en")
+            card = next(c for c in data.cards if c.key == "users_active")
+            assert card.value == (f"< {K_ANONYMITY}" if now < K_ANONYMITY else str(now))
+            if min(now, before) < K_ANONYMITY:
+                assert card.delta is None, (role, card)
+            else:
+                assert card.delta == fmt.percent_change(now / before - 1, "en"), (role, card)

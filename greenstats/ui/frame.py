@@ -416,11 +416,9 @@ def _check_link(options: dict[str, dict[str, str]]) -> None:
     ]
     for key, labels in options.items():
         accepted = set(labels.values())
-        ignored += [
-            tr("link.ignored_value", field=tr(f"filter.{key}"), value=v)
-            for v in st.query_params.get_all(key)
-            if v and v not in accepted
-        ]
+        refused = [v for v in st.query_params.get_all(key) if v and v not in accepted]
+        _audit_refused(key, refused)
+        ignored += [tr("link.ignored_value", field=tr(f"filter.{key}"), value=v) for v in refused]
     for key in ("from", "to"):
         for value in st.query_params.get_all(key):
             try:
@@ -527,12 +525,18 @@ def check_choice(key: str, label: str, accepted: Iterable[str]) -> None:
     if key in st.session_state:
         return
     accepted = set(accepted)
-    ignored = [
-        tr("link.ignored_value", field=label, value=v)
-        for v in st.query_params.get_all(key)
-        if v and v not in accepted
-    ]
-    _ignored_notice(ignored)
+    refused = [v for v in st.query_params.get_all(key) if v and v not in accepted]
+    _audit_refused(key, refused)
+    _ignored_notice([tr("link.ignored_value", field=label, value=v) for v in refused])
+
+
+def _audit_refused(key: str, values: list[str]) -> None:
+    """A signed-in viewer's link asked for values their role does not offer (another partner,
+    a project not theirs) or that do not exist: each is a refused access in the audit log."""
+    if values and current_role().name != "open":
+        for value in values:
+            _once(f"link:{key}:{value}", "denied", reason="link value refused", field=key,
+                  value=value[:200])  # fmt: skip
 
 
 def _ignored_notice(ignored: list[str]) -> None:

@@ -199,6 +199,10 @@ def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
     events = [x["event"] for x in lines]
     assert events[0] == "sign_in"
     assert events[-1] == "sign_out"
+    refused = {(x["field"], x["value"]) for x in lines if x["event"] == "denied"}
+    assert ("partner", b.name) in refused
+    assert ("p", f"{b_name} · {b_id}") in refused
+    assert ("project", f"{b_name} · {b_id}") in refused
     downloads = [x for x in lines if x["event"] == "download"]
     assert len(downloads) == 1
     assert downloads[0]["role"] == f"partner:{a.name}"
