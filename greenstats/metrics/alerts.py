@@ -312,7 +312,7 @@ def check_survival(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
                     subject=subject,
                     partner=partner_of.get(project),
                     since=days[first],
-                    severity=_severity(gap >= 2 * th.survival_below_default_by + 1e-12),
+                    severity=_severity(gap >= 2 * th.survival_below_default_by - 1e-12),
                     numbers={
                         "survival": _pct(rates[-1]),
                         "default_survival": _pct(default),
