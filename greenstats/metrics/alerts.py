@@ -47,6 +47,7 @@ class Thresholds:
     survival_drop: float = 0.10
     freshness_factor: float = 2.0
     freshness_min_gaps: int = 2
+    freshness_min_days: int = 14
     rejects_jump: float = 0.05
     rejects_min_rows: int = 20
     backlog_max_age_days: int = 180
@@ -59,6 +60,7 @@ CONFIG_KEYS: dict[str, tuple[str, type, float, float]] = {
     "survival.drop": ("survival_drop", float, 0.0, 1.0),
     "freshness.factor": ("freshness_factor", float, 1.0, 100.0),
     "freshness.min_gaps": ("freshness_min_gaps", int, 1, 1000),
+    "freshness.min_days": ("freshness_min_days", int, 0, 36500),
     "rejects.jump": ("rejects_jump", float, 0.0, 1.0),
     "rejects.min_rows": ("rejects_min_rows", int, 1, 10**12),
     "backlog.max_age_days": ("backlog_max_age_days", int, 1, 36500),
@@ -342,8 +344,9 @@ def check_survival(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
 
 def check_data_late(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
     """Partners whose latest planting or survey (up to as_of) is older than `freshness.factor`
-    × their usual interval: the median gap between the distinct days on which they planted
-    or surveyed (at least `freshness.min_gaps` gaps, else the usual interval is unknown)."""
+    × their usual interval (and than `freshness.min_days`): the usual interval is the median
+    gap between the distinct days on which they planted or surveyed (at least
+    `freshness.min_gaps` gaps, else it is unknown and nothing is said)."""
     partner_of = _partner_of(inputs)
     dated = pd.concat(
         [
@@ -370,7 +373,7 @@ def check_data_late(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
         if len(gaps) < th.freshness_min_gaps:
             continue
         usual = float(np.median(gaps))
-        allowed = th.freshness_factor * usual
+        allowed = max(th.freshness_factor * usual, float(th.freshness_min_days))
         waited = (inputs.as_of - days[-1]).days
         if waited <= allowed:
             continue
