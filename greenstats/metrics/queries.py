@@ -719,6 +719,8 @@ def alert_inputs(r: Reader, f: Filters) -> alerts.AlertInputs:
     )
 
 
-def alerts_for(r: Reader, f: Filters, thresholds: alerts.Thresholds) -> list[alerts.Alert]:
-    """Every alert for the filters, under these thresholds."""
-    return alerts.check_all(alert_inputs(r, f), thresholds)
+def alerts_for(
+    r: Reader, f: Filters, thresholds: alerts.Thresholds | None = None
+) -> list[alerts.Alert]:
+    """Every alert for the filters, under these thresholds (the committed defaults if none)."""
+    return alerts.check_all(alert_inputs(r, f), thresholds or alerts.load_config())
