@@ -11,6 +11,7 @@ met, surveys regular and steady, P3's survival above its default, a clean second
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse
@@ -26,7 +28,7 @@ from greenstats.metrics.filters import Filters
 from greenstats.screens import overview, projects
 from greenstats.ui.alert_words import alert_line
 from tests import handbuilt
-from tests.conftest import run_cli
+from tests.conftest import ROOT, run_cli
 
 AS_OF = handbuilt.AS_OF
 STAFF = Filters(as_of=AS_OF)
@@ -290,3 +292,31 @@ def test_a_partner_sees_only_its_own_alerts_and_staff_sees_all(alerting_db: Path
     # One project's page: that project's alerts, critical first.
     assert [i.severity for i in page.items] == ["critical", "critical", "warning"]
     assert all("Alxa saxaul belt" in i.text for i in page.items)
+
+
+def _shown(elements: object) -> list[str]:
+    """The texts of Streamlit boxes as a reader reads them (markdown escapes taken off)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
+def test_the_pages_draw_needs_attention(alerting_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREENSTATS_DB", str(alerting_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["period"] = "All time"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Warehouse(alerting_db).open_snapshot() as r:  # as of today, as the page is
+        want = overview.load(r, Filters(), "en").attention.items
+        one = projects.load(r, Filters(), "en", None, "P1").project.attention.items
+    assert "Needs attention" in [h.value for h in at.subheader]
+    assert _shown(at.error) == [i.text for i in want if i.severity == "critical"]
+    assert _shown(at.warning) == [i.text for i in want if i.severity == "warning"]
+    assert len(at.error) + len(at.warning) == 6
+    at.switch_page("pages/projects.py")
+    at.query_params["partner"] = "Desert Green"
+    at.query_params["p"] = "Alxa saxaul belt · P1"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = _shown(at.error) + _shown(at.warning)
+    assert sorted(shown) == sorted(i.text for i in one)
+    assert all("Alxa saxaul belt" in text for text in shown)
