@@ -145,7 +145,8 @@ _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions
              "unit.batches": "unit.batch", "unit.projects": "unit.project",
              "unit.regions": "unit.region", "unit.survey_days": "unit.survey_day",
              "unit.places": "unit.place", "unit.sites": "unit.site", "unit.months": "unit.month",
-             "unit.days": "unit.day", "unit.brands": "unit.brand"}  # fmt: skip
+             "unit.days": "unit.day", "unit.brands": "unit.brand",
+             "unit.rows": "unit.row"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
