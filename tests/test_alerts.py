@@ -29,6 +29,7 @@ from greenstats.screens import overview, projects
 from greenstats.ui.alert_words import alert_line
 from tests import handbuilt
 from tests.conftest import ROOT, run_cli
+from tests.test_injection import unescaped
 
 AS_OF = handbuilt.AS_OF
 STAFF = Filters(as_of=AS_OF)
@@ -256,7 +257,7 @@ def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(alerting_
         f"[{a.severity}] {alert_line(a, names, 'en')}" for a in found
     ]
     assert body["message"].splitlines()[0] == (
-        "[critical] Alxa saxaul belt is behind plan by 1,454.5 trees (29.1% of its target of "
+        "[critical] Alxa saxaul belt is behind plan by 1,455 trees (29.1% of its target of "
         "5,000 trees), since 1 Dec 2020."
     )
 
@@ -309,9 +310,14 @@ def test_the_pages_draw_needs_attention(alerting_db: Path, monkeypatch: pytest.M
         want = overview.load(r, Filters(), "en").attention.items
         one = projects.load(r, Filters(), "en", None, "P1").project.attention.items
     assert "Needs attention" in [h.value for h in at.subheader]
-    assert _shown(at.error) == [i.text for i in want if i.severity == "critical"]
-    assert _shown(at.warning) == [i.text for i in want if i.severity == "warning"]
-    assert len(at.error) + len(at.warning) == 6
+    # The first five in boxes (critical first), the rest listed under "Show the other 1".
+    boxed = want[:5]
+    assert _shown(at.error) == [i.text for i in boxed if i.severity == "critical"]
+    assert _shown(at.warning) == [i.text for i in boxed if i.severity == "warning"]
+    assert len(want) == 6
+    assert [e.label for e in at.expander] == ["Show the other 1"]
+    assert unescaped(at.expander[0].markdown[0].value).endswith(want[5].text)
+    assert "6 alerts" in " ".join(unescaped(m.value) for m in at.markdown)
     at.switch_page("pages/projects.py")
     at.query_params["partner"] = "Desert Green"
     at.query_params["p"] = "Alxa saxaul belt · P1"

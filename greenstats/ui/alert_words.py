@@ -15,10 +15,16 @@ UNIT_KEYS = {"trees": "unit.trees", "m2": "unit.m2", "ha": "unit.ha", "units": "
              "days": "unit.days", "rows": "unit.rows", "points": "unit.points"}  # fmt: skip
 
 
+#: Units of things counted whole.
+COUNTED = frozenset({"trees", "units", "rows", "days"})
+
+
 def figure(n: Number, lang: str) -> str:
-    """A figure with its unit: '29.1%', '1,454.5 trees', '12.5 percentage points', '446 days'."""
+    """A figure with its unit: '29.1%', '1,455 trees', '12.5 percentage points', '446 days'."""
     if n.unit == "%":
         return fmt.percent(n.value / 100, lang, 1 if n.value % 1 else 0)
+    if n.unit in COUNTED:  # a tree, a row or a day is counted whole
+        return fmt.quantity(round(n.value), UNIT_KEYS[n.unit], lang, 0)
     decimals = 0 if float(n.value).is_integer() else 1
     return fmt.quantity(n.value, UNIT_KEYS[n.unit], lang, decimals)
 
@@ -55,8 +61,11 @@ def attention(found: list[Alert], names: Mapping[str, Mapping[str, str]], empty:
               lang: str) -> Attention:  # fmt: skip
     """The "Needs attention" block: critical alerts first, then warnings, each in words."""
     ordered = sorted(found, key=lambda a: a.severity != "critical")
+    critical = sum(a.severity == "critical" for a in found)
     return Attention(
         title=t("attention.heading", lang),
         items=[AttentionItem(a.severity, alert_line(a, names, lang)) for a in ordered],
         empty=empty,
-    )
+        summary=t("attention.summary", lang, n=fmt.number(len(found), lang),
+                  critical=fmt.number(critical, lang)) if len(found) > 1 else "",
+    )  # fmt: skip

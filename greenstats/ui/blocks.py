@@ -129,3 +129,6 @@ class Attention:
     title: str
     items: list[AttentionItem]
     empty: str
+    summary: str = ""  # '120 alerts, 41 critical; the most urgent first.'
+    #: How many are shown as boxes; the rest are listed under "Show all".
+    shown: int = 5

@@ -705,16 +705,27 @@ def heading(text: object) -> None:
 
 
 def attention(block: Attention) -> None:
-    """The "Needs attention" block: each alert in a red (critical) or amber (warning) box, or the
-    sentence that says nothing needs attention."""
+    """The "Needs attention" block: how many, the first few in a red (critical) or amber
+    (warning) box, the rest listed under an expander; or the sentence that says nothing needs
+    attention."""
     heading(block.title)
     if not block.items:
         st.success(md(block.empty), icon=":material/check_circle:")
-    for item in block.items:
+        return
+    if block.summary:
+        say(block.summary)
+    for item in block.items[: block.shown]:
         if item.severity == "critical":
             st.error(md(item.text), icon=":material/error:")
         else:
             st.warning(md(item.text), icon=":material/warning:")
+    rest = block.items[block.shown :]
+    if rest:
+        with st.expander(tr("attention.more", n=fmt.number(len(rest), lang()))):
+            marks = {"critical": ":red[:material/error:]", "warning": ":orange[:material/warning:]"}
+            st.markdown(Markdown("\n".join(
+                f"- {marks.get(i.severity, '')} {fmt.escape_md(i.text)}" for i in rest
+            )))  # fmt: skip
 
 
 def bar(share: float, text: object) -> None:
