@@ -1,0 +1,141 @@
+"""The two reports: the executive brief (the Overview on one page) and one project's report
+(its Projects view). Every figure and sentence is one a page shows for the same filters: the
+blocks come from the screens' `load`, and this module only lays them out."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pandas as pd
+
+from greenstats.data.warehouse import Reader
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
+from greenstats.reports import render
+from greenstats.reports.render import ReportError
+from greenstats.screens import overview, projects
+from greenstats.ui import geo, words
+from greenstats.ui.blocks import Card, Chart, empty_text, is_empty
+from greenstats.ui.i18n import t
+
+#: Chart heights on the page, in mm (the PNG keeps the figure's own aspect).
+TREND_MM, PROJECT_CHART_MM = 62.0, 52.0
+
+
+def brief(r: Reader, f: Filters, lang: str) -> bytes:
+    """The executive brief: the Overview's eight cards with their change and note, the carbon
+    trend, targets progress and everyday equivalents, for these filters."""
+    data = overview.load(r, f, lang)
+    page = _page(r, f, lang)
+    page.title_block(t("report.brief_title", lang), [_scope(f, lang), data.compared])
+    if _nothing(data.cards, lang):
+        page.notice(empty_text("report.no_data", f, lang))
+    page.cards([_card(c) for c in data.cards])
+    page.heading(data.trend.title)
+    drawn = [] if is_empty(data.trend) else [data.trend]
+    images = dict(zip([c.name for c in drawn], render.png([c.figure for c in drawn]),
+                      strict=True))  # fmt: skip
+    _chart(page, data.trend, TREND_MM, images)
+    page.heading(t("overview.targets", lang))
+    if not data.targets:
+        page.para(data.targets_empty, grey=True)
+    for target in data.targets:
+        page.bar(target.share, target.text)
+    page.heading(t("overview.equivalents", lang))
+    if data.equivalents:
+        page.para(t("overview.equivalents_of", lang, carbon=data.carbon), grey=True)
+        for item in data.equivalents:
+            page.para(f"{item.text} — {item.name} ({item.factor})")
+    else:
+        page.para(t("empty.equivalents", lang), grey=True)
+    return bytes(page.output())
+
+
+def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
+    """One project's report: delivered against target, pace, survival by survey, carbon stored
+    with its range, plantings over time and where they were planted (a list: a map needs
+    online tiles). Refused for a project the filters (a partner's) do not hold."""
+    view = projects.load(r, f, lang, None, project_id).project
+    if view is None:
+        raise ReportError(t("report.unknown_project", lang, project=project_id))
+    page = _page(r, f, lang)
+    scope = t("report.project_scope", lang, as_of=words.day_words(f.as_of, lang))
+    page.title_block(view.name, [t("report.project_title", lang), view.about, scope])
+    page.cards([_card(c) for c in view.cards])
+    drawn = [c for c in (view.plantings, view.surveys) if not is_empty(c)]
+    images = dict(zip([c.name for c in drawn], render.png([c.figure for c in drawn]),
+                      strict=True))  # fmt: skip
+    page.heading(view.plantings.title)
+    _chart(page, view.plantings, PROJECT_CHART_MM, images)
+    page.heading(view.surveys.title)
+    _chart(page, view.surveys, PROJECT_CHART_MM, images, table=True)
+    page.heading(t("report.sites", lang))
+    page.para(view.batches.insight, grey=True)
+    if is_empty(view.batches):
+        page.para(view.batches.empty, grey=True)
+    else:
+        page.grid(view.batches.frame)
+    return bytes(page.output())
+
+
+def _page(r: Reader, f: Filters, lang: str) -> render.Page:
+    info = queries.snapshot_info(r)
+    latest = info.get("latest_event_day")
+    built = info.get("built_at")
+    footer = t(
+        "report.footer", lang, methodology=info.get("methodology_version", "?"),
+        snapshot=info.get("snapshot", "?"),
+        built=_when(built, lang) if built else "?",
+        latest=words.day_words(date.fromisoformat(latest), lang) if latest else "–",
+        as_of=words.day_words(f.as_of, lang),
+    )  # fmt: skip
+    return render.Page(footer, t("report.page", lang, page="{page}", pages="{pages}"))
+
+
+def _when(stamp: str, lang: str) -> str:
+    moment = datetime.fromisoformat(stamp)
+    return f"{words.day_words(moment.date(), lang)} {moment:%H:%M} UTC"
+
+
+def _scope(f: Filters, lang: str) -> str:
+    """The filters in words: 'Period: 1 Jan – 30 Jun 2026 · Regions: Gansu'."""
+    regions = (
+        ("、" if lang == "zh" else ", ").join(geo.region_name(c, lang) for c in f.regions)
+        if f.regions
+        else t("report.all_regions", lang)
+    )
+    text = t("report.scope", lang, period=words.period_words(f.date_from, f.date_to, lang),
+             regions=regions)  # fmt: skip
+    if f.partner:
+        text += " · " + t("report.partner", lang, partner=f.partner)
+    return text
+
+
+def _card(card: Card) -> tuple[str, str, str, str]:
+    change = f"{card.delta} {card.against}".strip() if card.delta else ""
+    return card.label, card.value, change, card.note
+
+
+def _nothing(cards: list[Card], lang: str) -> bool:
+    """Whether every card that can say 'nothing recorded' says it."""
+    none = t("kpi.none_value", lang)
+    shown = [c for c in cards if c.key in overview.NOTHING_RECORDED]
+    return bool(shown) and all(c.value == none for c in shown)
+
+
+def _chart(page: render.Page, chart: Chart, height_mm: float, images: dict[str, bytes],
+           table: bool = False) -> None:  # fmt: skip
+    """A chart's image and its one sentence, or the sentence saying why there is none; with
+    `table`, its numbers under it too."""
+    if is_empty(chart):
+        page.para(chart.empty, grey=True)
+        return
+    page.image_png(images[chart.name], height_mm)
+    if chart.insight:
+        page.para(chart.insight, 8.5, grey=True)
+    if table:
+        page.grid(_shown(chart.frame))
+
+
+def _shown(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.head(12)
