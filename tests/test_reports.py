@@ -169,7 +169,9 @@ def test_the_project_report_shows_what_the_projects_page_shows_for_it(project_p1
     assert "PL1" in shown
     assert "PL2" in shown
     assert "From the project's start to 30 Jun 2026" in shown
-    assert len([i for page in PdfReader(BytesIO(pdf)).pages for i in page.images]) == 2
+    # plantings, surveys and the map of the batches (MapLibre on the shipped outlines)
+    assert len([i for page in PdfReader(BytesIO(pdf)).pages for i in page.images]) == 3
+    assert len(PdfReader(BytesIO(pdf)).pages) == 1
 
 
 def test_a_report_for_a_region_and_period_without_data_says_so(handbuilt_db: Path) -> None:

@@ -19,7 +19,7 @@ from greenstats.ui.blocks import Card, Chart, empty_text, is_empty
 from greenstats.ui.i18n import t
 
 #: Chart heights on the page, in mm (the PNG keeps the figure's own aspect).
-TREND_MM, PROJECT_CHART_MM = 62.0, 52.0
+TREND_MM, PROJECT_CHART_MM, MAP_MM = 62.0, 36.0, 46.0
 
 
 def brief(r: Reader, f: Filters, lang: str) -> bytes:
@@ -33,7 +33,8 @@ def brief(r: Reader, f: Filters, lang: str) -> bytes:
     page.cards([_card(c) for c in data.cards])
     page.heading(data.trend.title)
     drawn = [] if is_empty(data.trend) else [data.trend]
-    images = dict(zip([c.name for c in drawn], render.png([c.figure for c in drawn]),
+    images = dict(zip([c.name for c in drawn],
+                      render.png([c.figure for c in drawn], [TREND_MM] * len(drawn)),
                       strict=True))  # fmt: skip
     _chart(page, data.trend, TREND_MM, images)
     page.heading(t("overview.targets", lang))
@@ -53,8 +54,8 @@ def brief(r: Reader, f: Filters, lang: str) -> bytes:
 
 def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
     """One project's report: delivered against target, pace, survival by survey, carbon stored
-    with its range, plantings over time and where they were planted (a list: a map needs
-    online tiles). Refused for a project the filters (a partner's) do not hold."""
+    with its range, plantings over time and where they were planted (the page's map and the
+    list of batches). Refused for a project the filters (a partner's) do not hold."""
     view = projects.load(r, f, lang, None, project_id).project
     if view is None:
         raise ReportError(t("report.unknown_project", lang, project=project_id))
@@ -62,20 +63,39 @@ def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
     scope = t("report.project_scope", lang, as_of=words.day_words(f.as_of, lang))
     page.title_block(view.name, [t("report.project_title", lang), view.about, scope])
     page.cards([_card(c) for c in view.cards])
-    drawn = [c for c in (view.plantings, view.surveys) if not is_empty(c)]
-    images = dict(zip([c.name for c in drawn], render.png([c.figure for c in drawn]),
-                      strict=True))  # fmt: skip
+    images = _images([c for c in (view.plantings, view.surveys) if not is_empty(c)],
+                     None if is_empty(view.batches) else view.batches)  # fmt: skip
     page.heading(view.plantings.title)
     _chart(page, view.plantings, PROJECT_CHART_MM, images)
     page.heading(view.surveys.title)
     _chart(page, view.surveys, PROJECT_CHART_MM, images, table=True)
-    page.heading(t("report.sites", lang))
-    page.para(view.batches.insight, grey=True)
+    page.heading(t("report.sites", lang), room=MAP_MM + 6)
     if is_empty(view.batches):
         page.para(view.batches.empty, grey=True)
     else:
+        if view.batches.name in images:
+            page.image_png(images[view.batches.name], MAP_MM)
+        page.para(view.batches.insight, 8.5, grey=True)
         page.grid(view.batches.frame)
     return bytes(page.output())
+
+
+def _images(charts: list[Chart], site_map: Chart | None) -> dict[str, bytes]:
+    """Chart name → its PNG, all drawn in one browser. The map (MapLibre on the outlines the
+    app ships, no tiles) needs WebGL: where the browser has none, the report lists the sites
+    without it."""
+    drawn = [*charts, site_map] if site_map else charts
+    heights = [PROJECT_CHART_MM] * len(charts) + [MAP_MM]
+    try:
+        pngs = render.png([c.figure for c in drawn], heights[: len(drawn)])
+    except ReportError:
+        raise
+    except Exception:
+        if not site_map:
+            raise
+        drawn = charts
+        pngs = render.png([c.figure for c in drawn], heights[: len(drawn)])
+    return dict(zip([c.name for c in drawn], pngs, strict=True))
 
 
 def _page(r: Reader, f: Filters, lang: str) -> render.Page:

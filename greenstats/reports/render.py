@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import struct
 from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
@@ -59,23 +60,25 @@ def browser() -> str:
     return found
 
 
-def png(figures: Sequence[go.Figure], width: int = 1000) -> list[bytes]:
-    """Each figure as a PNG (2× for print), drawn by kaleido in the machine's Chromium, one
-    browser for all. kaleido uses the plotly.js that the plotly package ships and no MathJax,
-    so nothing is fetched."""
+def png(figures: Sequence[go.Figure], heights_mm: Sequence[float], width_mm: float = 182,
+        width: int = 1000) -> list[bytes]:  # fmt: skip
+    """Each figure as a PNG `width` px wide (2× for print) shaped to fill `width_mm` ×
+    its height in mm on the page, drawn by kaleido in the machine's Chromium, one browser for
+    all. kaleido uses the plotly.js that the plotly package ships and no MathJax, so nothing is
+    fetched."""
     if not figures:
         return []
     import kaleido
 
     os.environ["BROWSER_PATH"] = browser()  # choreographer reads it
     specs = []
-    for figure in figures:
+    for figure, height_mm in zip(figures, heights_mm, strict=True):
         fig = go.Figure(figure)
         fig.update_layout(
             paper_bgcolor="white", font={"family": "Noto Sans CJK SC, Noto Sans, sans-serif"},
-            margin={"t": 20, "b": 40, "l": 60, "r": 20},
+            margin={"t": 20, "b": 40, "l": 60, "r": 20}, height=None, width=None,
         )  # fmt: skip
-        height = int(fig.layout.height or 320)
+        height = round(width * height_mm / width_mm)
         specs.append({"fig": fig, "opts": {"format": "png", "width": width, "height": height,
                                            "scale": 2}})  # fmt: skip
 
@@ -134,8 +137,9 @@ class Page(FPDF):
         self.line(self.l_margin, self.get_y() + 1.5, self.w - self.r_margin, self.get_y() + 1.5)
         self.ln(4)
 
-    def heading(self, text: str) -> None:
-        if self.get_y() > self.h - 40:
+    def heading(self, text: str, room: float = 30) -> None:
+        """A section's title, on a new page when less than `room` mm is left under it."""
+        if self.get_y() + room > self.h - 18:
             self.add_page()
         self.ln(1.5)
         self.set_font("cjk", "B", 11.5)
@@ -161,7 +165,7 @@ class Page(FPDF):
         """Headline cards: (label, value, change, note), `per_row` to a row."""
         gap = 3
         w = (self.width - gap * (per_row - 1)) / per_row
-        h = 27
+        h = 24
         for start in range(0, len(cards), per_row):
             if self.get_y() + h > self.h - 20:
                 self.add_page()
@@ -192,9 +196,16 @@ class Page(FPDF):
             self.set_xy(self.l_margin, y + h + gap)
 
     def image_png(self, data: bytes, height_mm: float) -> None:
-        if self.get_y() + height_mm > self.h - 20:
+        """A PNG across the page at its own aspect, at most `height_mm` high (then narrower,
+        centred)."""
+        w_px, h_px = struct.unpack(">II", data[16:24])  # the PNG's IHDR
+        w = self.width
+        h = w * h_px / w_px
+        if h > height_mm:
+            w, h = height_mm * w_px / h_px, height_mm
+        if self.get_y() + h > self.h - 20:
             self.add_page()
-        self.image(BytesIO(data), x=self.l_margin, w=self.width, h=height_mm)
+        self.image(BytesIO(data), x=self.l_margin + (self.width - w) / 2, w=w, h=h)
         self.ln(1)
 
     def bar(self, share: float, label: str) -> None:
