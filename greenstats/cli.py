@@ -364,6 +364,10 @@ def _write_report(out_file: Path, lang: str, db: Path | None, make) -> None:
     if lang not in LANGUAGES:
         raise typer.BadParameter(f"{lang!r} is not one of {', '.join(LANGUAGES)}",
                                  param_hint="--lang")  # fmt: skip
+    folder = out_file.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):  # before seconds of drawing
+        raise _fail(f"{out_file} cannot be written (no folder {folder} to write to): choose a "
+                    "folder you can write to.")  # fmt: skip
     try:
         with Warehouse(db).open_snapshot() as r:
             pdf = make(r)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import pandas as pd
-
 from greenstats.data.warehouse import Reader
 from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
@@ -32,10 +30,7 @@ def brief(r: Reader, f: Filters, lang: str) -> bytes:
         page.notice(empty_text("report.no_data", f, lang))
     page.cards([_card(c) for c in data.cards])
     page.heading(data.trend.title)
-    drawn = [] if is_empty(data.trend) else [data.trend]
-    images = dict(zip([c.name for c in drawn],
-                      render.png([c.figure for c in drawn], [TREND_MM] * len(drawn)),
-                      strict=True))  # fmt: skip
+    images = _images([] if is_empty(data.trend) else [data.trend], TREND_MM)
     _chart(page, data.trend, TREND_MM, images)
     page.heading(t("overview.targets", lang))
     if not data.targets:
@@ -63,8 +58,9 @@ def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
     scope = t("report.project_scope", lang, as_of=words.day_words(f.as_of, lang))
     page.title_block(view.name, [t("report.project_title", lang), view.about, scope])
     page.cards([_card(c) for c in view.cards])
-    images = _images([c for c in (view.plantings, view.surveys) if not is_empty(c)],
-                     None if is_empty(view.batches) else view.batches)  # fmt: skip
+    charts = [c for c in (view.plantings, view.surveys) if not is_empty(c)]
+    site_map = None if is_empty(view.batches) else view.batches
+    images = _images(charts, PROJECT_CHART_MM, site_map)
     page.heading(view.plantings.title)
     _chart(page, view.plantings, PROJECT_CHART_MM, images)
     page.heading(view.surveys.title)
@@ -80,12 +76,13 @@ def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
     return bytes(page.output())
 
 
-def _images(charts: list[Chart], site_map: Chart | None) -> dict[str, bytes]:
-    """Chart name → its PNG, all drawn in one browser. The map (MapLibre on the outlines the
-    app ships, no tiles) needs WebGL: where the browser has none, the report lists the sites
-    without it."""
+def _images(charts: list[Chart], height_mm: float, site_map: Chart | None = None
+            ) -> dict[str, bytes]:  # fmt: skip
+    """Chart name → its PNG, all drawn in one browser (starting it is most of the time). The
+    map (MapLibre on the outlines the app ships, no tiles) needs WebGL: where the browser has
+    none, the report lists the sites without it."""
     drawn = [*charts, site_map] if site_map else charts
-    heights = [PROJECT_CHART_MM] * len(charts) + [MAP_MM]
+    heights = [height_mm] * len(charts) + [MAP_MM]
     try:
         pngs = render.png([c.figure for c in drawn], heights[: len(drawn)])
     except ReportError:
@@ -154,8 +151,4 @@ def _chart(page: render.Page, chart: Chart, height_mm: float, images: dict[str, 
     if chart.insight:
         page.para(chart.insight, 8.5, grey=True)
     if table:
-        page.grid(_shown(chart.frame))
-
-
-def _shown(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.head(12)
+        page.grid(chart.frame)
