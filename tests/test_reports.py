@@ -209,6 +209,20 @@ def test_the_cli_says_when_the_file_cannot_be_written(handbuilt_db: Path, tmp_pa
     assert f"error: {out} cannot be written" in proc.stderr
 
 
+def test_the_cli_names_the_missing_font_and_its_package(
+    handbuilt_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "brief.pdf"
+    monkeypatch.setenv("GREENSTATS_CJK_FONT_DIR", str(tmp_path))  # a folder without the fonts
+    proc = run_cli("report", "brief", "--db", str(handbuilt_db), "--out", str(out))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == [
+        f"error: The font {tmp_path / 'NotoSansCJK-Regular.ttc'} is missing: install the Debian "
+        "package fonts-noto-cjk (apt-get install fonts-noto-cjk) to make PDF reports."
+    ]
+    assert not out.exists()
+
+
 def test_a_partner_gets_no_report_of_another_partners_project(handbuilt_db: Path) -> None:
     f = access.narrow(ALL_TIME, Role("partner", "Desert Green"))
     with Warehouse(handbuilt_db).open_snapshot() as r, pytest.raises(ReportError, match="P4"):

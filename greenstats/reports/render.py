@@ -13,6 +13,7 @@ from io import BytesIO
 from pathlib import Path
 
 import pandas as pd
+import plotly
 import plotly.graph_objects as go
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
@@ -27,6 +28,9 @@ SC_INDEX = 2
 FALLBACK = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
 #: The Chromium kaleido drives when BROWSER_PATH is not set.
 CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+#: The plotly.js the plotly package ships (the version the pages draw with).
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 INK, GREY, LINE, GREEN = (33, 37, 41), (108, 117, 125), (222, 226, 230), (0, 158, 115)
 
@@ -83,7 +87,9 @@ def png(figures: Sequence[go.Figure], heights_mm: Sequence[float], width_mm: flo
                                            "scale": 2}})  # fmt: skip
 
     async def draw() -> list[bytes]:
-        async with kaleido.Kaleido(n=1, mathjax=False) as k:
+        # plotly.js from the plotly package named outright: kaleido would otherwise fall back
+        # to its CDN when it cannot find it; no MathJax (its default is a CDN too).
+        async with kaleido.Kaleido(n=1, mathjax=False, plotlyjs=PLOTLY_JS) as k:
             return [await k.calc_fig(s["fig"], opts=s["opts"]) for s in specs]
 
     return asyncio.run(draw())
