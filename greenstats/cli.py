@@ -1,4 +1,5 @@
-"""`python -m greenstats demo | ingest | build | summary | rejects | restate | info | report`."""
+"""`python -m greenstats demo | ingest | build | summary | rejects | restate | info | alerts |
+report`."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ def _json(payload: object) -> str:
     def clean(value: object, key: str) -> object:
         if isinstance(value, dict):
             return {k: clean(v, f"{key}.{k}" if key else k) for k, v in value.items()}
+        if isinstance(value, list):
+            return [clean(v, f"{key}[{i}]") for i, v in enumerate(value)]
         if isinstance(value, float) and not math.isfinite(value):
             bad.append(key)
             return None
@@ -411,6 +414,123 @@ def report_project(
 
     f = _filters(None, None, None, as_of)
     _write_report(out_file, lang, db, lambda r: documents.project(r, f, lang, project_id))
+
+
+#: `greenstats alerts` exit codes (README.md, "Alerts").
+EXIT_NO_ALERTS, EXIT_ALERTS, EXIT_NOT_DELIVERED = 0, 3, 4
+
+NotifyOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--notify",
+        help="Send the alerts to this apprise URL (mailto://, slack://, dingtalk://, wecombot://, "
+        "json://host:port/path, …); repeat for several. Nothing is sent when there is no alert.",
+    ),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="TOML file of thresholds overriding the defaults (README)."),
+]
+
+
+@app.command()
+def alerts(
+    db: DbOption = None,
+    as_json: JsonOption = False,
+    notify: NotifyOption = None,
+    config: ConfigOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Check the published snapshot for what needs attention: projects behind plan, survival
+    below default or falling, partners' data late, a jump in a load's rejected rows, an old
+    planting backlog.
+
+    Exit code 0 when nothing needs attention, 3 when there are alerts (and every --notify URL
+    took them), 4 when a notification could not be delivered, 1 on a warehouse fault, 2 on
+    wrong usage (an unknown config key or a bad value, a URL apprise cannot use).
+    """
+    from greenstats.data.warehouse import Warehouse, WarehouseError
+    from greenstats.metrics import alerts as checks
+    from greenstats.metrics import queries
+    from greenstats.ui.alert_words import alert_line
+
+    try:
+        thresholds = checks.load_config(config)
+    except checks.ConfigError as exc:
+        raise _fail(str(exc), 2) from exc
+    senders = _senders(notify or [])
+    f = Filters(as_of=_date(as_of, "--as-of") or today_cst())
+    try:
+        with Warehouse(db).open_snapshot() as r:
+            found = queries.alerts_for(r, f, thresholds)
+            names = {k: queries.display_names(r, k, "en") for k in ("projects", "species",
+                                                                       "partners")}  # fmt: skip
+            version = r.info().get("snapshot")
+    except WarehouseError as exc:
+        raise _fail(str(exc)) from exc
+    lines = [alert_line(a, names, "en") for a in found]
+    if as_json:
+        payload = {"as_of": f.as_of.isoformat(), "snapshot": version,
+                   "alerts": [a.as_dict() for a in found]}  # fmt: skip
+        sys.stdout.write(_json(payload) + "\n")
+    elif not found:
+        out.print(f"Nothing needs attention as of {f.as_of.isoformat()}.", highlight=False)
+    else:
+        table = RichTable(
+            "severity", "kind", "subject", "since", "what",
+            title=f"{len(found)} alert{'s' if len(found) != 1 else ''} as of {f.as_of}",
+        )  # fmt: skip
+        for a, line in zip(found, lines, strict=True):
+            subject = ", ".join(f"{k} {v}" for k, v in a.subject.items())
+            since = a.since.isoformat() if a.since else ""
+            table.add_row(a.severity, a.kind, escape(subject), since, escape(line))
+        out.print(table)
+    if found and senders:
+        title = f"greenstats: {len(found)} alert{'s' if len(found) != 1 else ''} as of {f.as_of}"
+        body = "\n".join(f"[{a.severity}] {line}" for a, line in zip(found, lines, strict=True))
+        failed = _deliver(senders, title, body)
+        if failed:
+            raise _fail(
+                f"the alerts could not be delivered to {', '.join(failed)}: check the URL and "
+                "that the service is reachable, then run the command again.",
+                EXIT_NOT_DELIVERED,
+            )
+    raise typer.Exit(EXIT_ALERTS if found else EXIT_NO_ALERTS)
+
+
+def _senders(urls: list[str]) -> list:
+    """One apprise object per --notify URL (so a failed delivery can be named); a URL apprise
+    cannot use is wrong usage."""
+    if not urls:
+        return []
+    import apprise
+
+    senders = []
+    for url in urls:
+        sender = apprise.Apprise()
+        if not sender.add(url):
+            raise _fail(
+                f"--notify {url.split('://', 1)[0]}://… is not a URL apprise can send to "
+                "(see https://github.com/caronc/apprise/wiki for the URL of each service).",
+                2,
+            )
+        senders.append(sender)
+    return senders
+
+
+def _deliver(senders: list, title: str, body: str) -> list[str]:
+    """Send to each URL; the ones that failed, as apprise writes them without secrets. Apprise's
+    own log is silenced: a failure is said once, in the command's own sentence."""
+    import logging
+
+    log = logging.getLogger("apprise")
+    was = log.disabled
+    log.disabled = True
+    try:
+        failed = [s for s in senders if not s.notify(title=title, body=body)]
+        return [s[0].url(privacy=True).split("?", 1)[0] for s in failed]
+    finally:
+        log.disabled = was
 
 
 def _progress() -> Progress:

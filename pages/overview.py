@@ -10,6 +10,7 @@ f, applies = ui.page_filters()
 data = ui.cached(overview.load, f, ui.lang())
 ui.page_header("overview.heading", f, applies, note=data.compared)
 ui.cards(data.cards)
+ui.attention(data.attention)
 
 left, right = st.columns([3, 2], gap="large")
 with left:

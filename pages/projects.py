@@ -46,6 +46,8 @@ view = data.project
 ui.heading(view.name)
 ui.note(view.about)
 ui.cards(view.cards)
+if view.attention is not None:
+    ui.attention(view.attention)
 left, right = st.columns(2, gap="large")
 with left:
     ui.chart(view.plantings)

@@ -253,8 +253,8 @@ def link(round_: int) -> dict[str, str]:
 
 def renders_link_or_image(markdown: str) -> bool:
     """Whether markdown would draw a link or an image: an unescaped '](' or '<a' / '<img', or
-    a bare web address (markdown makes it a link)."""
-    return bool(re.search(r"(?<!\\)\]\(|(?<!\\)<(a|img)\b|https?://|www\.", markdown))
+    a bare web address or email address (markdown makes it a link)."""
+    return bool(re.search(r"(?<!\\)\]\(|(?<!\\)<(a|img)\b|https?://|www\.|\w@\w", markdown))
 
 
 #: An autolink, '<https://…>': a link whose text is its own address. Only the methodology's

@@ -6,6 +6,7 @@ CSV; the sign-in, no-role and closed pages; the audit log. The role logic runs i
 from __future__ import annotations
 
 import csv
+import dataclasses
 import inspect
 import io
 import json
@@ -144,6 +145,9 @@ def _frames(value: object) -> Iterator[pd.DataFrame]:
     elif isinstance(value, tuple | list):
         for item in value:
             yield from _frames(item)
+    elif dataclasses.is_dataclass(value):
+        for field in dataclasses.fields(value):
+            yield from _frames(getattr(value, field.name))
 
 
 def reads_with_filters() -> list:
@@ -163,7 +167,8 @@ def test_the_query_sweep_reaches_every_read_of_partner_data() -> None:
     names = {fn.__name__ for fn in reads_with_filters()}
     assert {"plantings", "surveys", "projects", "protected_areas", "area_species",
             "adoptions", "adoptions_total", "redemptions_by_species", "freshness", "partners",
-            "progress", "planted", "rejects_by_reason", "loads"} <= names  # fmt: skip
+            "progress", "planted", "rejects_by_reason", "loads", "loads_by_table",
+            "redeemed_by_day", "alert_inputs", "alerts_for"} <= names  # fmt: skip
 
 
 @pytest.mark.parametrize("partner", ["Desert Green", "Panda Friends", "Blue Coast", "Runs Nothing"])
@@ -183,8 +188,13 @@ def test_every_query_returns_only_the_partners_rows(handbuilt_db: Path, partner:
                     assert set(frame["project_id"].dropna()) <= mine["project"], where
                 if "area_id" in frame:
                     assert set(frame["area_id"].dropna()) <= mine["area"], where
-                if fn in (queries.rejects_by_reason, queries.loads):
+                if fn in (queries.rejects_by_reason, queries.loads, queries.loads_by_table):
                     assert frame.empty, f"{where}: rejected rows are for the program's staff"
+            if fn is queries.alert_inputs:
+                assert result.loads.empty, "the loads' alerts are for the program's staff"
+            if fn is queries.alerts_for:
+                assert {a.partner for a in result} <= {partner}, result
+                assert {a.subject.get("project_id") for a in result} <= mine["project"] | {None}
 
 
 def test_the_same_queries_return_every_partner_to_staff(handbuilt_db: Path) -> None:

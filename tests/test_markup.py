@@ -32,7 +32,7 @@ def test_pages_never_hand_text_to_markdown_themselves() -> None:
                 assert node.func.attr not in MARKDOWN_ELEMENTS, (page.name, node.lineno)
 
 
-@pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.parametrize("text", [*HOSTILE, "eve@elsewhere.example", "mailto:a@b.example"])
 def test_escaped_text_draws_no_link_image_or_markup(text: str) -> None:
     shown = fmt.escape_md(text)
     assert not renders_link_or_image(shown), shown

@@ -6,6 +6,7 @@ metric itself (that is `greenstats.metrics.stats`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import duckdb
@@ -14,7 +15,7 @@ import pandas as pd
 
 from greenstats.data.methodology import Reference
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import catalog, sketch, stats
+from greenstats.metrics import alerts, catalog, sketch, stats
 from greenstats.metrics.filters import (
     Filters,
     Where,
@@ -671,3 +672,55 @@ def partners(r: Reader, f: Filters) -> list[str]:
     """Every partner running a project or a protected area."""
     whole = f.all_time()
     return sorted(set(projects(r, whole)["partner"]) | set(protected_areas(r, whole)["partner"]))
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+def redeemed_by_day(r: Reader, f: Filters) -> pd.DataFrame:
+    """Units adopted per day and project, every kind of project (a conservation project's
+    delivery), for the filters."""
+    w = where_redemptions(f)
+    return r.df(
+        f"""SELECT day, project_id, sum(units) AS units FROM mart_redemptions_daily {w.sql}
+            GROUP BY ALL ORDER BY ALL""",
+        w.params,
+    )
+
+
+def loads_by_table(r: Reader, f: Filters) -> pd.DataFrame:
+    """Rows read and rejected per load and table (refused files left out): raw input of every
+    partner, so read only when the filters carry no partner."""
+    return r.df(
+        f"""SELECT load_number, min(loaded_at) AS loaded_at, table_name,
+                   sum(rows_read)::BIGINT AS rows_read, sum(rejected)::BIGINT AS rejected
+            FROM loads {_STAFF_ONLY} AND refused IS NULL
+            GROUP BY load_number, table_name ORDER BY load_number, table_name""",
+        [f.partner is None],
+    )
+
+
+def alert_inputs(r: Reader, f: Filters) -> alerts.AlertInputs:
+    """What the alert checks read for the filters (not cut by period; up to as_of): the
+    filters' regions, projects, species and partner narrow every part."""
+    whole = f.all_time()
+    to_as_of = replace(whole, date_to=f.as_of)
+    _, ref_species = reference_frames(r)
+    return alerts.AlertInputs(
+        projects=projects(r, whole),
+        progress=progress(r, whole),
+        plantings=plantings(r, to_as_of),
+        redeemed=redeemed_by_day(r, to_as_of),
+        adoptions=adoptions(r, to_as_of),
+        surveys=surveys(r, whole),
+        ref_species=ref_species,
+        loads=loads_by_table(r, f),
+        as_of=f.as_of,
+    )
+
+
+def alerts_for(
+    r: Reader, f: Filters, thresholds: alerts.Thresholds | None = None
+) -> list[alerts.Alert]:
+    """Every alert for the filters, under these thresholds (the committed defaults if none)."""
+    return alerts.check_all(alert_inputs(r, f), thresholds or alerts.load_config())

@@ -263,6 +263,17 @@ def _seasons_total(start: date, target: date) -> int:
     return max(_seasons_ended(start, target + pd.Timedelta(days=1).to_pytimedelta()), 1)
 
 
+def expected_share(started: date, due: date | None, as_of: date) -> float | None:
+    """The share of its target a project should have delivered by as_of: the planting seasons
+    over since it started ÷ those up to its due date (all of it from the due date on); None
+    without a due date."""
+    if due is None:
+        return None
+    if as_of >= due:
+        return 1.0
+    return min(_seasons_ended(started, as_of) / _seasons_total(started, due), 1.0)
+
+
 def project_progress(
     projects: pd.DataFrame,
     planted: pd.DataFrame,
@@ -290,13 +301,8 @@ def project_progress(
         if not pd.isna(target):
             target = float(target)
             started = pd.Timestamp(p.started_on).date()
-            if not pd.isna(p.target_date):
-                due = pd.Timestamp(p.target_date).date()
-                share = min(_seasons_ended(started, as_of) / _seasons_total(started, due), 1.0)
-                if as_of >= due:
-                    share = 1.0
-            else:
-                share = None
+            due = None if pd.isna(p.target_date) else pd.Timestamp(p.target_date).date()
+            share = expected_share(started, due, as_of)
             if done >= target:
                 status = "target met"
             elif share is None:

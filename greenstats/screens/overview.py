@@ -10,11 +10,11 @@ import pandas as pd
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import catalog, queries, stats, units
+from greenstats.metrics import alerts, catalog, queries, stats, units
 from greenstats.metrics.filters import Filters
 from greenstats.screens import ecosystem
-from greenstats.ui import charts, fmt, words
-from greenstats.ui.blocks import Card, Chart, Markdown, empty_text
+from greenstats.ui import alert_words, charts, fmt, words
+from greenstats.ui.blocks import Attention, Card, Chart, Markdown, empty_text, where_words
 from greenstats.ui.i18n import t
 
 
@@ -49,6 +49,7 @@ class OverviewData:
     targets_empty: str
     carbon: str  # carbon avoided, as the equivalents' sentence names it
     equivalents: list[Equivalent]
+    attention: Attention  # every alert for the filters and the viewer's role
 
 
 def load(r: Reader, f: Filters, lang: str) -> OverviewData:
@@ -92,7 +93,27 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
         equivalents=[Equivalent(x.text, x.name, x.factor) for x in everyday.head(3).itertuples()]
         if tonnes[0] > 0
         else [],
+        attention=needs_attention(r, f, lang),
     )
+
+
+#: The kinds of names an alert's sentence uses.
+ALERT_NAMES = ("projects", "species", "partners")
+
+
+def alert_names(r: Reader, lang: str) -> dict[str, dict[str, str]]:
+    return {kind: queries.display_names(r, kind, lang) for kind in ALERT_NAMES}
+
+
+def needs_attention(r: Reader, f: Filters, lang: str) -> Attention:
+    """Every alert for the filters in force (the committed thresholds): a partner's filters
+    narrow them to its own projects and data, and leave out the program's loads."""
+    th = alerts.load_config()
+    found = queries.alerts_for(r, f, th)
+    empty = t("attention.none", lang, where=where_words(f, lang),
+              day=words.day_words(f.as_of, lang),
+              days=fmt.quantity(th.backlog_max_age_days, "unit.days", lang))  # fmt: skip
+    return alert_words.attention(found, alert_names(r, lang), empty, lang)
 
 
 def _delta(change: tuple[float, float | None] | None, key: str, s: dict, lang: str) -> str | None:

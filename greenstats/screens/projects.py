@@ -7,15 +7,15 @@ The page's two pickers (partner, project) are bound to the link; `partners` and
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries, stats
+from greenstats.metrics import alerts, queries, stats
 from greenstats.metrics.filters import Filters
-from greenstats.ui import charts, fmt, geo, words
-from greenstats.ui.blocks import Card, Chart, Markdown, Table
+from greenstats.ui import alert_words, charts, fmt, geo, words
+from greenstats.ui.blocks import Attention, Card, Chart, Markdown, Table
 from greenstats.ui.i18n import t
 
 #: What each pace status is called on a card (short, so it fits) and in a table.
@@ -60,6 +60,7 @@ class ProjectView:
     batches: Chart  # where it was planted
     figures: pd.DataFrame  # the project's figures, as downloaded
     figures_name: str
+    attention: Attention | None = None  # the project's alerts ("Needs attention")
 
 
 @dataclass(frozen=True)
@@ -131,11 +132,23 @@ def load(r: Reader, f: Filters, lang: str, partner: str | None, project: str | N
     projects["shown_name"] = [names["projects"].get(p) or n for p, n in pairs]
     projects["partner_name"] = [names["partners"].get(p) or p for p in projects["partner"]]
     if project and project in set(projects["project_id"]):
-        return ProjectsData(None, _project(report, projects, project, names, f, lang))
+        view = _project(report, projects, project, names, f, lang)
+        return ProjectsData(None, replace(view, attention=needs_attention(r, f, project, names,
+                                                                          lang)))  # fmt: skip
     if partner:
         projects = projects[projects["partner"] == partner]
     partner_name = names["partners"].get(partner or "") or partner
     return ProjectsData(_listing(report, projects, partner_name, lang), None)
+
+
+def needs_attention(r: Reader, f: Filters, project: str, names: dict[str, dict[str, str]],
+                    lang: str) -> Attention:  # fmt: skip
+    """The alerts about one project (the committed thresholds), as of the filters' day."""
+    found = alerts.for_project(
+        queries.alerts_for(r, replace(f, projects=(project,)), alerts.load_config()), project
+    )
+    empty = t("attention.none_project", lang, day=words.day_words(f.as_of, lang))
+    return alert_words.attention(found, names, empty, lang)
 
 
 # --- all of a partner's projects --------------------------------------------------------------

@@ -111,3 +111,21 @@ def empty_text(key: str, f: Filters, lang: str) -> str:
     """An empty state that names what is missing and where: 'No plantings in Beijing in this
     period — widen the period or clear the region.'"""
     return t(key, lang, where=where_words(f, lang))
+
+
+@dataclass(frozen=True)
+class AttentionItem:
+    """One alert as a reader sees it: 'critical' or 'warning', and its sentence (names from the
+    data in it are escaped when it is drawn)."""
+
+    severity: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Attention:
+    """The "Needs attention" block: a heading, the alerts in words, what to say without any."""
+
+    title: str
+    items: list[AttentionItem]
+    empty: str

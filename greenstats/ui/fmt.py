@@ -145,7 +145,8 @@ _SINGULAR = {"unit.trees": "unit.tree", "unit.units": "unit.unit", "unit.actions
              "unit.batches": "unit.batch", "unit.projects": "unit.project",
              "unit.regions": "unit.region", "unit.survey_days": "unit.survey_day",
              "unit.places": "unit.place", "unit.sites": "unit.site", "unit.months": "unit.month",
-             "unit.days": "unit.day", "unit.brands": "unit.brand"}  # fmt: skip
+             "unit.days": "unit.day", "unit.brands": "unit.brand",
+             "unit.rows": "unit.row"}  # fmt: skip
 
 
 def quantity(value: float, unit_key: str, lang: str = "en", decimals: int = 0) -> str:
@@ -215,7 +216,8 @@ def escape_md(text: object, *, links: bool = False) -> str:
         return ""
     value = str(text)
     if not links:
-        return _escape_plain(value).replace("://", ":\u200b//").replace("www.", "www\u200b.")
+        plain = _escape_plain(value).replace("://", ":\u200b//").replace("www.", "www\u200b.")
+        return _EMAIL_AT.sub("@\u200b", plain)  # nor an email address a mailto: link
     out, start = [], 0
     for match in _URL.finditer(value):
         url = match.group(0).rstrip(".,;:!?)]}'\"")
@@ -225,6 +227,10 @@ def escape_md(text: object, *, links: bool = False) -> str:
         start = end
     out.append(_escape_plain(value[start:]))
     return "".join(out)
+
+
+#: The '@' of an email address, which markdown would make a mailto: link.
+_EMAIL_AT = re.compile(r"(?<=\w)@(?=\w)")
 
 
 def _escape_plain(text: str) -> str:

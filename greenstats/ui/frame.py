@@ -33,7 +33,7 @@ from greenstats.metrics import access, queries
 from greenstats.metrics.access import AccessFileError, Grants, Role
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.ui import charts, fmt, geo
-from greenstats.ui.blocks import Card, Chart, Markdown, Table, is_empty
+from greenstats.ui.blocks import Attention, Card, Chart, Markdown, Table, is_empty
 from greenstats.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
 
 P = ParamSpec("P")
@@ -724,6 +724,19 @@ def notice(text: object) -> None:
 
 def heading(text: object) -> None:
     st.subheader(md(text))
+
+
+def attention(block: Attention) -> None:
+    """The "Needs attention" block: each alert in a red (critical) or amber (warning) box, or the
+    sentence that says nothing needs attention."""
+    heading(block.title)
+    if not block.items:
+        st.success(md(block.empty), icon=":material/check_circle:")
+    for item in block.items:
+        if item.severity == "critical":
+            st.error(md(item.text), icon=":material/error:")
+        else:
+            st.warning(md(item.text), icon=":material/warning:")
 
 
 def bar(share: float, text: object) -> None:

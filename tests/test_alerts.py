@@ -1,0 +1,322 @@
+"""Alerts (issue 16): each check on a warehouse built by the real ingest to hold its condition,
+a healthy warehouse where none fires, the config, the command line, a notification delivered
+through apprise to a receiver on loopback, and "Needs attention" as a partner and as staff.
+
+The warehouses start from the hand-built folder (tests/handbuilt.py), as of its AS_OF
+(30 Jun 2026). Alerting: the folder as it is, plus one redemption waiting since 1 Jun 2025
+and a second load of `area_species` with 24 of its 30 rows rejected. Healthy: P1's target
+met, surveys regular and steady, P3's survival above its default, a clean second load.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import date
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from greenstats.data.pipeline import ingest_folder
+from greenstats.data.warehouse import Warehouse
+from greenstats.metrics import alerts, queries
+from greenstats.metrics.filters import Filters
+from greenstats.screens import overview, projects
+from greenstats.ui.alert_words import alert_line
+from tests import handbuilt
+from tests.conftest import ROOT, run_cli
+
+AS_OF = handbuilt.AS_OF
+STAFF = Filters(as_of=AS_OF)
+
+
+def _area_species_load(folder: Path, rejected: int) -> Path:
+    """30 rows of area_species, the first `rejected` of them naming an area that does not
+    exist (rule: unknown area)."""
+    folder.mkdir(parents=True)
+    rows = ["area_id,scientific_name,iucn_category,common_name,taxon_group"]
+    rows += [f"A9,Ghost species {i},LC,,birds" for i in range(rejected)]
+    rows += [f"A2,Sparrow species {i},LC,,birds" for i in range(30 - rejected)]
+    (folder / "area_species.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def alerting_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("alerting")
+    folder = handbuilt.write(root / "input")
+    with (folder / "redemptions.csv").open("a", encoding="utf-8") as fh:
+        fh.write("r9,u5,2025-06-01 10:00,P1,sand_willow,3,9000\n")  # P1 never planted willow
+    db = root / "warehouse"
+    ingest_folder(folder, db, handbuilt.REFERENCE_MIN)
+    ingest_folder(_area_species_load(root / "second", rejected=24), db, None)
+    return db
+
+
+@pytest.fixture(scope="module")
+def healthy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("healthy")
+    folder = handbuilt.write(root / "input")
+    edits = {
+        "projects.csv": [(",5000,10,2030-12-31", ",1500,,2030-12-31")],  # P1: target met
+        "surveys.csv": [
+            ("S1,P1,saxaul,2024-04-10,200,180\n", ""),  # no fall from 90 % to 77.5 %
+            ("S5,P3,eelgrass,2025-05-01,100,40", "S5,P3,eelgrass,2025-05-01,100,60"),
+            ("S8,P1,oak",  # two more surveys of P1, half a year apart, survival steady
+             "S9,P1,saxaul,2025-10-10,100,76\nS10,P1,saxaul,2026-04-10,100,75\nS8,P1,oak"),
+        ],
+    }  # fmt: skip
+    for name, pairs in edits.items():
+        text = (folder / name).read_text(encoding="utf-8")
+        for old, new in pairs:
+            assert old in text
+            text = text.replace(old, new)
+        (folder / name).write_text(text, encoding="utf-8")
+    db = root / "warehouse"
+    ingest_folder(folder, db, handbuilt.REFERENCE_MIN)
+    ingest_folder(_area_species_load(root / "second", rejected=0), db, None)
+    return db
+
+
+def _found(db: Path, f: Filters = STAFF, th: alerts.Thresholds | None = None) -> list:
+    with Warehouse(db).open_snapshot() as r:
+        return queries.alerts_for(r, f, th or alerts.load_config())
+
+
+def _numbers(a: alerts.Alert) -> dict[str, tuple[float, str]]:
+    return {k: (n.value, n.unit) for k, n in a.numbers.items()}
+
+
+def _load_day(db: Path) -> date:
+    with Warehouse(db).open_snapshot() as r:
+        return r.df("SELECT max(loaded_at) AS at FROM loads")["at"].iloc[0].date()
+
+
+def test_every_alert_fires_once_with_its_subject_numbers_and_since(alerting_db: Path) -> None:
+    found = _found(alerting_db)
+    assert [a.kind for a in found] == list(alerts.KINDS)  # each exactly once
+    by = {a.kind: a for a in found}
+
+    # P1: 5,000 trees by 2030-12-31 from 2020-03-01; 13 of 22 planting seasons over, so
+    # 5000 × 13/22 = 2,954.545 expected, 1,500 planted. It slipped when the autumn 2020 season
+    # ended (1 Dec 2020: 454.5 expected > 5 % of 5,000) and never caught up.
+    a = by["behind_plan"]
+    assert (a.subject, a.partner, a.since) == ({"project_id": "P1"}, "Desert Green",
+                                               date(2020, 12, 1))  # fmt: skip
+    assert _numbers(a) == {
+        "behind_by": (1454.545, "trees"), "behind_share": (29.09, "%"),
+        "delivered": (1500.0, "trees"), "expected_by_now": (2954.545, "trees"),
+        "target": (5000.0, "trees"),
+    }  # fmt: skip
+    assert a.severity == "critical"  # 29 % of target ≥ 25 %
+
+    # P3 eelgrass: 40 of 100 alive on 1 May 2025 against a default of 50 %.
+    a = by["survival_below_default"]
+    assert (a.subject, a.partner, a.since) == ({"project_id": "P3", "species": "eelgrass"},
+                                               "Blue Coast", date(2025, 5, 1))  # fmt: skip
+    assert _numbers(a) == {"survival": (40.0, "%"), "default_survival": (50.0, "%"),
+                           "below_by": (10.0, "points")}  # fmt: skip
+    assert a.severity == "critical"  # 10 points below: twice the 5-point threshold
+
+    # P1 saxaul: 180/200 = 90 % on 10 Apr 2024, (70 + 240)/(100 + 300) = 77.5 % a year later.
+    a = by["survival_falling"]
+    assert (a.subject, a.since) == ({"project_id": "P1", "species": "saxaul"}, date(2025, 4, 10))
+    assert _numbers(a) == {"survival": (77.5, "%"), "previous_survival": (90.0, "%"),
+                           "fell_by": (12.5, "points"), "days_between": (365, "days")}  # fmt: skip
+    assert a.severity == "warning"
+
+    # Desert Green's days: planted 2023-04-10, 2024-10-20; surveyed 2024-04-10, 2025-04-10:
+    # gaps 366, 193, 172 days, median 193; allowed 2 × 193 = 386; 446 days since 2025-04-10.
+    a = by["data_late"]
+    assert (a.subject, a.partner) == ({"partner": "Desert Green"}, "Desert Green")
+    assert _numbers(a) == {"days_since_latest": (446, "days"), "usual_interval": (193.0, "days"),
+                           "allowed": (386.0, "days")}  # fmt: skip
+    assert a.since == date(2026, 5, 2)  # the first day more than 386 days after 2025-04-10
+    assert a.severity == "warning"
+
+    # area_species: 3 of 9 rows rejected in the first load, 24 of 30 in the second.
+    a = by["rejects_jump"]
+    assert (a.subject, a.partner) == ({"table": "area_species", "load_number": "2"}, None)
+    assert _numbers(a) == {"rejected_share": (80.0, "%"), "earlier_share": (33.33, "%"),
+                           "rise": (46.67, "points"), "rows_rejected": (24, "rows"),
+                           "rows_read": (30, "rows")}  # fmt: skip
+    assert a.since == _load_day(alerting_db)
+    assert a.severity == "critical"
+
+    # P1 sand willow: 3 units adopted on 1 Jun 2025, none planted: 394 days by 30 Jun 2026.
+    a = by["backlog_old"]
+    assert (a.subject, a.partner, a.since) == ({"project_id": "P1", "species": "sand_willow"},
+                                               "Desert Green", date(2025, 6, 1))  # fmt: skip
+    assert _numbers(a) == {"backlog": (3.0, "units"), "oldest_wait": (394, "days"),
+                           "max_age": (180, "days")}  # fmt: skip
+    assert a.severity == "critical"  # 394 ≥ 2 × 180
+
+
+def test_nothing_fires_on_a_healthy_warehouse(healthy_db: Path) -> None:
+    assert _found(healthy_db) == []
+    with Warehouse(healthy_db).open_snapshot() as r:
+        data = overview.load(r, STAFF, "en")
+        page = projects.load(r, STAFF, "zh", None, "P1").project
+    assert data.attention.items == []
+    assert data.attention.empty.startswith("Nothing needs attention as of 30 Jun 2026:")
+    assert page.attention.items == []
+    assert page.attention.empty == ("截至2026年6月30日，该项目没有需要关注的事项。")
+    proc = run_cli("alerts", "--db", str(healthy_db), "--as-of", AS_OF.isoformat())
+    assert proc.returncode == 0, proc.stderr
+    assert "Nothing needs attention as of 2026-06-30." in proc.stdout
+
+
+def test_a_config_file_overrides_one_threshold_and_keeps_the_others(
+    alerting_db: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "alerts.toml"
+    config.write_text("[backlog]\nmax_age_days = 400\n", encoding="utf-8")
+    th = alerts.load_config(config)
+    assert th.backlog_max_age_days == 400
+    assert th.survival_drop == 0.10
+    kinds = [a.kind for a in _found(alerting_db, th=th)]
+    assert kinds == [k for k in alerts.KINDS if k != "backlog_old"]  # 394 days < 400
+    proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
+                   "--config", str(config))  # fmt: skip
+    assert proc.returncode == 3
+    assert [a["kind"] for a in json.loads(proc.stdout)["alerts"]] == kinds
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[backlog]\nmax_age = 3\n", "unknown key 'backlog.max_age'"),
+        ("[survival]\ndrop = 'high'\n", "survival.drop = 'high' is not valid"),
+        ("[rejects]\nmin_rows = 0\n", "rejects.min_rows = 0 is not valid"),
+    ],
+)
+def test_a_bad_config_is_one_sentence_and_exit_2(
+    alerting_db: Path, tmp_path: Path, text: str, said: str
+) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text(text, encoding="utf-8")
+    proc = run_cli("alerts", "--db", str(alerting_db), "--config", str(config))
+    assert proc.returncode == 2
+    assert said in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert proc.stdout == ""
+
+
+def test_the_json_equals_the_pure_function_and_the_exit_code_says_alerts(
+    alerting_db: Path,
+) -> None:
+    proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json")
+    assert proc.returncode == 3, proc.stderr
+    payload = json.loads(proc.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
+    assert payload["as_of"] == "2026-06-30"
+    assert payload["snapshot"] == "000002"
+    assert payload["alerts"] == [a.as_dict() for a in _found(alerting_db)]
+    table = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat())
+    assert table.returncode == 3
+    assert "6 alerts as of 2026-06-30" in table.stdout
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    bodies: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", 0))
+        type(self).bodies.append(json.loads(self.rfile.read(length)))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+
+def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(alerting_db: Path) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    _Receiver.bodies = []
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"json://127.0.0.1:{server.server_port}/hooks/greenstats"
+        proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
+                       "--notify", url)  # fmt: skip
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert proc.returncode == 3, proc.stderr
+    assert len(_Receiver.bodies) == 1
+    body = _Receiver.bodies[0]
+    assert body["title"] == "greenstats: 6 alerts as of 2026-06-30"
+    found = _found(alerting_db)
+    with Warehouse(alerting_db).open_snapshot() as r:
+        names = {k: queries.display_names(r, k, "en") for k in ("projects", "species", "partners")}
+    assert body["message"].splitlines() == [
+        f"[{a.severity}] {alert_line(a, names, 'en')}" for a in found
+    ]
+    assert body["message"].splitlines()[0] == (
+        "[critical] Alxa saxaul belt is behind plan by 1,454.5 trees (29.1% of its target of "
+        "5,000 trees), since 1 Dec 2020."
+    )
+
+
+def test_a_failed_delivery_is_one_sentence_and_exit_4(alerting_db: Path) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _Receiver)
+    port = server.server_port
+    server.server_close()  # nobody listens on the port any more
+    proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
+                   "--notify", f"json://127.0.0.1:{port}/hooks")  # fmt: skip
+    assert proc.returncode == 4
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert f"could not be delivered to json://127.0.0.1:{port}/hooks" in proc.stderr
+    assert json.loads(proc.stdout)["alerts"]  # the alerts are still printed
+
+
+def test_a_partner_sees_only_its_own_alerts_and_staff_sees_all(alerting_db: Path) -> None:
+    with Warehouse(alerting_db).open_snapshot() as r:
+        staff = overview.load(r, STAFF, "en").attention
+        blue = overview.load(r, Filters(as_of=AS_OF, partner="Blue Coast"), "en").attention
+        desert = overview.load(r, Filters(as_of=AS_OF, partner="Desert Green"), "en").attention
+        page = projects.load(r, STAFF, "en", None, "P1").project.attention
+    assert len(staff.items) == 6
+    assert [i.text for i in blue.items] == [
+        "eelgrass at Dongchu eelgrass: survival 40% at the latest survey, 10 percentage points "
+        "below the species' default of 50%, since the survey of 1 May 2025."
+    ]
+    texts = " ".join(i.text for i in desert.items)
+    assert len(desert.items) == 4  # behind plan, survival falling, data late, backlog
+    assert "Dongchu" not in texts
+    assert "Blue Coast" not in texts
+    assert "area_species" not in texts  # a load's rejected share is for staff only
+    # One project's page: that project's alerts, critical first.
+    assert [i.severity for i in page.items] == ["critical", "critical", "warning"]
+    assert all("Alxa saxaul belt" in i.text for i in page.items)
+
+
+def _shown(elements: object) -> list[str]:
+    """The texts of Streamlit boxes as a reader reads them (markdown escapes taken off)."""
+    return [re.sub(r"\\(.)", r"\1", e.value) for e in elements]
+
+
+def test_the_pages_draw_needs_attention(alerting_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GREENSTATS_DB", str(alerting_db))
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["period"] = "All time"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    with Warehouse(alerting_db).open_snapshot() as r:  # as of today, as the page is
+        want = overview.load(r, Filters(), "en").attention.items
+        one = projects.load(r, Filters(), "en", None, "P1").project.attention.items
+    assert "Needs attention" in [h.value for h in at.subheader]
+    assert _shown(at.error) == [i.text for i in want if i.severity == "critical"]
+    assert _shown(at.warning) == [i.text for i in want if i.severity == "warning"]
+    assert len(at.error) + len(at.warning) == 6
+    at.switch_page("pages/projects.py")
+    at.query_params["partner"] = "Desert Green"
+    at.query_params["p"] = "Alxa saxaul belt · P1"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    shown = _shown(at.error) + _shown(at.warning)
+    assert sorted(shown) == sorted(i.text for i in one)
+    assert all("Alxa saxaul belt" in text for text in shown)
