@@ -117,6 +117,8 @@ def test_the_brief_has_the_trend_targets_equivalents_and_where_the_figures_come_
     assert "Period: All time · Regions: all regions" in shown
     assert "Carbon avoided by week" in shown  # the trend's title; its image is on the page
     assert "Highest in week of 30 Dec 2024: 1.1 kg CO₂e (0.85–1.35)" in shown
+    assert "Needs attention" in shown  # the Overview's alerts, each in its sentence
+    assert "Alxa saxaul belt is behind plan by 1,454.5 trees" in shown
     assert "Afforestation: 1,500 trees of 5,000 trees" in shown  # targets progress
     assert "car-years" in shown  # an everyday equivalent
     assert "Methodology test.1" in shown
@@ -158,6 +160,10 @@ def test_the_project_report_shows_what_the_projects_page_shows_for_it(project_p1
         assert card.label in shown
         assert card.value in shown, card
         assert card.note in shown, card
+    assert view.attention is not None
+    assert view.attention.items  # P1 is behind plan and its survival fell
+    for item in view.attention.items:
+        assert item.text in shown, item
     # Hand-checked against tests/handbuilt.py: 1,500 of 5,000 trees, behind plan, and the
     # two surveys (90% then 77.5%) with the carbon stored and its range.
     assert "30% of 5,000 trees" in shown

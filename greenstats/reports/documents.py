@@ -13,11 +13,11 @@ from greenstats.reports import render
 from greenstats.reports.render import ReportError
 from greenstats.screens import overview, projects
 from greenstats.ui import geo, words
-from greenstats.ui.blocks import Card, Chart, empty_text, is_empty
+from greenstats.ui.blocks import Attention, Card, Chart, empty_text, is_empty
 from greenstats.ui.i18n import t
 
 #: Chart heights on the page, in mm (the PNG keeps the figure's own aspect).
-TREND_MM, PROJECT_CHART_MM, MAP_MM = 62.0, 36.0, 46.0
+TREND_MM, PROJECT_CHART_MM, MAP_MM = 62.0, 31.0, 40.0
 
 
 def brief(r: Reader, f: Filters, lang: str) -> bytes:
@@ -29,6 +29,7 @@ def brief(r: Reader, f: Filters, lang: str) -> bytes:
     if _nothing(data.cards, lang):
         page.notice(empty_text("report.no_data", f, lang))
     page.cards([_card(c) for c in data.cards])
+    _attention(page, data.attention)
     page.heading(data.trend.title)
     images = _images([] if is_empty(data.trend) else [data.trend], TREND_MM)
     _chart(page, data.trend, TREND_MM, images)
@@ -58,6 +59,8 @@ def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
     scope = t("report.project_scope", lang, as_of=words.day_words(f.as_of, lang))
     page.title_block(view.name, [t("report.project_title", lang), view.about, scope])
     page.cards([_card(c) for c in view.cards])
+    if view.attention is not None:
+        _attention(page, view.attention)
     charts = [c for c in (view.plantings, view.surveys) if not is_empty(c)]
     site_map = None if is_empty(view.batches) else view.batches
     images = _images(charts, PROJECT_CHART_MM, site_map)
@@ -126,6 +129,10 @@ def _scope(f: Filters, lang: str) -> str:
     if f.partner:
         text += " · " + t("report.partner", lang, partner=f.partner)
     return text
+
+
+def _attention(page: render.Page, block: Attention) -> None:
+    page.attention(block.title, [(i.severity, i.text) for i in block.items], block.empty)
 
 
 def _card(card: Card) -> tuple[str, str, str, str]:

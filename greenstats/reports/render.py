@@ -159,13 +159,24 @@ class Page(FPDF):
         self.multi_cell(0, size * 0.5, value, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.set_text_color(*INK)
 
-    def notice(self, value: str) -> None:
-        """A sentence in a tinted box: what is missing and why."""
-        self.set_fill_color(255, 243, 205)
-        self.set_font("cjk", size=9.5)
-        self.multi_cell(0, 5.5, value, fill=True, padding=(2, 3), new_x=XPos.LMARGIN,
+    def notice(self, value: str, tint: tuple[int, int, int] = (255, 243, 205),
+               size: float = 9.5) -> None:  # fmt: skip
+        """A sentence in a tinted box: what is missing and why, or an alert."""
+        self.set_fill_color(*tint)
+        self.set_font("cjk", size=size)
+        self.multi_cell(0, size * 0.55, value, fill=True, padding=(1.5, 3), new_x=XPos.LMARGIN,
                         new_y=YPos.NEXT)  # fmt: skip
-        self.ln(2)
+        self.set_fill_color(255, 255, 255)  # tables fill their cells with the current colour
+        self.ln(1.5)
+
+    def attention(self, title: str, items: Sequence[tuple[str, str]], empty: str) -> None:
+        """The "Needs attention" block: each (severity, sentence) in red (critical) or amber
+        (warning), or the sentence that says nothing needs attention, in green."""
+        self.heading(title)
+        if not items:
+            self.notice(empty, (220, 242, 230), 8.5)
+        for severity, text in items:
+            self.notice(text, (248, 215, 218) if severity == "critical" else (255, 243, 205), 8.5)
 
     def cards(self, cards: Sequence[tuple[str, str, str, str]], per_row: int = 4) -> None:
         """Headline cards: (label, value, change, note), `per_row` to a row."""
