@@ -18,6 +18,8 @@ from greenstats.ui.i18n import t
 
 #: Chart heights on the page, in mm (the PNG keeps the figure's own aspect).
 TREND_MM, PROJECT_CHART_MM, MAP_MM = 62.0, 31.0, 40.0
+#: Alerts the one-page brief lists (critical first); it says how many more the Overview has.
+BRIEF_ALERTS = 4
 
 
 def brief(r: Reader, f: Filters, lang: str) -> bytes:
@@ -29,7 +31,7 @@ def brief(r: Reader, f: Filters, lang: str) -> bytes:
     if _nothing(data.cards, lang):
         page.notice(empty_text("report.no_data", f, lang))
     page.cards([_card(c) for c in data.cards])
-    _attention(page, data.attention)
+    _attention(page, data.attention, lang, most=BRIEF_ALERTS)
     page.heading(data.trend.title)
     images = _images([] if is_empty(data.trend) else [data.trend], TREND_MM)
     _chart(page, data.trend, TREND_MM, images)
@@ -60,7 +62,7 @@ def project(r: Reader, f: Filters, lang: str, project_id: str) -> bytes:
     page.title_block(view.name, [t("report.project_title", lang), view.about, scope])
     page.cards([_card(c) for c in view.cards])
     if view.attention is not None:
-        _attention(page, view.attention)
+        _attention(page, view.attention, lang)
     charts = [c for c in (view.plantings, view.surveys) if not is_empty(c)]
     site_map = None if is_empty(view.batches) else view.batches
     images = _images(charts, PROJECT_CHART_MM, site_map)
@@ -131,8 +133,15 @@ def _scope(f: Filters, lang: str) -> str:
     return text
 
 
-def _attention(page: render.Page, block: Attention) -> None:
-    page.attention(block.title, [(i.severity, i.text) for i in block.items], block.empty)
+def _attention(page: render.Page, block: Attention, lang: str, most: int | None = None) -> None:
+    """The alerts, critical first; past `most`, how many more there are, in words."""
+    items = sorted(block.items, key=lambda i: i.severity != "critical")
+    shown = items if most is None else items[:most]
+    page.attention(block.title, [(i.severity, i.text) for i in shown], block.empty)
+    if len(items) > len(shown):
+        rest = items[len(shown) :]
+        critical = sum(i.severity == "critical" for i in rest)
+        page.para(t("report.more_alerts", lang, n=len(rest), critical=critical), 8.5, grey=True)
 
 
 def _card(card: Card) -> tuple[str, str, str, str]:

@@ -164,10 +164,10 @@ class Page(FPDF):
         """A sentence in a tinted box: what is missing and why, or an alert."""
         self.set_fill_color(*tint)
         self.set_font("cjk", size=size)
-        self.multi_cell(0, size * 0.55, value, fill=True, padding=(1.5, 3), new_x=XPos.LMARGIN,
+        self.multi_cell(0, size * 0.55, value, fill=True, padding=(1.2, 3), new_x=XPos.LMARGIN,
                         new_y=YPos.NEXT)  # fmt: skip
         self.set_fill_color(255, 255, 255)  # tables fill their cells with the current colour
-        self.ln(1.5)
+        self.ln(1)
 
     def attention(self, title: str, items: Sequence[tuple[str, str]], empty: str) -> None:
         """The "Needs attention" block: each (severity, sentence) in red (critical) or amber
