@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from greenstats.reports import documents
 from greenstats.screens import overview
 from greenstats.ui import frame as ui
 
@@ -30,3 +31,5 @@ with right:
     st.page_link(
         "pages/methodology.py", label=ui.tr("overview.how_measured"), icon=":material/menu_book:"
     )
+    ui.download_pdf(documents.brief, f, ui.lang(), name=f"brief-{ui.lang()}",
+                    label=ui.tr("report.download_brief"))  # fmt: skip

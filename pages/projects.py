@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from greenstats.reports import documents
 from greenstats.screens import projects
 from greenstats.ui import frame as ui
 
@@ -55,3 +56,5 @@ with right:
 ui.chart(view.batches)
 ui.heading(ui.tr("projects.download"))
 ui.download(view.figures, view.figures_name, label=ui.tr("projects.download_button"))
+ui.download_pdf(documents.project, f, lang, project, name=f"project-{project}-{lang}",
+                label=ui.tr("report.download_project"))  # fmt: skip

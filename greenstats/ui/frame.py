@@ -631,6 +631,28 @@ def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
     )  # fmt: skip
 
 
+def download_pdf(fn: Callable[Concatenate[Reader, P], bytes], *args: P.args, name: str,
+                 label: str) -> None:  # fmt: skip
+    """A PDF report made only when asked (`fn(reader, *args)`, e.g. reports.documents.brief):
+    the button's data is a callable Streamlit runs on the click. Through the same door as
+    `cached`: the Filters are narrowed to the viewer's role and the run's snapshot is read, both
+    fixed now, since the callable runs outside this run. The click is audited like a CSV's."""
+    role = current_role()
+    args = tuple(access.narrow(a, role) if isinstance(a, Filters) else a for a in args)
+    snap = snapshot()
+
+    def make() -> bytes:
+        with Warehouse().open_snapshot(snap) as r:
+            return fn(r, *args)
+
+    file_name = f"greenstats-{name}.pdf"
+    st.download_button(
+        label, data=make, file_name=file_name, mime="application/pdf", key=f"pdf-{name}",
+        icon=":material/picture_as_pdf:", width="content", type="secondary",
+        on_click=audit_event, args=("download",), kwargs={"file": file_name},
+    )  # fmt: skip
+
+
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """UTF-8 with a BOM (so Excel reads Chinese), formula-like cells neutralised."""
     safe = frame.copy()

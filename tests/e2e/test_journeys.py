@@ -241,3 +241,22 @@ def test_another_page_after_switching_language_with_a_region(page: Page, app: Ap
 def go_to_trees_in_chinese(page: Page) -> None:
     page.get_by_test_id("stTopNavSection").filter(has_text="生态系统").click()
     rerun_after(page, lambda: page.get_by_role("menuitem", name="植树").click())
+
+
+def test_the_overview_downloads_its_brief_as_a_pdf(page: Page, app: App, tmp_path: Path) -> None:
+    """The PDF is made on the click (a deferred download) and says the page's figures."""
+    import pypdfium2 as pdfium
+
+    open_page(page, f"{app.url}/?period=All+time")
+    cards = metrics(page)
+    button = page.get_by_test_id("stMain").get_by_role("button", name="Download this brief (PDF)")
+    with page.expect_download(timeout=120_000) as download:
+        button.click()
+    assert download.value.suggested_filename == "greenstats-brief-en.pdf"
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    text = "".join(p.get_textpage().get_text_range() for p in pdfium.PdfDocument(saved))
+    assert "Impact brief" in text
+    for label in ("Trees planted", "Carbon avoided", "Low-carbon actions"):
+        assert cards[label]["value"] in text, (label, cards[label])
+    check_no_exception(page, app.server)
