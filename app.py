@@ -25,6 +25,7 @@ for screen in SCREENS:  # one list of pages: the tests and the benchmark read th
     applies[page.url_path] = screen.applies
 
 current = st.navigation(pages, position="top")
+ui.audit_page_refused(viewer, [s.name for s in SCREENS])  # a link to a page not theirs
 page_applies = applies.get(current.url_path, frozenset())
 st.session_state["_page"] = current.url_path or "overview"
 ui.account(viewer)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from greenstats.reports import documents
+from greenstats.reports import documents, render
 from greenstats.screens import overview
 from greenstats.ui import frame as ui
 
@@ -32,4 +32,5 @@ with right:
         "pages/methodology.py", label=ui.tr("overview.how_measured"), icon=":material/menu_book:"
     )
     ui.download_pdf(documents.brief, f, ui.lang(), name=f"brief-{ui.lang()}",
-                    label=ui.tr("report.download_brief"))  # fmt: skip
+                    label=ui.tr("report.download_brief"),
+                    unavailable=render.unavailable())  # fmt: skip

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from greenstats.reports import documents
+from greenstats.reports import documents, render
 from greenstats.screens import projects
 from greenstats.ui import frame as ui
 
@@ -57,4 +57,5 @@ ui.chart(view.batches)
 ui.heading(ui.tr("projects.download"))
 ui.download(view.figures, view.figures_name, label=ui.tr("projects.download_button"))
 ui.download_pdf(documents.project, f, lang, project, name=f"project-{project}-{lang}",
-                label=ui.tr("report.download_project"))  # fmt: skip
+                label=ui.tr("report.download_project"),
+                unavailable=render.unavailable())  # fmt: skip

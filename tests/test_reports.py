@@ -260,3 +260,20 @@ def test_overview_and_a_picked_project_offer_their_pdf(
     at.selectbox(key="p").set_value("P1").run()
     assert not at.exception
     assert pdf_buttons(at) == ["Download this project's report (PDF)"]
+
+
+def test_without_the_font_the_pdf_button_is_disabled_and_says_why(
+    handbuilt_db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("GREENSTATS_DB", str(handbuilt_db))
+    monkeypatch.setenv("GREENSTATS_CJK_FONT_DIR", str(tmp_path))  # no font there
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["period"] = "All time"
+    at.run()
+    assert not at.exception
+    assert pdf_buttons(at) == []  # no download that would fail on the click
+    button = next(b for b in at.button if b.label == "Download this brief (PDF)")
+    assert button.disabled
+    said = " ".join(re.sub(r"\\(.)", r"\1", c.value) for c in at.caption)
+    assert "No PDF can be made on this server" in said
+    assert "fonts-noto-cjk" in said

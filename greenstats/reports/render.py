@@ -51,6 +51,17 @@ def font_paths() -> dict[str, Path]:
     return paths
 
 
+def unavailable() -> str | None:
+    """Why no report can be made on this machine (a missing font or Chromium), or None: the
+    pages say so beside a disabled button instead of offering a download that fails."""
+    try:
+        font_paths()
+        browser()
+    except ReportError as exc:
+        return str(exc)
+    return None
+
+
 def browser() -> str:
     """The Chromium that draws chart images: BROWSER_PATH, else the system's."""
     found = os.environ.get("BROWSER_PATH") or next(

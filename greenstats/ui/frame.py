@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
+from urllib.parse import urlsplit
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -218,6 +219,16 @@ def viewer() -> Viewer:
     st.session_state["_viewer"] = found
     _once(f"sign_in:{identity}:{role.label}", "sign_in")
     return found
+
+
+def audit_page_refused(found: Viewer, pages: Iterable[str]) -> None:
+    """A signed-in viewer's link named a page their role does not have (Streamlit then shows
+    "page not found" and runs the Overview): a refused access in the audit log."""
+    if found.role.name == "open":
+        return
+    asked = urlsplit(st.context.url or "").path.rstrip("/").rpartition("/")[2]
+    if asked in set(pages) and not found.role.may_open(asked):
+        _once(f"page:{asked}", "denied", reason="page not offered to this role", asked=asked)
 
 
 def _only(page: Callable[[], None], title_key: str) -> NoReturn:
@@ -632,11 +643,17 @@ def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
 
 
 def download_pdf(fn: Callable[Concatenate[Reader, P], bytes], *args: P.args, name: str,
-                 label: str) -> None:  # fmt: skip
+                 label: str, unavailable: str | None = None) -> None:  # fmt: skip
     """A PDF report made only when asked (`fn(reader, *args)`, e.g. reports.documents.brief):
     the button's data is a callable Streamlit runs on the click. Through the same door as
     `cached`: the Filters are narrowed to the viewer's role and the run's snapshot is read, both
-    fixed now, since the callable runs outside this run. The click is audited like a CSV's."""
+    fixed now, since the callable runs outside this run. The click is audited like a CSV's.
+    With `unavailable` (why no report can be made here), a disabled button and the reason."""
+    if unavailable:  # a missing font or Chromium: say why, rather than fail on the click
+        st.button(label, key=f"pdf-{name}", icon=":material/picture_as_pdf:", disabled=True,
+                  help=md(unavailable))  # fmt: skip
+        st.caption(md(tr("report.unavailable", reason=unavailable)))
+        return
     role = current_role()
     args = tuple(access.narrow(a, role) if isinstance(a, Filters) else a for a in args)
     snap = snapshot()

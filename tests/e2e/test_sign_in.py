@@ -200,7 +200,9 @@ def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
     events = [x["event"] for x in lines]
     assert events[0] == "sign_in"
     assert events[-1] == "sign_out"
-    refused = {(x["field"], x["value"]) for x in lines if x["event"] == "denied"}
+    refused = {(x.get("field"), x.get("value")) for x in lines if x["event"] == "denied"}
+    pages = {x.get("asked") for x in lines if x.get("reason") == "page not offered to this role"}
+    assert pages == {"actions", "funnel"}
     assert ("partner", b.name) in refused
     assert ("p", f"{b_name} · {b_id}") in refused
     assert ("project", f"{b_name} · {b_id}") in refused
