@@ -6,11 +6,14 @@ refuses an unknown project in one sentence; Overview and Projects offer the PDF.
 
 from __future__ import annotations
 
+import asyncio
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from io import BytesIO
 from pathlib import Path
 
+import plotly.graph_objects as go
 import pypdfium2 as pdfium
 import pytest
 from pypdf import PdfReader
@@ -20,7 +23,7 @@ from greenstats.data.warehouse import Warehouse
 from greenstats.metrics import access, catalog
 from greenstats.metrics.access import Role
 from greenstats.metrics.filters import Filters
-from greenstats.reports import documents
+from greenstats.reports import documents, render
 from greenstats.reports.render import ReportError
 from greenstats.screens import projects
 from greenstats.ui import fmt
@@ -277,3 +280,16 @@ def test_without_the_font_the_pdf_button_is_disabled_and_says_why(
     said = " ".join(re.sub(r"\\(.)", r"\1", c.value) for c in at.caption)
     assert "No PDF can be made on this server" in said
     assert "fonts-noto-cjk" in said
+
+
+def test_charts_draw_from_inside_a_running_event_loop() -> None:
+    """A report asked for from async code (in the test run: Playwright's sync API keeps a loop
+    running in the main thread) still gets its chart images."""
+    figure = go.Figure(go.Bar(x=["a", "b"], y=[3, 4]))
+
+    async def inside() -> list[bytes]:
+        return render.png([figure], [40])
+
+    with ThreadPoolExecutor(max_workers=1) as pool:  # a thread of its own: no loop runs there
+        (image,) = pool.submit(lambda: asyncio.run(inside())).result()
+    assert image.startswith(b"\x89PNG")

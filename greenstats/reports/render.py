@@ -8,9 +8,11 @@ import asyncio
 import os
 import shutil
 import struct
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 import plotly
@@ -33,6 +35,7 @@ CHROMIUM = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-c
 PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 INK, GREY, LINE, GREEN = (33, 37, 41), (108, 117, 125), (222, 226, 230), (0, 158, 115)
+T = TypeVar("T")
 
 
 class ReportError(Exception):
@@ -103,7 +106,19 @@ def png(figures: Sequence[go.Figure], heights_mm: Sequence[float], width_mm: flo
         async with kaleido.Kaleido(n=1, mathjax=False, plotlyjs=PLOTLY_JS) as k:
             return [await k.calc_fig(s["fig"], opts=s["opts"]) for s in specs]
 
-    return asyncio.run(draw())
+    return _run(draw)
+
+
+def _run(coroutine: Callable[[], Awaitable[T]]) -> T:
+    """asyncio.run(coroutine()), or in a thread of its own when this thread already runs an
+    event loop (a caller inside async code, e.g. Playwright's sync API in the same process),
+    where asyncio.run refuses."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(coroutine())).result()
 
 
 class Page(FPDF):
