@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.metrics import queries
+from greenstats.metrics import queries, sketch
 from greenstats.screens import SCREENS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,8 +79,13 @@ def test_every_page_is_loaded_and_its_sql_timed(bench_run: tuple[str, dict]) -> 
     assert "| `overview` |" in text
 
 
-def test_distinct_users_estimates_are_within_two_percent(bench_run: tuple[str, dict]) -> None:
+def test_distinct_users_estimates_are_within_four_standard_errors(
+    bench_run: tuple[str, dict],
+) -> None:
     _, m = bench_run
     for name, exact, estimate in m["sketch"]:
         assert exact > 0, name
-        assert abs(estimate - exact) <= 0.02 * exact, (name, exact, estimate)
+        # Keyed user ids move the estimate with each clone's key: four standard errors (3.3%),
+        # at least 1 (a correct sketch fails this about once in 16,000 runs).
+        bound = max(4 * sketch.STANDARD_ERROR * exact, 1)
+        assert abs(estimate - exact) <= bound, (name, exact, estimate)
