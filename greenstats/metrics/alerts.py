@@ -7,6 +7,7 @@ of `Alert`. The definitions are in README.md, "Alerts"; nothing here reads a dat
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import tomllib
@@ -42,15 +43,15 @@ class ConfigError(ValueError):
 class Thresholds:
     """The thresholds every check takes (defaults: alerts.toml; README.md, "Alerts")."""
 
-    behind_critical_share: float = 0.25
-    survival_below_default_by: float = 0.05
-    survival_drop: float = 0.10
-    freshness_factor: float = 2.0
-    freshness_min_gaps: int = 2
-    freshness_min_days: int = 14
-    rejects_jump: float = 0.05
-    rejects_min_rows: int = 20
-    backlog_max_age_days: int = 180
+    behind_critical_share: float
+    survival_below_default_by: float
+    survival_drop: float
+    freshness_factor: float
+    freshness_min_gaps: int
+    freshness_min_days: int
+    rejects_jump: float
+    rejects_min_rows: int
+    backlog_max_age_days: int
 
 
 #: The config's "section.key" → (Thresholds field, kind of value, lowest allowed, highest).
@@ -86,7 +87,7 @@ def read_config(text: str, source: str, base: Thresholds | None = None) -> Thres
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source} is not valid TOML ({exc}).") from None
-    values = {f.name: getattr(base or Thresholds(), f.name) for f in fields(Thresholds)}
+    values = {f.name: getattr(base, f.name) for f in fields(Thresholds)} if base else {}
     for key, value in _flatten(table, source).items():
         if key not in CONFIG_KEYS:
             raise ConfigError(
@@ -104,12 +105,21 @@ def read_config(text: str, source: str, base: Thresholds | None = None) -> Thres
                 f"{source}: {key} = {value!r} is not valid; it must be {what} from {lo} to {hi}."
             )
         values[name] = kind(value)
+    missing = [k for k, (name, *_) in CONFIG_KEYS.items() if name not in values]
+    if missing:  # only the defaults file is read without a base: it must set every key
+        raise ConfigError(f"{source}: no value for {', '.join(missing)}.")
     return Thresholds(**values)
+
+
+@functools.cache
+def _defaults() -> Thresholds:
+    """The committed defaults (alerts.toml, the one place they are written), read once."""
+    return read_config(DEFAULTS_FILE.read_text(encoding="utf-8"), DEFAULTS_FILE.name)
 
 
 def load_config(path: Path | None = None) -> Thresholds:
     """The committed defaults, with the keys of `path` (if given) overriding them."""
-    defaults = read_config(DEFAULTS_FILE.read_text(encoding="utf-8"), DEFAULTS_FILE.name)
+    defaults = _defaults()
     if path is None:
         return defaults
     try:

@@ -177,7 +177,9 @@ def audit_event(event: str, **detail: Any) -> None:
 
 
 def _identity() -> str | None:
-    return st.user.get("email") or st.user.get("sub") if st.user.get("is_logged_in") else None
+    if not st.user.get("is_logged_in"):
+        return None
+    return st.user.get("email") or st.user.get("sub")
 
 
 def _once(key: str, event: str, **detail: Any) -> None:
@@ -271,7 +273,7 @@ def role_words(role: Role) -> str:
 
 def account(found: Viewer) -> None:
     """The sidebar's account line: who is signed in, as what, and one-click sign-out."""
-    if found.role is access.OPEN or found.role.name == "open":
+    if found.role.name == "open":
         return
     who = found.name or found.identity or ""
     st.sidebar.caption(md(tr("access.signed_in_as", who=who, role=role_words(found.role))))
