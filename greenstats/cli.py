@@ -8,6 +8,7 @@ import math
 import os
 import sys
 from datetime import date
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -175,11 +176,27 @@ def ingest(
         raise typer.Exit(1)
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command()
 def build(
     db: DbOption = None,
     reference: Annotated[
         Path | None, typer.Option(help="Reference folder (default: the one in force).")
+    ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="Run the models on DuckDB here, or on Spark (README: Running on Spark)."),
+    ] = Engine.duckdb,
+    marts: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: where Spark writes the marts as Parquet, a path or an "
+            "s3a://, hdfs:// or abfss:// URI (default: the warehouse's spark/marts).",
+        ),
     ] = None,
 ) -> None:
     """Rebuild every model from the lake and publish a new snapshot."""
@@ -187,9 +204,24 @@ def build(
     from greenstats.data.pipeline import rebuild
     from greenstats.data.warehouse import WarehouseError
 
+    if marts is not None and engine is not Engine.spark:
+        raise _fail("--marts is a setting of --engine spark", 2)
     try:
         with err.status("Building…") as status:
-            snap = rebuild(db, reference, on_step=lambda m: status.update(f"Building {m}…"))
+
+            def step(model: str) -> None:
+                status.update(f"Building {model}…")
+
+            if engine is Engine.spark:
+                from greenstats.data.spark.run import rebuild_on_spark
+                from greenstats.data.spark.session import SparkUnavailableError
+
+                try:
+                    snap = rebuild_on_spark(db, reference, marts=marts, on_step=step)
+                except SparkUnavailableError as exc:
+                    raise _fail(str(exc)) from exc
+            else:
+                snap = rebuild(db, reference, on_step=step)
     except (WarehouseError, MethodologyError) as exc:
         raise _fail(str(exc)) from exc
     out.print(f"Published snapshot {snap.version}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -76,3 +77,26 @@ def demo_1m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]
     # The CLI printed its counts; the same generator call tells what it wrote.
     result = generate(root / "again", events=DEMO_EVENTS, seed=42)
     return db, result
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (2 cores, as CI has) for the whole run, stopped at its end."""
+    from greenstats.data.spark.session import get_session
+
+    session = get_session("greenstats-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
+def handbuilt_spark_db(
+    handbuilt_ingest: tuple[Path, IngestResult], spark, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
+    """The hand-built warehouse copied and rebuilt on Spark from the same lake."""
+    from greenstats.data.spark.run import rebuild_on_spark
+
+    db = tmp_path_factory.mktemp("spark") / "warehouse"
+    shutil.copytree(handbuilt_ingest[0], db)
+    rebuild_on_spark(db)
+    return db

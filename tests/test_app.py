@@ -19,6 +19,15 @@ PAGES = [screen.name for screen in SCREENS]
 ALL_TIME = {"period": "All time"}
 
 
+@pytest.fixture(params=["duckdb", "spark"])
+def handbuilt_db(request: pytest.FixtureRequest, handbuilt_db: Path) -> Path:
+    """Every test here runs twice: on the hand-built warehouse as DuckDB built it, and as Spark
+    built it from the same lake (tests/test_spark.py): the pages read either unchanged."""
+    if request.param == "spark":
+        return request.getfixturevalue("handbuilt_spark_db")
+    return handbuilt_db
+
+
 @pytest.fixture
 def app(handbuilt_db: Path, monkeypatch: pytest.MonkeyPatch):
     """A function that runs app.py on a page with the given link parameters."""

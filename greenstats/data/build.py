@@ -125,6 +125,9 @@ class BuildInput:
     # The fingerprint of the key the user ids were pseudonymised with (None: kept from the last
     # snapshot; see greenstats/data/pseudonym.py).
     user_key_id: str | None = None
+    # Where another engine wrote every model as Parquet (greenstats/data/spark/build.py): the
+    # snapshot loads them instead of running the models (a full build; None: run them here).
+    marts_from: str | None = None
 
 
 def build_snapshot(
@@ -158,7 +161,9 @@ def build_snapshot(
         _record_load(con, number, spec)
         _write_reference(con, spec.reference)
         full = spec.full or previous is None
-        passes = _passes(con, spec, full)
+        passes = [] if spec.marts_from else _passes(con, spec, full)
+        if spec.marts_from:
+            _load_marts(con, warehouse.root, spec.marts_from, on_step)
         for i, months in enumerate(passes):
             _run_pass(
                 con,
@@ -278,6 +283,36 @@ def _run_pass(
         _run_model(con, model, full=(full and first) or model.name not in existing)
 
 
+def _load_marts(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    marts: str,
+    on_step: Callable[[str], None] | None,
+) -> None:
+    """Every model's table from the Parquet another engine wrote at `marts/<model>`: created
+    empty by the model's own SQL (so its columns and types are the ones this engine gives
+    them), then filled from the files in the model's ORDER BY, for the readers' zone maps."""
+    from greenstats.data.spark.sql import top_order
+
+    _set_affected(con, [])
+    _lake_views(con, root, [])
+    _user_days(con)
+    for model in load_models():
+        if on_step:
+            on_step(model.name)
+        con.execute(f"CREATE OR REPLACE TABLE {model.name} AS SELECT * FROM ({model.sql}) LIMIT 0")
+        files = f"{marts.rstrip('/')}/{model.name}/**/*.parquet"
+        if not con.execute("SELECT count(*) FROM glob(?)", [files]).fetchone()[0]:
+            continue  # no rows (a partitioned model of an empty lake writes no file)
+        order = top_order(model.sql)
+        con.execute(
+            f"""INSERT INTO {model.name} BY NAME
+            SELECT * FROM read_parquet(?, hive_partitioning = true, hive_types_autocast = false)
+            {f"ORDER BY {order}" if order else ""}""",
+            [files],
+        )
+
+
 def _with_month(
     on_step: Callable[[str], None] | None, months: list[str]
 ) -> Callable[[str], None] | None:
@@ -330,6 +365,7 @@ def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -
 def _user_days(con: duckdb.DuckDBPyConnection) -> None:
     """The user-days (USER_DAYS) of lake_actions_around as a temp table,
     `lake_user_days_around`, and the view `lake_user_days` of its affected months."""
+    con.execute(USER_KEY_DUCKDB)
     con.execute(f"CREATE OR REPLACE TEMP TABLE lake_user_days_around AS {USER_DAYS}")
     con.execute(
         """CREATE OR REPLACE TEMP VIEW lake_user_days AS SELECT * FROM lake_user_days_around
@@ -337,14 +373,21 @@ def _user_days(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-#: One row per (day, region, user) with an action: the user's hash (for the sketches) and
-#: first action of the day. Every distinct-user model reads these rows instead of the events
-#: (about 1.4 events per user-day in the demo): the string user ids are grouped once per pass
-#: instead of once per model, which made the user models about 30% faster (bench/profile.py).
+#: One row per (day, region, user) with an action: the user's 64-bit key h (for the sketches)
+#: and first action of the day. Every distinct-user model reads these rows instead of the
+#: events (about 1.4 events per user-day in the demo): the string user ids are grouped once per
+#: pass instead of once per model, which made the user models about 30% faster
+#: (bench/profile.py). Portable SQL: the Spark engine runs it as it is (greenstats/data/spark).
 USER_DAYS = """
-SELECT day, month, region, user_id, hash(user_id) AS h, min(occurred_at) AS first_at
+SELECT day, month, region, user_id, user_key(user_id) AS h, min(occurred_at) AS first_at
 FROM lake_actions_around
 GROUP BY day, month, region, user_id"""
+
+#: The function `user_key` of USER_DAYS on DuckDB: the stored pseudonym (16 hex characters,
+#: greenstats/data/pseudonym.py) read as the 64-bit number it writes, so that every engine
+#: fills the sketch's registers from the same bits (not from its own hash function). Unsigned
+#: here, signed on Spark (greenstats/data/spark/build.py): the same bits, all the sketch reads.
+USER_KEY_DUCKDB = "CREATE OR REPLACE TEMP MACRO user_key(u) AS CAST('0x' || u AS UBIGINT)"
 
 
 def _lake_view(

@@ -6,6 +6,7 @@
   instead of writing NULL, as DuckDB's CAST does.
 - Parquet timestamps are written as INT64 microseconds, which DuckDB and every other reader
   take as they are (Spark's INT96 default is a legacy type).
+- Partition values are read back as text: `month=2024-01` is the string the model wrote.
 
 On a cluster the master, memory and shuffle partitions come from `spark-submit` (README,
 "Running on Spark"); `local_session` is for one machine, the tests and the benchmarks.
@@ -27,8 +28,9 @@ REQUIRED_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": LOCAL_TZ,
     "spark.sql.ansi.enabled": "true",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
-    # Partitioned writes replace the partitions a job writes, not the whole table.
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
+    # A partition's value is read back as the text of its folder name (month=2024-01 is the
+    # string '2024-01', never a guessed date or number), as the models wrote it.
+    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 
 #: The environment variable that sets a local session's master (default local[*]).
@@ -56,13 +58,21 @@ def check_available() -> None:
         )
 
 
+def submitted() -> bool:
+    """Whether spark-submit (or pyspark) started this process: its JVM is already running, and
+    the master, memory and shuffle partitions are the ones it was given."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
 def get_session(app_name: str = "greenstats") -> SparkSession:
-    """The active session with greenstats' settings applied (one spark-submit made), or a new
-    local one (GREENSTATS_SPARK_MASTER, default local[*])."""
+    """The running session with greenstats' settings applied; else, under spark-submit, one of
+    its configuration; else a new local one (GREENSTATS_SPARK_MASTER, default local[*])."""
     check_available()
     from pyspark.sql import SparkSession
 
     active = SparkSession.getActiveSession()
+    if active is None and submitted():
+        active = SparkSession.builder.appName(app_name).getOrCreate()
     if active is not None:
         for key, value in REQUIRED_CONF.items():
             active.conf.set(key, value)
