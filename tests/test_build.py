@@ -66,3 +66,23 @@ def test_a_full_build_in_many_passes_equals_one_in_a_single_pass(
             rows = con.execute("SELECT region, day FROM mart_users_hll_day").df()
         assert rows.groupby("region")["day"].is_monotonic_increasing.all()
         assert rows["region"].nunique() > 5
+
+
+def test_a_lake_of_raw_user_ids_is_refused_in_one_sentence(
+    handbuilt_db: Path, tmp_path: Path
+) -> None:
+    """A lake loaded before user ids were hashed holds ids the sketch cannot read as a key."""
+    from greenstats.data.warehouse import Warehouse, WarehouseError
+
+    db = tmp_path / "warehouse"
+    shutil.copytree(handbuilt_db, db)
+    with Warehouse(db).open_snapshot() as r:
+        lake_file = r.lake_paths("actions")[0]
+    raw = tmp_path / "raw.parquet"
+    duckdb.connect().execute(
+        f"COPY (SELECT * REPLACE ('u' || user_id AS user_id) FROM read_parquet(?)) TO '{raw}'",
+        [lake_file],
+    )
+    shutil.move(raw, lake_file)
+    with pytest.raises(WarehouseError, match="not pseudonyms"):
+        pipeline.rebuild(db)

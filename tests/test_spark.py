@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 
 MODELS = [m.name for m in load_models()]
 #: snapshot_info keys that name the build itself, not what it holds.
-BUILD_KEYS = {"snapshot", "snapshot_id", "built_at"}
+BUILD_KEYS = {"snapshot", "snapshot_id", "built_at", "built_by"}
 
 
 def _snapshot(db: Path) -> Path:
@@ -75,9 +75,12 @@ def assert_same_snapshot(duck: Path, spark: Path) -> None:
         assert _columns(a, table) == _columns(b, table), table
         rows_a, rows_b, only_a, only_b = _differences(a, b, table)
         assert (rows_b, only_a, only_b) == (rows_a, 0, 0), table
-    info_a = {k: v for k, v in _info(a).items() if k not in BUILD_KEYS}
-    info_b = {k: v for k, v in _info(b).items() if k not in BUILD_KEYS}
-    assert info_b == info_a
+    info_a, info_b = _info(a), _info(b)
+    assert info_a["built_by"] == f"duckdb {duckdb.__version__}"
+    assert info_b["built_by"].startswith("spark ")
+    assert {k: v for k, v in info_b.items() if k not in BUILD_KEYS} == {
+        k: v for k, v in info_a.items() if k not in BUILD_KEYS
+    }
 
 
 def spark_copy(db: Path, to: Path) -> Path:
@@ -239,3 +242,49 @@ def test_marts_is_refused_without_the_spark_engine(handbuilt_db: Path) -> None:
     proc = run_cli("build", "--db", str(handbuilt_db), "--marts", "/tmp/elsewhere")
     assert proc.returncode == 2
     assert "--marts is a setting of --engine spark" in proc.stderr
+
+
+def test_marts_that_cannot_be_written_end_in_one_sentence_and_publish_nothing(
+    handbuilt_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "warehouse"
+    shutil.copytree(handbuilt_db, db)
+    before = Warehouse(db).require_current()
+    blocker = tmp_path / "a file"
+    blocker.write_text("not a folder")
+    proc = run_cli("build", "--engine", "spark", "--db", str(db), "--marts", str(blocker / "m"))
+    assert proc.returncode == 1
+    assert f"Spark could not build the marts at {blocker / 'm'}" in proc.stderr
+    assert "nothing was published" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert Warehouse(db).require_current() == before
+
+
+def test_spark_submit_runs_the_same_command_with_its_own_settings(
+    handbuilt_db: Path, tmp_path: Path
+) -> None:
+    """README, Running on Spark: the command under spark-submit, from the project's folder."""
+    import os
+    import subprocess
+
+    import pyspark
+
+    from tests.conftest import ROOT
+
+    db = tmp_path / "warehouse"
+    shutil.copytree(handbuilt_db, db)
+    submit = Path(pyspark.__file__).parent / "bin" / "spark-submit"
+    proc = subprocess.run(
+        [str(submit), "--master", "local[2]", "--conf", "spark.sql.shuffle.partitions=3",
+         "greenstats/__main__.py", "build", "--engine", "spark", "--db", str(db),
+         "--marts", str(tmp_path / "marts")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Published snapshot" in proc.stdout
+    assert_same_snapshot(handbuilt_db, db)
+    # spark-submit's settings, not the local defaults (local[*], 8 shuffle partitions).
+    with Warehouse(db).open_snapshot() as r:
+        built_by = r.info()["built_by"]
+    assert built_by == f"spark {pyspark.__version__} (local[2], 3 shuffle partitions)"

@@ -31,7 +31,7 @@ import duckdb
 from greenstats.data.contract import CONTRACT_VERSION, TABLES, Table
 from greenstats.data.ingest import SQL_TYPES, q
 from greenstats.data.methodology import Reference
-from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, sql_literal
+from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError, sql_literal
 
 MODELS_DIR = Path(__file__).parent / "models"
 
@@ -128,6 +128,8 @@ class BuildInput:
     # Where another engine wrote every model as Parquet (greenstats/data/spark/build.py): the
     # snapshot loads them instead of running the models (a full build; None: run them here).
     marts_from: str | None = None
+    # The engine that ran the models, as snapshot_info records it (None: DuckDB, here).
+    built_by: str | None = None
 
 
 def build_snapshot(
@@ -366,7 +368,14 @@ def _user_days(con: duckdb.DuckDBPyConnection) -> None:
     """The user-days (USER_DAYS) of lake_actions_around as a temp table,
     `lake_user_days_around`, and the view `lake_user_days` of its affected months."""
     con.execute(USER_KEY_DUCKDB)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE lake_user_days_around AS {USER_DAYS}")
+    try:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lake_user_days_around AS {USER_DAYS}")
+    except duckdb.ConversionException:
+        raise WarehouseError(
+            "the lake holds user ids that are not pseudonyms (16 hex characters): it was loaded "
+            "before user ids were hashed; load the input again into a new warehouse "
+            "(README, User ids)"
+        ) from None
     con.execute(
         """CREATE OR REPLACE TEMP VIEW lake_user_days AS SELECT * FROM lake_user_days_around
         WHERE month IN (SELECT month FROM affected_months)"""
@@ -490,6 +499,8 @@ def _write_info(con: duckdb.DuckDBPyConnection, number: int, spec: BuildInput) -
         "latest_event_day": latest.isoformat() if latest else "",
         "demo": "true" if demo else "false",
         "user_key_id": spec.user_key_id or previous.get("user_key_id", ""),
+        # Which engine ran the models, and how (Spark's marts published here: its settings).
+        "built_by": spec.built_by or f"duckdb {duckdb.__version__}",
     }
     con.execute("DELETE FROM snapshot_info")
     con.executemany("INSERT INTO snapshot_info VALUES (?, ?)", list(info.items()))

@@ -18,7 +18,7 @@ from pathlib import Path
 from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.contract import TABLES
 from greenstats.data.pipeline import _reference
-from greenstats.data.warehouse import Snapshot, Warehouse
+from greenstats.data.warehouse import Snapshot, Warehouse, WarehouseError
 
 #: Where the marts go when no location is given: inside the warehouse, replaced by each build.
 DEFAULT_MARTS = Path("spark") / "marts"
@@ -47,8 +47,33 @@ def rebuild_on_spark(
         if on_step:
             on_step("starting Spark")
         spark = get_session()
-        build_marts(spark, lake, location, on_step=on_step)
+        try:
+            build_marts(spark, lake, location, on_step=on_step)
+        except Exception as exc:
+            if not _from_spark(exc):
+                raise
+            raise WarehouseError(
+                f"Spark could not build the marts at {location}: {_first_line(exc)}; nothing "
+                "was published"
+            ) from exc
         number = warehouse.next_number()
-        spec = BuildInput(reference, full=True, marts_from=location)
+        spec = BuildInput(reference, full=True, marts_from=location, built_by=described(spark))
         with warehouse.work_connection() as con:
             return build_snapshot(warehouse, con, number, prev, spec, on_step)
+
+
+def _from_spark(exc: BaseException) -> bool:
+    """Whether an error was raised by Spark (its Python API or the JVM behind it)."""
+    return type(exc).__module__.split(".")[0] in {"pyspark", "py4j"}
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of Spark's message, without the JVM's stack (which follows it)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def described(spark) -> str:  # noqa: ANN001 (pyspark is imported only when the engine runs)
+    """The engine and the settings a build ran with, as `greenstats info` shows them."""
+    partitions = spark.conf.get("spark.sql.shuffle.partitions")
+    return f"spark {spark.version} ({spark.sparkContext.master}, {partitions} shuffle partitions)"
