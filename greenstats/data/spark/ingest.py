@@ -13,8 +13,9 @@ tests/test_spark_ingest.py, and the whole against the DuckDB ingest):
   orders above every number).
 - `x[-1]`, DuckDB's last character, becomes `x[-2]` (an array index): `right(x, 1)`.
 - `TRY_CAST(text AS TIMESTAMPTZ)`: Spark's cast refuses a time without seconds followed by an
-  offset, and offsets `+08`, `+0800`, `z`, which the contract's ISO 8601 pattern (already
-  checked) allows: the text is first written as `YYYY-MM-DD HH:MM:SS[.f]±HH:MM`.
+  offset, and offsets `+08` and `+0800`, which DuckDB's cast reads: the text is first written
+  as `YYYY-MM-DD HH:MM:SS[.f]±HH:MM` (and left unreadable where DuckDB's cast fails: a space or
+  a lower-case z before the offset).
 - `x IN (SELECT code FROM codes WHERE list = 'L')` (Spark allows no subquery in a CASE of a
   projection): `x IN ('a', 'b', …)`, the codes of list L (small: the contract's and the
   methodology's lists).
@@ -79,10 +80,11 @@ from greenstats.data.methodology import Reference
 #: The rejects' columns, as the DuckDB engine's new_rejects table has them.
 REJECT_COLUMNS = ("table_name", "file", "line", "column_name", "reason", "value", "rule", "detail")
 
-#: The pieces of a text timestamp the contract's pattern (ingest._ISO_TIMESTAMP) allows.
+#: The pieces of a text timestamp that DuckDB's cast reads (the contract's pattern,
+#: ingest._ISO_TIMESTAMP, also lets through a space or a lower-case z before the offset, which
+#: the cast refuses: then nothing matches here, and Spark's cast of what is left fails too).
 _TIMESTAMP_PARTS = (
-    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(\.\d{1,9})?"
-    r"\s*(?:([Zz])|([+-]\d{2}):?(\d{2})?)?$"
+    r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(\.\d{1,9})?(?:(Z)|([+-]\d{2}):?(\d{2})?)?$"
 )
 #: One field of a plain CSV line: quoted (quotes inside doubled) or without a quote. Possessive,
 #: so that Java's regular expressions do not recurse once per character of a long value.
@@ -93,6 +95,8 @@ NOT_PLAIN = (
     "is not a plain CSV file (one physical line per row, UTF-8, one kind of line end, no blank "
     "line): the Spark engine does not read it; load it with the DuckDB engine"
 )
+#: The Spark SQL function that writes a DOUBLE as DuckDB does (Python's repr).
+DOUBLE_TEXT = "greenstats_double_text"
 #: Statuses of a row, once checked.
 _BAD, _REPEAT, _ACCEPTED, _ALREADY = "bad", "repeat", "accepted", "already"
 
@@ -124,8 +128,11 @@ class SparkAdapter:
     """Transpiles the DuckDB SQL of ingest.py to Spark SQL, rewriting what does not transpile
     (see the module's docstring). `lookups` collects the known-key lookups it replaced."""
 
-    def __init__(self, codes: dict[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self, codes: dict[str, tuple[str, ...]], columns: dict[str, str] | None = None
+    ) -> None:
         self.codes = codes
+        self.columns = columns or {}  # a file's columns and their DuckDB types
         self.lookups: list[KnownKeyLookup] = []
 
     def __call__(self, sql: str) -> str:
@@ -151,6 +158,30 @@ class SparkAdapter:
             return cast
         if isinstance(node, exp.In) and node.args.get("query"):
             return self._lookup(node)
+        if isinstance(node, exp.Cast) and node.to.is_type(*exp.DataType.TEXT_TYPES):
+            return self._as_text(node)
+        return node
+
+    def _as_text(self, node: exp.Cast) -> exp.Expression:
+        """A file's typed column as DuckDB writes it as text (a rejected value keeps it so):
+        a DOUBLE as Python's repr (`1e+20`, `nan`; Java's is `1.0E20`, `NaN`), a time with its
+        offset in China time, the fraction of a second only if it has one."""
+        if not isinstance(node.this, exp.Column):
+            return node
+        c = node.this.sql("spark")
+        source = self.columns.get(node.this.name)
+        if source == "DOUBLE":
+            return exp.Anonymous(this=DOUBLE_TEXT, expressions=[node.this.copy()])
+        if source == "TIMESTAMP WITH TIME ZONE":
+            micros = f"pmod(unix_micros({c}), 1000000)"
+            return sqlglot.parse_one(
+                f"""concat(date_format({c}, 'yyyy-MM-dd HH:mm:ss'),
+                    CASE WHEN {micros} <> 0
+                         THEN '.' || rtrim('0', lpad(CAST({micros} AS STRING), 6, '0'))
+                         ELSE '' END,
+                    regexp_replace(date_format({c}, 'xxx'), ':00$', ''))""",
+                read="spark",
+            )
         return node
 
     def _sub(self, node: exp.Expression) -> exp.Expression:
@@ -171,6 +202,18 @@ class SparkAdapter:
             self.lookups.append(lookup)
             return exp.column(lookup.column)
         raise AssertionError(f"no Spark rewrite for a subquery on {source}")
+
+
+def register_functions(spark: SparkSession) -> None:
+    """Give the session the functions the adapter's SQL calls (DOUBLE_TEXT)."""
+    spark.udf.register(DOUBLE_TEXT, _double_text, "string")
+
+
+def _double_text(value: float | None) -> str | None:
+    """A DOUBLE as DuckDB writes it as text: Python's shortest repr (`12.5`, `1e+20`, `nan`).
+    Run for the rejected values of a DOUBLE column only (few), and for a text column a file
+    has as DOUBLE."""
+    return None if value is None else repr(float(value))
 
 
 def _pad_column(variable: str) -> str:
@@ -359,6 +402,7 @@ class SparkLoader:
         load_day: date,
     ) -> None:
         self.spark = spark
+        register_functions(spark)
         self.codes = code_lists(reference)
         self.pads = pseudonym.pad_variables(user_key)
         self.load_day = load_day
@@ -378,7 +422,7 @@ class SparkLoader:
             rejects.append(self._structural_rejects(group, structural))
         else:
             src = _read_parquet(self.spark, group)
-        adapter = self.adapter()
+        adapter = SparkAdapter(self.codes, columns)
         raw = [f"`{c}`" for c in columns if c in table.names]
         typed = [f"{adapter(_typed(c, columns.get(c.name)))} AS `{c.name}__v`"
                  for c in table.columns]  # fmt: skip
