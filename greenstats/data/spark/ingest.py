@@ -11,7 +11,8 @@ tests/test_spark_ingest.py, and the whole against the DuckDB ingest):
   `x RLIKE '\\A(?:p)\\z'` (a Java regular expression anchored at both ends).
 - `isfinite(x)` likewise: `abs(x) < CAST('Infinity' AS DOUBLE)` (false for NaN, which Spark
   orders above every number).
-- `x[-1]`, DuckDB's last character, becomes `x[-2]` (an array index): `right(x, 1)`.
+- `x[-1]`, DuckDB's last character, which sqlglot writes `x[-2]` (Spark: an array's
+  element): `right(x, 1)`.
 - `TRY_CAST(text AS TIMESTAMPTZ)`: Spark's cast refuses a time without seconds followed by an
   offset, and offsets `+08` and `+0800`, which DuckDB's cast reads: the text is first written
   as `YYYY-MM-DD HH:MM:SS[.f]±HH:MM` (and left unreadable where DuckDB's cast fails: a space or
@@ -23,6 +24,9 @@ tests/test_spark_ingest.py, and the whole against the DuckDB ingest):
   left join with T's keys accepted by this load (broadcast) found x.
 - `getvariable('greenstats_user_…pad')`, the HMAC pads of the pseudonyms: a column of the pad's
   bytes made with `sf.lit`, so the key is never SQL text.
+- `CAST(column AS VARCHAR)` of a file's typed column (the value a reject keeps): a DOUBLE as
+  DuckDB writes it (Python's repr, by the function DOUBLE_TEXT: `1e+20`, `nan`, where Spark
+  writes `1.0E20`, `NaN`), a TIMESTAMPTZ with its offset in China time (`…10:00:00.5+08`).
 
 Scope. Parquet files are read fully, by Spark. A CSV file is read by Spark when it is plain
 (`csvfile.is_plain`: UTF-8, one physical line per row), each row with its physical line;
@@ -35,6 +39,12 @@ first load into an empty lake: duplicates are checked within the load (a repeat 
 a file is a reject; in a later file, of any month, it counts as already loaded, as the DuckDB
 engine's key index counts it), not against earlier loads. Nothing is collected to the driver
 but counts; rows go from the input files to the lake and the rejects as Parquet.
+
+Not yet equal: the text a reject keeps of a FLOAT (single precision) or nested Parquet value,
+and of a time before year 1; a Parquet file whose data pages are damaged (its footer intact)
+fails the Spark job, where the DuckDB engine refuses that file alone; the refusal of a file
+Spark cannot read at all says "cannot be read: …" in Spark's words. The lake's `month` is a
+partition folder (`month=YYYY-MM`), not also a column inside the files as DuckDB writes it.
 """
 
 from __future__ import annotations
