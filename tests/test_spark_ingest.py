@@ -35,6 +35,7 @@ from greenstats.data.methodology import Reference, load_reference
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.spark import session
 from greenstats.data.spark.ingest import (
+    GLOB_NAME,
     NOT_PLAIN,
     REJECT_COLUMNS,
     SparkAdapter,
@@ -303,6 +304,20 @@ def test_spark_refuses_what_it_does_not_read_as_duckdb(spark, user_key, load_day
     refused = {r.name: r.refused for r in result.reports}
     assert refused["actions/pq-timestamp-ns.parquet"].startswith("cannot be read")
     assert "has type STRUCT" in refused["actions/pq-struct-as-text.parquet"]
+
+
+def test_a_file_named_like_a_pattern_is_refused(spark, user_key, load_day, tmp_path):
+    """Spark would read `a*.csv` as every file it matches: the file is refused, not misread."""
+    folder = tmp_path / "input"
+    (folder / "actions").mkdir(parents=True)
+    (folder / "actions" / "a*.csv").write_bytes(corpus.lines(corpus.A, corpus.act("g0")))
+    (folder / "actions" / "ab.csv").write_bytes(corpus.lines(corpus.A, corpus.act("g1")))
+    reference = load_reference(corpus.REFERENCE_MIN)
+    result = ingest_folder_spark(spark, folder, str(tmp_path / "lake"), reference, user_key,
+                                 load_day)  # fmt: skip
+    reports = {r.name: r for r in result.reports}
+    assert reports["actions/a*.csv"].refused == GLOB_NAME
+    assert (reports["actions/ab.csv"].refused, reports["actions/ab.csv"].accepted) == (None, 1)
 
 
 def test_a_lake_that_is_not_empty_is_refused(spark, user_key, load_day, tmp_path):

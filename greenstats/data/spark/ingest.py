@@ -32,8 +32,8 @@ Scope. Parquet files are read fully, by Spark. A CSV file is read by Spark when 
 (`csvfile.is_plain`: UTF-8, one physical line per row), each row with its physical line;
 any other CSV file (a quoted line break, GB18030 rows, mixed line ends, blank lines…), which the
 DuckDB engine reads row by row with csvfile.Reader, is refused here with a message naming the
-file and why. A plain file is read whole as one value (Spark's `wholetext`), so each must stay
-under 2 GB. Also refused: a Parquet column of a nested type (struct, list, map) for a text
+file and why; so is a file whose path holds a character of a pattern (`*?[]{}\\`). A plain
+file is read whole as one value (Spark's `wholetext`), so each must stay under 2 GB. Also refused: a Parquet column of a nested type (struct, list, map) for a text
 column, and files Spark's Parquet reader cannot read (nanosecond timestamps). The load is a
 first load into an empty lake: duplicates are checked within the load (a repeat of a key within
 a file is a reject; in a later file, of any month, it counts as already loaded, as the DuckDB
@@ -67,6 +67,7 @@ from greenstats.data import csvfile, keyindex, pseudonym
 from greenstats.data.contract import REJECT_RULES, TABLES, Table
 from greenstats.data.ingest import (
     _CSV_ERROR_RULES,
+    _GLOB_CHARS,
     Check,
     FileRefusedError,
     FileReport,
@@ -104,6 +105,12 @@ _CSV_LINE = rf'^(?:{_QUOTED}|[^",]*+)(?:,(?:{_QUOTED}|[^",]*+))*+$'
 NOT_PLAIN = (
     "is not a plain CSV file (one physical line per row, UTF-8, one kind of line end, no blank "
     "line): the Spark engine does not read it; load it with the DuckDB engine"
+)
+#: Why a file whose path holds a character of a pattern is refused (Spark's readers, Hadoop's
+#: file systems, expand patterns in the paths they are given; the DuckDB engine links to it).
+GLOB_NAME = (
+    "its path holds a character Spark reads as a pattern (* ? [ ] { } \\): the Spark engine "
+    "does not read it; rename it, or load it with the DuckDB engine"
 )
 #: The Spark SQL function that writes a DOUBLE as DuckDB does (Python's repr).
 DOUBLE_TEXT = "greenstats_double_text"
@@ -346,6 +353,7 @@ def _read_parquet(spark: SparkSession, group: _Group) -> DataFrame:
     paths = [str(p) for _, _, p in group.files]
     number = None
     for n, _, path in group.files:
+        # _metadata.file_path is a URI (its characters escaped as Hadoop escapes them).
         uri = spark._jvm.org.apache.hadoop.fs.Path(str(path.resolve())).toUri().toString()
         cond = sf.col("_metadata.file_path").endswith(uri.removeprefix("file:"))
         number = (sf.when if number is None else number.when)(cond, n)
@@ -362,13 +370,10 @@ def _read_csv(spark: SparkSession, group: _Group) -> tuple[DataFrame, DataFrame]
     number, physical line and columns as text; rows that do not, as rejects)."""
 
     names = list(group.columns)
-    numbered = []
-    for n, _, path in group.files:
-        text = spark.read.text(str(path), wholetext=True)
-        numbered.append(text.select(sf.lit(n).alias("_file_no"), "value"))
-    files = numbered[0]
-    for more in numbered[1:]:
-        files = files.unionByName(more)
+    files = _union([
+        spark.read.text(str(path), wholetext=True).select(sf.lit(n).alias("_file_no"), "value")
+        for n, _, path in group.files
+    ])  # fmt: skip
     lines = files.select(
         "_file_no", sf.posexplode(sf.split("value", "\n")).alias("_pos", "_raw")
     ).select(
@@ -664,6 +669,8 @@ def _groups(
         report = FileReport(table.name, str(path.relative_to(folder)))
         reports.append(_Numbered(number, report))
         try:
+            if _GLOB_CHARS & set(str(path)):
+                raise FileRefusedError(GLOB_NAME)
             if path.suffix.lower() == ".csv":
                 columns = _csv_columns(path)
                 signature = (table.name, "csv", tuple(columns))
