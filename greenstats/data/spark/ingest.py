@@ -33,8 +33,9 @@ Scope. Parquet files are read fully, by Spark. A CSV file is read by Spark when 
 any other CSV file (a quoted line break, GB18030 rows, mixed line ends, blank lines…), which the
 DuckDB engine reads row by row with csvfile.Reader, is refused here with a message naming the
 file and why; so is a file whose path holds a character of a pattern (`*?[]{}\\`). A plain
-file is read whole as one value (Spark's `wholetext`), so each must stay under 2 GB. Also refused: a Parquet column of a nested type (struct, list, map) for a text
-column, and files Spark's Parquet reader cannot read (nanosecond timestamps). The load is a
+file is read whole as one value (Spark's `wholetext`), so each must stay under 2 GB. Also
+refused: a Parquet column of a nested type (struct, list, map) for a text column, and files
+Spark's Parquet reader cannot read (nanosecond timestamps). The load is a
 first load into an empty lake: duplicates are checked within the load (a repeat of a key within
 a file is a reject; in a later file, of any month, it counts as already loaded, as the DuckDB
 engine's key index counts it), not against earlier loads. Nothing is collected to the driver
