@@ -157,6 +157,25 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict
     return source, columns, "file_row_number + 1"
 
 
+def lacks_column(table: Table, columns: Iterable[str]) -> str | None:
+    """Why a file whose columns are these is refused: the first required column it lacks."""
+    missing = [c for c in table.required if c not in columns]
+    return f"lacks required column {missing[0]!r}" if missing else None
+
+
+def extra_columns(table: Table, columns: Iterable[str]) -> str | None:
+    """The warning for a file's columns the table does not have (None: it has none)."""
+    extra = [c or "(unnamed)" for c in columns if c not in table.names]
+    return f"extra column(s) ignored: {', '.join(extra)}" if extra else None
+
+
+def code_lists(reference: Reference) -> dict[str, tuple[str, ...]]:
+    """Every code list a column may be checked against: the contract's and the methodology's
+    (actions, species), by name."""
+    return {**CODE_LISTS, "actions": tuple(reference.action_codes),
+            "species": tuple(reference.species_codes)}  # fmt: skip
+
+
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0]
 
@@ -474,10 +493,7 @@ class Loader:
         self._report: FileReport | None = None
         self._gb18030_header = False
         con.execute("CREATE OR REPLACE TEMP TABLE codes (list VARCHAR, code VARCHAR)")
-        lists = dict(CODE_LISTS)
-        lists["actions"] = tuple(reference.action_codes)
-        lists["species"] = tuple(reference.species_codes)
-        for name, codes in lists.items():
+        for name, codes in code_lists(reference).items():
             con.execute("INSERT INTO codes SELECT ?, unnest(?::VARCHAR[])", [name, list(codes)])
         con.execute("CREATE OR REPLACE TEMP TABLE known_keys (table_name VARCHAR, key VARCHAR)")
         for ref_table in ("projects", "protected_areas"):
@@ -543,16 +559,15 @@ class Loader:
         else:
             source, columns, line = _open_parquet(con, readable)
             structural = 0
-        missing = [c for c in table.required if c not in columns]
-        if missing:
-            message = f"lacks required column {missing[0]!r}"
+        message = lacks_column(table, columns)
+        if message:
             if self._gb18030_header:
                 names = ", ".join(c or "(unnamed)" for c in columns)
                 message += f" (its header row is not UTF-8 text; read as GB18030: {names})"
             raise FileRefusedError(message)
-        extra = [c or "(unnamed)" for c in columns if c not in table.names]
+        extra = extra_columns(table, columns)
         if extra:
-            report.warnings.insert(0, f"extra column(s) ignored: {', '.join(extra)}")
+            report.warnings.insert(0, extra)
         typed = ",\n  ".join(
             f"{_typed(c, columns.get(c.name))} AS {q(c.name + '__v')}" for c in table.columns
         )

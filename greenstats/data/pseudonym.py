@@ -150,11 +150,16 @@ def _generate(key_file: Path) -> str:
         ) from None
 
 
+def pad_variables(key: UserKey) -> dict[str, bytes]:
+    """The key's HMAC pads by the name of the variable `sql` reads each from."""
+    ipad, opad = key.pads()
+    return {_IPAD_VAR: ipad, _OPAD_VAR: opad}
+
+
 def install(con: duckdb.DuckDBPyConnection, key: UserKey) -> None:
     """Give a connection the key's HMAC pads (as parameters: the key is never SQL text)."""
-    ipad, opad = key.pads()
-    con.execute(f"SET VARIABLE {_IPAD_VAR} = ?::BLOB", [ipad])
-    con.execute(f"SET VARIABLE {_OPAD_VAR} = ?::BLOB", [opad])
+    for name, pad in pad_variables(key).items():
+        con.execute(f"SET VARIABLE {name} = ?::BLOB", [pad])
 
 
 def uninstall(con: duckdb.DuckDBPyConnection) -> None:
