@@ -16,6 +16,7 @@ With --write the results replace the "Spark beside DuckDB" section of BENCHMARKS
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import os
 import re
 import shutil
@@ -125,6 +126,7 @@ def measure(events: int, work: Path) -> dict:
     m["lake_mb"] = du_mb(duck / "lake")
     m["marts_mb"] = du_mb(work / "marts")
     m["equal"] = same_marts(duck, spark)
+    m["load"] = os.getloadavg()[2]  # the 15-minute load average at the end of this size
     print(f"  marts equal: {m['equal']}", flush=True)
     return m
 
@@ -169,7 +171,11 @@ def report(args: argparse.Namespace, results: list[dict]) -> str:
                 f"{m['duck_build'].wall / first['duck_build'].wall:,.1f}× | "
                 f"{m['spark_build'].wall / first['spark_build'].wall:,.1f}× |"
             )
+    loads = ", ".join(f"{m['load']:.1f}" for m in results)
     lines += [
+        "",
+        f"15-minute load average at the end of each size: {loads} (on {os.cpu_count()} cores; "
+        "above the core count, other work shared the machine and the times are inflated).",
         "",
         "Sizes: "
         + "; ".join(
@@ -184,9 +190,9 @@ def report(args: argparse.Namespace, results: list[dict]) -> str:
 
 
 def spark_version() -> str:
-    import pyspark
-
-    return pyspark.__version__
+    # From the package's metadata: importing pyspark here would import bench/profile.py as
+    # the standard library's profile module (bench/ comes first on the path).
+    return importlib.metadata.version("pyspark")
 
 
 def java_version() -> str:

@@ -81,12 +81,15 @@ def demo_1m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]
 
 @pytest.fixture(scope="session")
 def spark():
-    """One local Spark session (2 cores, as CI has) for the whole run, stopped at its end."""
-    from greenstats.data.spark.session import get_session
+    """One Spark session, `local[2]` (the issue's parity runs; CI has 2 cores), for the whole
+    run, stopped at its end; the command line's Spark runs in the tests get `local[2]` too."""
+    from greenstats.data.spark.session import ENV_MASTER, get_session
 
-    session = get_session("greenstats-tests")
-    yield session
-    session.stop()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_MASTER, "local[2]")
+        session = get_session("greenstats-tests")
+        yield session
+        session.stop()
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,6 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
-
-pytest.importorskip("pyspark")
-
 from pyspark.sql import functions as sf
 
 from greenstats.data import csvfile, pseudonym
@@ -33,7 +30,6 @@ from greenstats.data.ingest import (
 )
 from greenstats.data.methodology import Reference, load_reference
 from greenstats.data.paths import DEFAULT_REFERENCE
-from greenstats.data.spark import session
 from greenstats.data.spark.ingest import (
     GLOB_NAME,
     NOT_PLAIN,
@@ -63,19 +59,13 @@ SPARK_DIFFERS = {
 NOT_PLAIN_RULES = {"bad_encoding", "unreadable_row", "unclosed_quote", "not_text"}
 
 
-@pytest.fixture(scope="module")
-def spark():
-    try:
-        session.check_available()
-    except session.SparkUnavailableError as exc:
-        pytest.skip(str(exc))
+@pytest.fixture(scope="module", autouse=True)
+def _same_key():
+    """Both engines make pseudonyms with one key in this module (the Spark session is the
+    run's one, conftest's `spark`: never skipped, since CI installs pyspark and Java)."""
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(session.ENV_MASTER, "local[2]")
-        mp.setenv(session.ENV_SHUFFLE, "2")
         mp.setenv(pseudonym.ENV_VAR, USER_KEY)
-        spark = session.get_session("greenstats-test-spark-ingest")
-        yield spark
-        spark.stop()
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -437,6 +427,6 @@ def test_code_lists_and_pseudonyms_on_spark(spark, user_key):
     assert [r[0] for r in df.selectExpr(hmac_sql).collect()] == [user_key.pseudonym(i) for i in ids]
 
 
-def test_the_spark_session_of_this_module_is_local_2(spark):
+def test_the_parity_runs_on_a_local_2_session_with_one_key_for_both_engines(spark):
     assert spark.sparkContext.master == "local[2]"
     assert os.environ.get(pseudonym.ENV_VAR) == USER_KEY

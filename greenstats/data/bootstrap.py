@@ -31,8 +31,8 @@ def build_demo_warehouse(
 ) -> Snapshot:
     """Generate the demo inputs (60 % of the bar), ingest them (the rest); return the snapshot."""
     from greenstats.data.demo import generate
-    from greenstats.data.pipeline import ingest_folder
     from greenstats.data.paths import DEMO_MARKER
+    from greenstats.data.pipeline import ingest_folder
 
     events = events or demo_events()
     say = progress or (lambda _fraction, _text: None)

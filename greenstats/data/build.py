@@ -1,7 +1,7 @@
 """Build a snapshot: run the staging and mart models over the lake, then publish.
 
-Models are SQL files under `greenstats/data/models/`, one per table, each a SELECT with its grain and
-materialization stated in its header:
+Models are SQL files under `greenstats/data/models/`, one per table, each a SELECT with its grain
+and materialization stated in its header:
 
 - `table`: rebuilt whole every time (the small tables);
 - `partitioned by month|year|week`: only the partitions a load touched are deleted and rebuilt

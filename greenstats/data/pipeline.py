@@ -19,6 +19,7 @@ from greenstats.data.warehouse import (
     WarehouseError,
 )
 
+
 @dataclass
 class IngestResult:
     """What an ingest did: a report per file, files it did not recognise, the new snapshot."""
@@ -70,7 +71,9 @@ def _lake_files(
 
 
 def _check_user_key(
-    warehouse: Warehouse, snap: Snapshot | None, lake_files: dict[str, list[LakeFile]],
+    warehouse: Warehouse,
+    snap: Snapshot | None,
+    lake_files: dict[str, list[LakeFile]],
     key: pseudonym.UserKey,
 ) -> None:
     """Refuse a load whose user key is not the one the warehouse's user ids were made with:

@@ -37,7 +37,6 @@ from pathlib import Path
 import numpy as np
 
 from greenstats.data import contract
-from greenstats.data.paths import DEMO_MARKER
 from greenstats.data.demo.conservation import _area_rows, _area_species
 from greenstats.data.demo.files import (
     AREA_FAULTS,
@@ -71,6 +70,7 @@ from greenstats.data.demo.projects import (
     _surveys,
 )
 from greenstats.data.demo.redemptions import _catalog
+from greenstats.data.paths import DEMO_MARKER
 
 __all__ = [
     "ACTIONS",
@@ -84,7 +84,6 @@ __all__ = [
     "DemoResult",
     "generate",
 ]
-
 
 
 @dataclass(frozen=True)

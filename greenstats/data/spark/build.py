@@ -49,7 +49,7 @@ def lake_view(spark: SparkSession, table: Table, paths: Sequence[str]) -> DataFr
     """The accepted rows of one contract table: its lake files read as the DuckDB engine reads
     them (build._lake_view). A file written before its table gained an optional column lacks
     it: read by name, and a column no file has is NULL, of the contract's type."""
-    from pyspark.sql import functions as F
+    from pyspark.sql import functions as sf
 
     columns = [(c.name, SPARK_TYPES[c.type]) for c in table.columns]
     if table.partition_by:
@@ -61,7 +61,7 @@ def lake_view(spark: SparkSession, table: Table, paths: Sequence[str]) -> DataFr
     present = set(df.columns)
     return df.select(
         *[
-            F.col(f"`{name}`").cast(kind) if name in present else F.lit(None).cast(kind)
+            sf.col(f"`{name}`").cast(kind) if name in present else sf.lit(None).cast(kind)
             for name, kind in columns
         ]
     )

@@ -73,7 +73,7 @@ def _first_line(exc: BaseException) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-def described(spark) -> str:  # noqa: ANN001 (pyspark is imported only when the engine runs)
+def described(spark) -> str:
     """The engine and the settings a build ran with, as `greenstats info` shows them."""
     partitions = spark.conf.get("spark.sql.shuffle.partitions")
     return f"spark {spark.version} ({spark.sparkContext.master}, {partitions} shuffle partitions)"
