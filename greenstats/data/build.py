@@ -164,7 +164,7 @@ def build_snapshot(
         _write_reference(con, spec.reference)
         full = spec.full or previous is None
         passes = [] if spec.marts_from else _passes(con, spec, full)
-        if spec.marts_from:
+        if spec.marts_from:  # the models ran elsewhere: no pass runs them here
             _load_marts(con, warehouse.root, spec.marts_from, on_step)
         for i, months in enumerate(passes):
             _run_pass(

@@ -73,9 +73,9 @@ def build_marts(
     marts: str,
     *,
     on_step: Callable[[str], None] | None = None,
-) -> list[str]:
+) -> None:
     """Run every model over the lake files `lake` lists (table name → paths or URIs) and write
-    each to `<marts>/<model>`; returns the models written, in run order."""
+    each to `<marts>/<model>`, in run order."""
     for table in TABLES:
         lake_view(spark, table, lake.get(table.name, ())).createOrReplaceTempView(
             f"lake_{table.name}"
@@ -92,14 +92,11 @@ def build_marts(
     spark.sql(USER_KEY_SPARK)
     _materialize(spark, to_spark(USER_DAYS), f"{marts}/_work/user_days", None, "lake_user_days")
     spark.table("lake_user_days").createOrReplaceTempView("lake_user_days_around")
-    written = []
     for model in load_models():
         if on_step:
             on_step(model.name)
         column = partition_column(model.materialized)
         _materialize(spark, to_spark(model.sql), f"{marts}/{model.name}", column, model.name)
-        written.append(model.name)
-    return written
 
 
 def _materialize(
