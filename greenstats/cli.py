@@ -107,6 +107,11 @@ def demo(
     out.print(table)
 
 
+class Engine(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 @app.command()
 def ingest(
     folder: Annotated[
@@ -116,6 +121,10 @@ def ingest(
     reference: Annotated[
         Path | None, typer.Option(help="Reference (methodology) folder to use from now on.")
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(help="Check and load on DuckDB here, or on Spark (README: Running on Spark)."),
+    ] = Engine.duckdb,
 ) -> None:
     """Load a folder per the contract, keep bad rows aside, publish a new snapshot.
 
@@ -142,7 +151,16 @@ def ingest(
 
     try:
         with err.status("Loading…"):
-            result = ingest_folder(folder, db, reference, on_file=on_file)
+            if engine is Engine.spark:
+                from greenstats.data.spark.run import ingest_on_spark
+                from greenstats.data.spark.session import SparkUnavailableError
+
+                try:
+                    result = ingest_on_spark(folder, db, reference)
+                except SparkUnavailableError as exc:
+                    raise _fail(str(exc)) from exc
+            else:
+                result = ingest_folder(folder, db, reference, on_file=on_file)
     except (WarehouseError, MethodologyError) as exc:
         raise _fail(str(exc)) from exc
     # The table is made from the final reports: the end of a load may count a row as already
@@ -174,11 +192,6 @@ def ingest(
                     highlight=False,
                 )
         raise typer.Exit(1)
-
-
-class Engine(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
 
 
 @app.command()

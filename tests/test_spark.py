@@ -288,3 +288,55 @@ def test_spark_submit_runs_the_same_command_with_its_own_settings(
     with Warehouse(db).open_snapshot() as r:
         built_by = r.info()["built_by"]
     assert built_by == f"spark {pyspark.__version__} (local[2], 3 shuffle partitions)"
+
+
+def test_the_demo_loaded_on_spark_equals_the_duckdb_load(
+    demo_1m: tuple[Path, DemoResult], tmp_path: Path
+) -> None:
+    """`ingest --engine spark` of the demo's folder: the same rejects, loads and marts as the
+    DuckDB ingest of the same folder (the lake's files are Spark's, listed as its own)."""
+    folder = demo_1m[0].parent / "input"
+    spark_db = tmp_path / "spark"
+    proc = run_cli("ingest", str(folder), "--engine", "spark", "--db", str(spark_db))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    a, b = _snapshot(demo_1m[0]), _snapshot(spark_db)
+    for table in [*MODELS, "rejects", "ref_actions", "ref_species"]:
+        assert _columns(a, table) == _columns(b, table), table
+        rows_a, rows_b, only_a, only_b = _differences(a, b, table)
+        assert (rows_b, only_a, only_b) == (rows_a, 0, 0), table
+    con = duckdb.connect()
+    loads = "SELECT * EXCLUDE (loaded_at) FROM {}.loads ORDER BY file"
+    con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
+    con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
+    assert con.execute(loads.format("b")).fetchall() == con.execute(loads.format("a")).fetchall()
+    # The lake lists every accepted row, by month, as the DuckDB load's does.
+    months = "SELECT table_name, month, sum(rows) FROM {}.lake_files GROUP BY ALL ORDER BY ALL"
+    assert con.execute(months.format("b")).fetchall() == con.execute(months.format("a")).fetchall()
+    assert_same_figures(demo_1m[0], spark_db)
+
+
+def test_a_duckdb_load_after_a_spark_load_sees_its_keys(
+    handbuilt_folder: Path, tmp_path: Path
+) -> None:
+    """The Spark load leaves no key index; the next DuckDB load rebuilds it from the lake and
+    counts a repeated event as already loaded, not again."""
+    db = tmp_path / "warehouse"
+    proc = run_cli(
+        "ingest", str(handbuilt_folder), "--engine", "spark", "--db", str(db),
+        "--reference", str(handbuilt.REFERENCE_MIN),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    with Warehouse(db).open_snapshot() as r:
+        before = r.scalar("SELECT sum(count_actions) FROM mart_actions_daily")
+    again = ingest_folder(handbuilt_folder, db)
+    with Warehouse(db).open_snapshot() as r:
+        assert r.scalar("SELECT sum(count_actions) FROM mart_actions_daily") == before
+    actions = [x for x in again.reports if x.table == "actions"]
+    assert sum(x.accepted for x in actions) == 0
+    assert sum(x.already_loaded for x in actions) > 0
+
+
+def test_a_spark_load_into_a_warehouse_with_a_snapshot_is_refused(handbuilt_db: Path) -> None:
+    proc = run_cli("ingest", str(handbuilt_db), "--engine", "spark", "--db", str(handbuilt_db))
+    assert proc.returncode == 1
+    assert "the Spark engine loads into a new warehouse only" in proc.stderr

@@ -119,6 +119,10 @@ DOUBLE_TEXT = "greenstats_double_text"
 _BAD, _REPEAT, _ACCEPTED, _ALREADY = "bad", "repeat", "accepted", "already"
 
 
+#: The folder level of a partitioned table's lake files: `<lake>/<table>/_month=YYYY-MM/`.
+LAKE_PARTITION = "_month"
+
+
 @dataclass
 class SparkIngestResult:
     """What a Spark ingest did: a report per file (as the DuckDB engine's) and where the lake
@@ -633,9 +637,15 @@ def ingest_folder_spark(
         rejects_parts.append(rows.where(sf.col("_status").isin(_BAD, _REPEAT)))
         if any(r.report.accepted for r in reports if r.report.table == table.name):
             lake_columns = [*table.names, *(["day", "month"] if table.partition_by else [])]
-            writer = accepted.select(*lake_columns).write.mode("errorifexists")
+            rows_out = accepted.select(*lake_columns)
             if table.partition_by:
-                writer = writer.partitionBy("month")
+                # Files hold every column, `month` too, as the DuckDB engine's lake files do
+                # (its build reads them without hive partitioning): Spark's partitionBy takes
+                # its column out of the files, so the folders are cut by a copy, `_month`.
+                rows_out = rows_out.withColumn(LAKE_PARTITION, sf.col("month"))
+            writer = rows_out.write.mode("errorifexists")
+            if table.partition_by:
+                writer = writer.partitionBy(LAKE_PARTITION)
             writer.option("compression", "zstd").parquet(f"{lake}/{table.name}")
             written.append(table.name)
     _write_rejects(spark, rejects_parts, rejects)
