@@ -150,13 +150,16 @@ def ingest(
         err.print(f"  {escape(r.name)}: {done}", highlight=False)
 
     try:
-        with err.status("Loading…"):
+        with err.status("Loading…") as status:
             if engine is Engine.spark:
                 from greenstats.data.spark.run import ingest_on_spark
                 from greenstats.data.spark.session import SparkUnavailableError
 
+                def step(what: str) -> None:
+                    status.update(f"Spark: {what}…")
+
                 try:
-                    result = ingest_on_spark(folder, db, reference)
+                    result = ingest_on_spark(folder, db, reference, on_step=step)
                 except SparkUnavailableError as exc:
                     raise _fail(str(exc)) from exc
             else:

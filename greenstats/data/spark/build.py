@@ -90,6 +90,8 @@ def build_marts(
     ).createOrReplaceTempView("affected_weeks")
     spark.table("lake_actions").createOrReplaceTempView("lake_actions_around")
     spark.sql(USER_KEY_SPARK)
+    if on_step:
+        on_step("user days")
     _materialize(spark, to_spark(USER_DAYS), f"{marts}/_work/user_days", None, "lake_user_days")
     spark.table("lake_user_days").createOrReplaceTempView("lake_user_days_around")
     for model in load_models():

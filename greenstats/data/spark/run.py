@@ -33,7 +33,6 @@ def rebuild_on_spark(
 ) -> Snapshot:
     """Build every model on Spark from the current snapshot's lake, write the marts to `marts`
     (default: <warehouse>/spark/marts) and publish a snapshot of them."""
-    from greenstats.data.spark.build import build_marts
     from greenstats.data.spark.session import check_available, get_session
 
     check_available()
@@ -47,19 +46,28 @@ def rebuild_on_spark(
         if on_step:
             on_step("starting Spark")
         spark = get_session()
-        try:
-            build_marts(spark, lake, location, on_step=on_step)
-        except Exception as exc:
-            if not _from_spark(exc):
-                raise
-            raise WarehouseError(
-                f"Spark could not build the marts at {location}: {_first_line(exc)}; nothing "
-                "was published"
-            ) from exc
+        _build_marts(spark, lake, location, on_step)
         number = warehouse.next_number()
         spec = BuildInput(reference, full=True, marts_from=location, built_by=described(spark))
+        if on_step:
+            on_step("publishing")
         with warehouse.work_connection() as con:
             return build_snapshot(warehouse, con, number, prev, spec, on_step)
+
+
+def _build_marts(spark, lake, location: str, on_step: Callable[[str], None] | None) -> None:
+    """Every model on Spark into `location`; Spark's failure as one sentence, nothing published."""
+    from greenstats.data.spark.build import build_marts
+
+    try:
+        build_marts(spark, lake, location, on_step=on_step)
+    except Exception as exc:
+        if not _from_spark(exc):
+            raise
+        raise WarehouseError(
+            f"Spark could not build the marts at {location}: {_first_line(exc)}; nothing "
+            "was published"
+        ) from exc
 
 
 def _from_spark(exc: BaseException) -> bool:
@@ -100,7 +108,6 @@ def ingest_on_spark(
     from greenstats.data.contract import LOCAL_TZ
     from greenstats.data.ingest import discover
     from greenstats.data.paths import DEMO_MARKER
-    from greenstats.data.spark.build import build_marts
     from greenstats.data.spark.ingest import ingest_folder_spark
     from greenstats.data.spark.session import check_available, get_session
 
@@ -125,6 +132,8 @@ def ingest_on_spark(
             on_step("starting Spark")
         spark = get_session()
         load_day = datetime.now(ZoneInfo(LOCAL_TZ)).date()
+        if on_step:
+            on_step("checking rows")
         try:
             result = ingest_folder_spark(spark, folder, lake, reference, key, load_day)
         except Exception as exc:
@@ -143,7 +152,9 @@ def ingest_on_spark(
         for f in new_files:
             lake_by_table[f.table].append(str(warehouse.root / f.path))
         location = marts or str(warehouse.root / DEFAULT_MARTS)
-        build_marts(spark, lake_by_table, location, on_step=on_step)
+        _build_marts(spark, lake_by_table, location, on_step)
+        if on_step:
+            on_step("publishing")
         with warehouse.work_connection() as work:
             work.execute(
                 "CREATE TEMP TABLE spark_rejects AS SELECT * FROM read_parquet(?)",
