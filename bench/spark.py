@@ -158,8 +158,11 @@ def phases(stamps: list[str]) -> dict[str, float]:
     and the JVM starting), `rules` (the contract's checks, the lake and the rejects written),
     `marts` (every model), `publish` (the snapshot filled from the marts)."""
     seen: dict[str, float] = {}
-    for line in stamps:
-        at, what = line.split(" ", 1)
+    for line in stamps:  # Spark may print lines of its own among the stamps
+        m = re.fullmatch(r"(\d+\.\d+) (.+)", line.strip())
+        if not m:
+            continue
+        at, what = m.groups()
         key = "start" if what == "begin" else PHASES.get(what)
         if key and key not in seen:
             seen[key] = float(at)
