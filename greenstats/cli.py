@@ -33,6 +33,14 @@ DbOption = Annotated[
     typer.Option("--db", help="Warehouse folder (default: $GREENSTATS_DB or data/warehouse)."),
 ]
 
+MartsOption = Annotated[
+    str | None,
+    typer.Option(
+        help="With --engine spark: where Spark writes the marts as Parquet, a path or an "
+        "s3a://, hdfs:// or abfss:// URI (default: the warehouse's spark/marts).",
+    ),
+]
+
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
     # Never wrapped: a command in the message must stay whole to be copied. One line: a path
@@ -125,6 +133,7 @@ def ingest(
         Engine,
         typer.Option(help="Check and load on DuckDB here, or on Spark (README: Running on Spark)."),
     ] = Engine.duckdb,
+    marts: MartsOption = None,
 ) -> None:
     """Load a folder per the contract, keep bad rows aside, publish a new snapshot.
 
@@ -134,6 +143,7 @@ def ingest(
     from greenstats.data.pipeline import ingest_folder
     from greenstats.data.warehouse import WarehouseError
 
+    _spark_only(marts, engine)
     table = RichTable(
         "file", "table", "accepted", "already loaded", "rejected", "note",
         title=f"Ingest of {escape(str(folder))}",
@@ -159,7 +169,7 @@ def ingest(
                     status.update(f"Spark: {what}…")
 
                 try:
-                    result = ingest_on_spark(folder, db, reference, on_step=step)
+                    result = ingest_on_spark(folder, db, reference, marts=marts, on_step=step)
                 except SparkUnavailableError as exc:
                     raise _fail(str(exc)) from exc
             else:
@@ -197,6 +207,11 @@ def ingest(
         raise typer.Exit(1)
 
 
+def _spark_only(marts: str | None, engine: Engine) -> None:
+    if marts is not None and engine is not Engine.spark:
+        raise _fail("--marts is a setting of --engine spark", 2)
+
+
 @app.command()
 def build(
     db: DbOption = None,
@@ -207,21 +222,14 @@ def build(
         Engine,
         typer.Option(help="Run the models on DuckDB here, or on Spark (README: Running on Spark)."),
     ] = Engine.duckdb,
-    marts: Annotated[
-        str | None,
-        typer.Option(
-            help="With --engine spark: where Spark writes the marts as Parquet, a path or an "
-            "s3a://, hdfs:// or abfss:// URI (default: the warehouse's spark/marts).",
-        ),
-    ] = None,
+    marts: MartsOption = None,
 ) -> None:
     """Rebuild every model from the lake and publish a new snapshot."""
     from greenstats.data.methodology import MethodologyError
     from greenstats.data.pipeline import rebuild
     from greenstats.data.warehouse import WarehouseError
 
-    if marts is not None and engine is not Engine.spark:
-        raise _fail("--marts is a setting of --engine spark", 2)
+    _spark_only(marts, engine)
     try:
         with err.status("Building…") as status:
 

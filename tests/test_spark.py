@@ -228,18 +228,24 @@ def test_the_demo_built_on_spark_from_the_command_line_is_the_same(
     spark_db = tmp_path / "spark"
     shutil.copytree(demo_1m[0], spark_db)
     marts = tmp_path / "marts"
-    proc = run_cli("build", "--engine", "spark", "--db", str(spark_db), "--marts", str(marts))
+    # As a URI (file:, as s3a:// or hdfs:// on a cluster): Spark writes it through Hadoop's
+    # file system, and the publish copies the marts from it to read them.
+    uri = marts.as_uri()
+    proc = run_cli("build", "--engine", "spark", "--db", str(spark_db), "--marts", uri)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Published snapshot 000002" in proc.stdout
-    # The marts stay as partitioned Parquet where they were asked for.
+    # The marts stay as partitioned Parquet where they were asked for; the copy is gone.
     assert list((marts / "mart_actions_daily").glob("month=*/*.parquet"))
     assert list((marts / "mart_users_hll_year").glob("year=*/*.parquet"))
+    assert not list((spark_db / "spark").glob("staging-*"))
     assert_same_snapshot(demo_1m[0], spark_db)
     assert_same_figures(demo_1m[0], spark_db)
 
 
-def test_marts_is_refused_without_the_spark_engine(handbuilt_db: Path) -> None:
-    proc = run_cli("build", "--db", str(handbuilt_db), "--marts", "/tmp/elsewhere")
+@pytest.mark.parametrize("command", ["build", "ingest"])
+def test_marts_is_refused_without_the_spark_engine(handbuilt_db: Path, command: str) -> None:
+    folder = [str(handbuilt_db)] if command == "ingest" else []
+    proc = run_cli(command, *folder, "--db", str(handbuilt_db), "--marts", "/tmp/elsewhere")
     assert proc.returncode == 2
     assert "--marts is a setting of --engine spark" in proc.stderr
 
@@ -321,11 +327,13 @@ def test_a_duckdb_load_after_a_spark_load_sees_its_keys(
     """The Spark load leaves no key index; the next DuckDB load rebuilds it from the lake and
     counts a repeated event as already loaded, not again."""
     db = tmp_path / "warehouse"
+    marts = tmp_path / "marts"
     proc = run_cli(
         "ingest", str(handbuilt_folder), "--engine", "spark", "--db", str(db),
-        "--reference", str(handbuilt.REFERENCE_MIN),
+        "--reference", str(handbuilt.REFERENCE_MIN), "--marts", str(marts),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert list((marts / "mart_actions_daily").glob("month=*/*.parquet"))
     with Warehouse(db).open_snapshot() as r:
         before = r.scalar("SELECT sum(count_actions) FROM mart_actions_daily")
     again = ingest_folder(handbuilt_folder, db)

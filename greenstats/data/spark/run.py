@@ -12,7 +12,11 @@ lake while Spark reads it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from greenstats.data.build import BuildInput, build_snapshot
@@ -48,11 +52,48 @@ def rebuild_on_spark(
         spark = get_session()
         _build_marts(spark, lake, location, on_step)
         number = warehouse.next_number()
-        spec = BuildInput(reference, full=True, marts_from=location, built_by=described(spark))
         if on_step:
             on_step("publishing")
-        with warehouse.work_connection() as con:
-            return build_snapshot(warehouse, con, number, prev, spec, on_step)
+        with _readable(spark, location, warehouse.root) as local:
+            spec = BuildInput(reference, full=True, marts_from=local, built_by=described(spark))
+            with warehouse.work_connection() as con:
+                return build_snapshot(warehouse, con, number, prev, spec, on_step)
+
+
+#: A location with a scheme (s3a://, hdfs://, abfss://, file:…): Hadoop's to read, not DuckDB's.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@contextmanager
+def _readable(spark, location: str, root: Path) -> Iterator[str]:
+    """The marts at `location` where the publish step's DuckDB reads them. A local path is read
+    where it is. Marts at a URI are copied first, by Hadoop's file system (whichever the URI's
+    scheme names, as Spark wrote them), into a folder of the warehouse that is removed after
+    the publish: the marts are the aggregates, small beside the lake, and the snapshot holds
+    them anyway."""
+    if not _URI.match(location):
+        yield location
+        return
+    jvm = spark._jvm
+    conf = spark._jsc.hadoopConfiguration()
+    source = jvm.org.apache.hadoop.fs.Path(location)
+    staging = root / "spark" / f"staging-{uuid.uuid4().hex}"
+    target = jvm.org.apache.hadoop.fs.Path(staging.resolve().as_uri())
+    try:
+        try:
+            jvm.org.apache.hadoop.fs.FileUtil.copy(
+                source.getFileSystem(conf), source, target.getFileSystem(conf), target, False, conf
+            )
+        except Exception as exc:
+            if not _from_spark(exc):
+                raise
+            raise WarehouseError(
+                f"The marts at {location} could not be copied for the publish: "
+                f"{_first_line(exc)}; nothing was published"
+            ) from exc
+        yield str(staging)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _build_marts(spark, lake, location: str, on_step: Callable[[str], None] | None) -> None:
@@ -155,7 +196,10 @@ def ingest_on_spark(
         _build_marts(spark, lake_by_table, location, on_step)
         if on_step:
             on_step("publishing")
-        with warehouse.work_connection() as work:
+        with (
+            _readable(spark, location, warehouse.root) as local,
+            warehouse.work_connection() as work,
+        ):
             work.execute(
                 "CREATE TEMP TABLE spark_rejects AS SELECT * FROM read_parquet(?)",
                 [f"{result.rejects}/*.parquet"],
@@ -163,7 +207,7 @@ def ingest_on_spark(
             spec = BuildInput(
                 reference, new_files, rows, "spark_rejects",
                 full=True, demo=True if (folder / DEMO_MARKER).exists() else None,
-                key_index={}, user_key_id=key.fingerprint, marts_from=location,
+                key_index={}, user_key_id=key.fingerprint, marts_from=local,
                 built_by=described(spark),
             )  # fmt: skip
             snap = build_snapshot(warehouse, work, number, None, spec, on_step)
