@@ -134,6 +134,13 @@ def ingest(
         typer.Option(help="Check and load on DuckDB here, or on Spark (README: Running on Spark)."),
     ] = Engine.duckdb,
     marts: MartsOption = None,
+    lake: Annotated[
+        str | None,
+        typer.Option(
+            help="With --engine spark: a URI (s3a://, hdfs://, abfss://, file:) under which "
+            "Spark writes this load's lake files (default: the warehouse's lake folder).",
+        ),
+    ] = None,
 ) -> None:
     """Load a folder per the contract, keep bad rows aside, publish a new snapshot.
 
@@ -144,18 +151,14 @@ def ingest(
     from greenstats.data.warehouse import WarehouseError
 
     _spark_only(marts, engine)
+    if lake is not None and engine is not Engine.spark:
+        raise _fail("--lake is a setting of --engine spark", 2)
     table = RichTable(
         "file", "table", "accepted", "already loaded", "rejected", "note",
         title=f"Ingest of {escape(str(folder))}",
     )  # fmt: skip
 
     def on_file(r):
-        warnings = escape("; ".join(r.warnings))
-        note = f"[red]refused: {escape(r.refused)}[/red]" if r.refused else warnings
-        table.add_row(
-            escape(r.name), r.table, f"{r.accepted:,}", f"{r.already_loaded:,}",
-            f"{r.rejected:,}", note,
-        )  # fmt: skip
         done = "refused" if r.refused else f"{r.accepted:,} accepted"
         err.print(f"  {escape(r.name)}: {done}", highlight=False)
 
@@ -169,7 +172,9 @@ def ingest(
                     status.update(f"Spark: {what}…")
 
                 try:
-                    result = ingest_on_spark(folder, db, reference, marts=marts, on_step=step)
+                    result = ingest_on_spark(
+                        folder, db, reference, marts=marts, lake=lake, on_step=step
+                    )
                 except SparkUnavailableError as exc:
                     raise _fail(str(exc)) from exc
             else:
@@ -179,10 +184,12 @@ def ingest(
     # The table is made from the final reports: the end of a load may count a row as already
     # loaded (a key loaded before in another month) after its file's progress line.
     for r in result.reports:
-        note = f"[red]refused: {r.refused}[/red]" if r.refused else "; ".join(r.warnings)
+        warnings = escape("; ".join(r.warnings))
+        note = f"[red]refused: {escape(r.refused)}[/red]" if r.refused else warnings
         table.add_row(
-            r.name, r.table, f"{r.accepted:,}", f"{r.already_loaded:,}", f"{r.rejected:,}", note
-        )
+            escape(r.name), r.table, f"{r.accepted:,}", f"{r.already_loaded:,}",
+            f"{r.rejected:,}", note,
+        )  # fmt: skip
     out.print(table)
     for r in result.reports:
         for warning in r.warnings:

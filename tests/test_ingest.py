@@ -96,6 +96,9 @@ def test_loading_the_same_folder_twice_adds_nothing(handbuilt_folder: Path, tmp_
     before = summary_json(db, "--as-of", "2026-06-30")
     second = run_cli("ingest", str(handbuilt_folder), "--db", str(db))
     assert second.returncode == 0, second.stderr
+    # The table the command prints has one row per file: the second load's counts, final.
+    rows = [line for line in second.stdout.splitlines() if line.startswith("│ actions.csv ")]
+    assert [[cell.strip() for cell in line.split("│")[3:6]] for line in rows] == [["0", "8", "8"]]
     assert summary_json(db, "--as-of", "2026-06-30") == before
     with Warehouse(db).open_snapshot() as r:
         loads = r.df(

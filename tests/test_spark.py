@@ -23,7 +23,7 @@ from greenstats.data.demo import DemoResult
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.spark.build import USER_KEY_SPARK
 from greenstats.data.spark.sql import to_spark, top_order
-from greenstats.data.warehouse import Warehouse
+from greenstats.data.warehouse import Warehouse, WarehouseError
 from greenstats.metrics import queries, sketch
 from greenstats.metrics.filters import Filters
 from tests import handbuilt
@@ -305,20 +305,125 @@ def test_the_demo_loaded_on_spark_equals_the_duckdb_load(
     spark_db = tmp_path / "spark"
     proc = run_cli("ingest", str(folder), "--engine", "spark", "--db", str(spark_db))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    a, b = _snapshot(demo_1m[0]), _snapshot(spark_db)
+    assert_same_loads(demo_1m[0], spark_db)
+    assert_same_figures(demo_1m[0], spark_db)
+
+
+def assert_same_loads(duck: Path, spark: Path) -> None:
+    """Two warehouses loaded from the same folders: every mart, reject (with its load's
+    number) and load report equal, and the lake's accepted rows the same by table and month
+    (the files themselves are each engine's)."""
+    a, b = _snapshot(duck), _snapshot(spark)
     for table in [*MODELS, "rejects", "ref_actions", "ref_species"]:
         assert _columns(a, table) == _columns(b, table), table
         rows_a, rows_b, only_a, only_b = _differences(a, b, table)
         assert (rows_b, only_a, only_b) == (rows_a, 0, 0), table
     con = duckdb.connect()
-    loads = "SELECT * EXCLUDE (loaded_at) FROM {}.loads ORDER BY file"
+    loads = "SELECT * EXCLUDE (loaded_at) FROM {}.loads ORDER BY load_number, table_name, file"
     con.execute(f"ATTACH '{a}' AS a (READ_ONLY)")
     con.execute(f"ATTACH '{b}' AS b (READ_ONLY)")
     assert con.execute(loads.format("b")).fetchall() == con.execute(loads.format("a")).fetchall()
     # The lake lists every accepted row, by month, as the DuckDB load's does.
     months = "SELECT table_name, month, sum(rows) FROM {}.lake_files GROUP BY ALL ORDER BY ALL"
     assert con.execute(months.format("b")).fetchall() == con.execute(months.format("a")).fetchall()
-    assert_same_figures(demo_1m[0], spark_db)
+
+
+#: A second load after the hand-built folder: rows sent again (the same month, and dated
+#: another), repeats within a file, new rows, and rows that refer to a project or an area
+#: loaded only by the first load.
+LATER = {
+    "actions.csv": """\
+event_id,user_id,occurred_at,action,region,energy_g,brand_id
+a02,u2,2024-12-31T15:30:00Z,metro_ride,CN-GD,52,brand-metro
+a04,u3,2025-05-10 09:00:00,e_invoice,CN-BJ,5,brand-tax
+a30,u1,2025-05-10 10:00:00,walking,CN-BJ,100,
+a30,u1,2025-05-10 10:00:00,walking,CN-BJ,100,
+a02,u2,2024-12-31T15:30:00Z,metro_ride,CN-GD,52,brand-metro
+a31,u9,2025-05-11 10:00:00,walking,CN-ZZ,100,
+a32,u9,2025-05-11 11:00:00,metro_ride,CN-SH,52,brand-metro
+""",
+    "projects.csv": """\
+project_id,name,partner,kind,region,lat,lon,started_on,target_units,target_area_ha,target_date
+P1,Alxa saxaul belt again,Desert Green,afforestation,CN-NM,39.20,105.60,2020-03-01,,,
+P8,Hobq poplar belt,Desert Green,afforestation,CN-NM,40.30,108.70,2025-03-01,800,,
+""",
+    "protected_areas.csv": """\
+area_id,name,partner,region,area_ha,established_on,lat,lon,project_id
+A6,Dongchu marine reserve,Blue Coast,CN-SD,120,2022-06-01,37.5,122.1,P3
+""",
+    "area_species.csv": """\
+area_id,scientific_name,iucn_category,common_name,taxon_group
+A1,Panthera uncia,VU,Snow leopard,mammals
+A1,Pica pica,LC,Eurasian magpie,birds
+A9,Ghost species,LC,,
+""",
+    "plantings.csv": """\
+planting_id,project_id,species,planted_on,units_planted,area_ha,lat,lon
+PL1,P1,saxaul,2023-04-10,1000,1.48,39.21,105.61
+PL10,P2,sand_willow,2025-04-01,600,0.4,,
+PL11,P8,saxaul,2025-04-02,800,1.2,,
+PL12,P9,saxaul,2025-04-02,10,1,,
+""",
+    "redemptions.csv": """\
+redemption_id,user_id,redeemed_at,project_id,species,units,energy_g
+r2,u2,2025-02-10 10:00,P1,saxaul,2,35800
+r9,u9,2025-05-12 10:00,P2,sand_willow,1,17900
+""",
+}
+
+
+def later_folder(root: Path) -> Path:
+    later = root / "later"
+    later.mkdir()
+    for name, text in LATER.items():
+        (later / name).write_text(text, encoding="utf-8")
+    return later
+
+
+def test_a_second_load_is_the_same_on_both_engines(
+    handbuilt_folder: Path, spark, tmp_path: Path
+) -> None:
+    """The hand-built folder, then LATER, loaded by DuckDB, by Spark, and by DuckDB then Spark:
+    a key loaded before counts as already loaded whatever its month, a repeat within a file
+    is still a reject, and a row may refer to a project or area of the first load."""
+    from greenstats.data.spark.run import ingest_on_spark
+
+    later = later_folder(tmp_path)
+    ref = handbuilt.REFERENCE_MIN
+    duck, on_spark, mixed = tmp_path / "duck", tmp_path / "spark", tmp_path / "mixed"
+    ingest_folder(handbuilt_folder, duck, ref)
+    second = {r.name: r for r in ingest_folder(later, duck).reports}
+    ingest_on_spark(handbuilt_folder, on_spark, ref)
+    spark_second = {r.name: r for r in ingest_on_spark(later, on_spark).reports}
+    ingest_folder(handbuilt_folder, mixed, ref)
+    ingest_on_spark(later, mixed)
+    # What the contract says of each row of LATER (docs/CONTRACT.md, Loading again).
+    counts = {name: (r.accepted, r.already_loaded, r.rejected) for name, r in second.items()}
+    assert counts == {
+        # a02 again (same month) and a04 dated May: already loaded; the second a30 and a02
+        # repeat a line of the file; CN-ZZ is no region.
+        "actions.csv": (2, 2, 3),
+        "projects.csv": (1, 1, 0),
+        "protected_areas.csv": (1, 0, 0),  # its project P3 came with the first load
+        "area_species.csv": (1, 1, 1),  # A9 is no area
+        "plantings.csv": (2, 1, 1),  # PL10 is on P2 of the first load; P9 is no project
+        "redemptions.csv": (1, 1, 0),
+    }
+    assert {n: (r.accepted, r.already_loaded, r.rejected) for n, r in spark_second.items()} == (
+        counts
+    )
+    assert_same_loads(duck, on_spark)
+    assert_same_loads(duck, mixed)
+    assert_same_figures(duck, on_spark)
+    # Spark keeps no key index: the next DuckDB load rebuilds it from the lake and sees the
+    # keys of both loads.
+    with Warehouse(on_spark).open_snapshot() as r:
+        assert r.scalar("SELECT count(*) FROM key_index") == 0
+    third = ingest_folder(later, on_spark)
+    assert sum(r.accepted for r in third.reports) == 0
+    assert sum(r.already_loaded for r in third.reports) == sum(
+        r.accepted + r.already_loaded for r in second.values()
+    )
 
 
 def test_a_duckdb_load_after_a_spark_load_sees_its_keys(
@@ -344,7 +449,56 @@ def test_a_duckdb_load_after_a_spark_load_sees_its_keys(
     assert sum(x.already_loaded for x in actions) > 0
 
 
-def test_a_spark_load_into_a_warehouse_with_a_snapshot_is_refused(handbuilt_db: Path) -> None:
-    proc = run_cli("ingest", str(handbuilt_db), "--engine", "spark", "--db", str(handbuilt_db))
+def test_a_lake_at_a_uri_is_loaded_and_built_by_spark(
+    handbuilt_folder: Path, spark, tmp_path: Path
+) -> None:
+    """Two Spark loads with --lake at a URI (here file:, as s3a:// or hdfs:// on a cluster):
+    the snapshot lists the files by URI, nothing lands in the warehouse's lake folder, the
+    marts and figures are those of the same loads on DuckDB, Spark rebuilds from that lake,
+    and the DuckDB engine refuses the warehouse, by name, changing nothing."""
+    from greenstats.data.spark.run import ingest_on_spark, rebuild_on_spark
+
+    later = later_folder(tmp_path)
+    ref = handbuilt.REFERENCE_MIN
+    duck, db, lake = tmp_path / "duck", tmp_path / "warehouse", tmp_path / "lake"
+    ingest_folder(handbuilt_folder, duck, ref)
+    ingest_folder(later, duck)
+    ingest_on_spark(handbuilt_folder, db, ref, lake=lake.as_uri())
+    ingest_on_spark(later, db, lake=lake.as_uri())
+    with Warehouse(db).open_snapshot() as r:
+        paths = [p for (p,) in r.rows("SELECT path FROM lake_files")]
+    assert len(paths) == len(set(paths)) > 0
+    assert all(p.startswith(f"file:{lake}/spark-L00000") for p in paths)
+    assert not list((db / "lake").glob("**/*.parquet"))
+    assert_same_loads(duck, db)
+    assert_same_figures(duck, db)  # summary's exact users read the lake at its URI
+    version = Warehouse(db).require_current().version
+    for args in (["ingest", str(later)], ["build"]):
+        proc = run_cli(*args, "--db", str(db))
+        assert proc.returncode == 1, proc.stdout
+        assert f"is at a URI (file:{lake}/spark-L" in proc.stderr
+        assert "with --engine spark" in proc.stderr
+    assert Warehouse(db).require_current().version == version
+    rebuild_on_spark(db)
+    assert_same_loads(duck, db)
+    # A load whose folder at the URI holds files (another warehouse's, or a load stopped) is
+    # refused before it writes, and those files stay.
+    taken = lake / f"spark-L{Warehouse(db).next_number():06d}" / "other.parquet"
+    taken.parent.mkdir()
+    taken.write_bytes(b"not ours")
+    with pytest.raises(WarehouseError, match="already holds files"):
+        ingest_on_spark(later, db, lake=lake.as_uri())
+    assert taken.read_bytes() == b"not ours"
+    # The exact count of users reads the lake: one DuckDB cannot read at its URI is named.
+    shutil.rmtree(lake / "spark-L000001")
+    with Warehouse(db).open_snapshot() as r, pytest.raises(WarehouseError) as lost:
+        queries.summary(r, Filters())
+    assert str(lost.value).startswith(f"The lake at file:{lake}/spark-L000001/actions/")
+    assert "could not be read by DuckDB" in str(lost.value)
+    # --lake is a URI, and a setting of the Spark engine only.
+    proc = run_cli("ingest", str(later), "--db", str(db), "--engine", "spark", "--lake", "lk")
     assert proc.returncode == 1
-    assert "the Spark engine loads into a new warehouse only" in proc.stderr
+    assert "error: --lake lk is not a URI" in proc.stderr
+    proc = run_cli("ingest", str(later), "--db", str(db), "--lake", lake.as_uri())
+    assert proc.returncode == 2
+    assert "--lake is a setting of --engine spark" in proc.stderr

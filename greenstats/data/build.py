@@ -165,7 +165,7 @@ def build_snapshot(
         full = spec.full or previous is None
         passes = [] if spec.marts_from else _passes(con, spec, full)
         if spec.marts_from:  # the models ran elsewhere: no pass runs them here
-            _load_marts(con, warehouse.root, spec.marts_from, on_step)
+            _load_marts(con, spec.marts_from, on_step)
         for i, months in enumerate(passes):
             _run_pass(
                 con,
@@ -287,7 +287,6 @@ def _run_pass(
 
 def _load_marts(
     con: duckdb.DuckDBPyConnection,
-    root: Path,
     marts: str,
     on_step: Callable[[str], None] | None,
 ) -> None:
@@ -297,7 +296,7 @@ def _load_marts(
     from greenstats.data.spark.sql import top_order
 
     _set_affected(con, [])
-    _lake_views(con, root, [])
+    _lake_views(con, None, [])  # read no lake file: it may be at a URI DuckDB cannot read
     _user_days(con)
     for model in load_models():
         if on_step:
@@ -352,10 +351,11 @@ def _neighbours(months: list[str]) -> list[str]:
     return sorted(out)
 
 
-def _lake_views(con: duckdb.DuckDBPyConnection, root: Path, months: list[str]) -> None:
+def _lake_views(con: duckdb.DuckDBPyConnection, root: Path | None, months: list[str]) -> None:
     """A view `lake_<table>` per table over the lake files this build reads, and
     `lake_actions_around` over the actions of those months and their neighbours, only on the
-    days of affected_weeks (so _set_affected runs first)."""
+    days of affected_weeks (so _set_affected runs first). With no `root`, every view is
+    empty, of the contract's columns: what a model's SQL needs to give its columns' types."""
     for table in TABLES:
         _lake_view(con, root, table, f"lake_{table.name}", months)
         if table.name == "actions":
@@ -401,7 +401,7 @@ USER_KEY_DUCKDB = "CREATE OR REPLACE TEMP MACRO user_key(u) AS CAST('0x' || u AS
 
 def _lake_view(
     con: duckdb.DuckDBPyConnection,
-    root: Path,
+    root: Path | None,
     table: Table,
     view: str,
     months: list[str],
@@ -414,7 +414,9 @@ def _lake_view(
     if table.partition_by:
         sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
         params.append(months)
-    paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
+    paths = []
+    if root is not None:
+        paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
     if paths and table.partition_by:
         listed = ", ".join(sql_literal(p) for p in paths)
         body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"

@@ -3,6 +3,7 @@ shipped methodology. No I/O here, so any layer may import it."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -12,3 +13,12 @@ GEO_DIR = PROJECT_ROOT / "data" / "geo"
 #: The file that marks an input folder as the synthetic demo data set (the demo writes it; a
 #: load of that folder marks its snapshot as demo data, and the pages say so).
 DEMO_MARKER = "SYNTHETIC_DEMO_DATA.txt"
+
+#: A location with a scheme (s3a://, hdfs://, abfss://, file:…): a URI, which Hadoop's file
+#: systems read (Spark's), not a path under the warehouse.
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+def is_uri(location: str) -> bool:
+    """Whether a location is a URI (a lake or marts Spark wrote elsewhere), not a local path."""
+    return bool(_URI.match(location)) and not re.match(r"^[A-Za-z]:[\\/]", location)

@@ -11,7 +11,7 @@ from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.ingest import FileReport, Loader, discover, load_folder
 from greenstats.data.keyindex import IndexFile, remove_unlisted
 from greenstats.data.methodology import Reference, load_reference
-from greenstats.data.paths import DEFAULT_REFERENCE, DEMO_MARKER
+from greenstats.data.paths import DEFAULT_REFERENCE, DEMO_MARKER, is_uri
 from greenstats.data.warehouse import (
     LakeFile,
     Snapshot,
@@ -68,6 +68,20 @@ def _lake_files(
     for table, path, n, probe in indexed:
         index.setdefault(table, []).append(IndexFile(table, path, n, int(probe)))
     return files, index
+
+
+def _refuse_lake_at_uri(
+    warehouse: Warehouse, lake_files: dict[str, list[LakeFile]], verb: str
+) -> None:
+    """The DuckDB engine keeps its lake under the warehouse: one Spark wrote at a URI
+    (`ingest --engine spark --lake`) is loaded and built by Spark, and this says so."""
+    at_uri = [f.path for files in lake_files.values() for f in files if is_uri(f.path)]
+    if at_uri:
+        raise WarehouseError(
+            f"The lake of {warehouse.root} is at a URI ({at_uri[0]}), where Spark wrote it: "
+            f"nothing was changed; {verb} this warehouse with --engine spark (README, Running "
+            "on Spark)."
+        )
 
 
 def _check_user_key(
@@ -141,6 +155,7 @@ def ingest_folder(
         reference = _reference(warehouse, prev, reference_dir)
         key = pseudonym.user_key()
         lake_files, key_index = _lake_files(warehouse, prev)
+        _refuse_lake_at_uri(warehouse, lake_files, "load into")
         _check_user_key(warehouse, prev, lake_files, key)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
@@ -179,6 +194,7 @@ def rebuild(
     warehouse = Warehouse(db)
     with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.require_current()
+        _refuse_lake_at_uri(warehouse, _lake_files(warehouse, prev)[0], "build")
         reference = _reference(warehouse, prev, reference_dir)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:

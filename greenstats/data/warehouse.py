@@ -31,7 +31,7 @@ import duckdb
 import pandas as pd
 
 from greenstats.data.contract import LOCAL_TZ
-from greenstats.data.paths import DEFAULT_DB
+from greenstats.data.paths import DEFAULT_DB, is_uri
 
 ENV_DB = "GREENSTATS_DB"
 
@@ -523,18 +523,20 @@ class Reader:
         if months is not None:
             sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
             params.append(list(months))
-        paths = [str(self.warehouse.root / r[0]) for r in self.rows(sql + " ORDER BY path", params)]
+        paths = [lake_location(self.warehouse.root, r[0])
+                 for r in self.rows(sql + " ORDER BY path", params)]  # fmt: skip
         for path in paths:
-            if not os.path.exists(path):
+            if not is_uri(path) and not os.path.exists(path):
                 raise _missing_lake_file(self.warehouse, self.snapshot, path)
         return paths
 
     def check_lake(self) -> set[str]:
         """The files under lake/ this snapshot lists (paths under the warehouse), after checking
-        that each of its data files exists: a writer must not start from a lake that lost one."""
+        that each of its data files exists: a writer must not start from a lake that lost one.
+        Files at a URI (a lake Spark wrote elsewhere) are not checked here: Spark reads them."""
         listed = [r[0] for r in self.rows("SELECT path FROM lake_files ORDER BY path")]
         for rel in listed:
-            if not (self.warehouse.root / rel).exists():
+            if not is_uri(rel) and not (self.warehouse.root / rel).exists():
                 raise _missing_lake_file(self.warehouse, self.snapshot, rel)
         return set(listed) | _listed_files(self.snapshot.path, self.con, data=False)
 
@@ -609,6 +611,11 @@ def _missing_snapshot(warehouse: Warehouse, snap: Snapshot) -> WarehouseError:
         f"Snapshot {snap.path.name} of {warehouse.root} is missing from snapshots/: nothing "
         "was changed; restore it from a backup."
     )
+
+
+def lake_location(root: Path, path: str) -> str:
+    """Where a lake file lake_files lists is read: a path under the warehouse, or its URI."""
+    return path if is_uri(path) else str(root / path)
 
 
 def _missing_lake_file(warehouse: Warehouse, snap: Snapshot, path: str) -> WarehouseError:

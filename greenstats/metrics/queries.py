@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from greenstats.data.methodology import Reference
-from greenstats.data.warehouse import Reader
+from greenstats.data.paths import is_uri
+from greenstats.data.warehouse import Reader, WarehouseError
 from greenstats.metrics import alerts, catalog, sketch, stats
 from greenstats.metrics.filters import (
     Filters,
@@ -94,12 +95,23 @@ def users_active_exact(r: Reader, f: Filters) -> int:
     if not paths:
         return 0
     w = where_actions(f)
-    return int(
-        r.scalar(
-            f"SELECT count(DISTINCT user_id) FROM read_parquet(?::VARCHAR[]) {w.sql}",
-            [paths, *w.params],
+    try:
+        return int(
+            r.scalar(
+                f"SELECT count(DISTINCT user_id) FROM read_parquet(?::VARCHAR[]) {w.sql}",
+                [paths, *w.params],
+            )
         )
-    )
+    except duckdb.Error as exc:
+        at_uri = [p for p in paths if is_uri(p)]
+        if not at_uri:
+            raise
+        raise WarehouseError(
+            f"The lake at {at_uri[0]} could not be read by DuckDB "
+            f"({str(exc).splitlines()[0]}), and the exact count of users reads it: for s3a:// "
+            "install DuckDB's httpfs extension with a persistent S3 secret, for abfss:// its "
+            "azure extension; hdfs:// DuckDB cannot read (README, Running on Spark)."
+        ) from exc
 
 
 def users_active_sketch(r: Reader, f: Filters) -> int:

@@ -90,15 +90,25 @@ def build_marts(
     ).createOrReplaceTempView("affected_weeks")
     spark.table("lake_actions").createOrReplaceTempView("lake_actions_around")
     spark.sql(USER_KEY_SPARK)
-    if on_step:
-        on_step("user days")
+    step(spark, "user days", on_step)
     _materialize(spark, to_spark(USER_DAYS), f"{marts}/_work/user_days", None, "lake_user_days")
     spark.table("lake_user_days").createOrReplaceTempView("lake_user_days_around")
     for model in load_models():
-        if on_step:
-            on_step(model.name)
+        step(spark, model.name, on_step)
         column = partition_column(model.materialized)
         _materialize(spark, to_spark(model.sql), f"{marts}/{model.name}", column, model.name)
+    step(spark, None)
+
+
+def step(
+    spark: SparkSession, what: str | None, on_step: Callable[[str], None] | None = None
+) -> None:
+    """Name the Spark jobs that follow after a step (Spark's UI and event log show the name;
+    bench/spark_stages.py sums the time by it), and report the step; None: the steps are
+    done."""
+    spark.sparkContext.setJobDescription(what)
+    if on_step and what:
+        on_step(what)
 
 
 def _materialize(

@@ -35,22 +35,24 @@ DuckDB engine reads row by row with csvfile.Reader, is refused here with a messa
 file and why; so is a file whose path holds a character of a pattern (`*?[]{}\\`). A plain
 file is read whole as one value (Spark's `wholetext`), so each must stay under 2 GB. Also
 refused: a Parquet column of a nested type (struct, list, map) for a text column, and files
-Spark's Parquet reader cannot read (nanosecond timestamps). The load is a
-first load into an empty lake: duplicates are checked within the load (a repeat of a key within
-a file is a reject; in a later file, of any month, it counts as already loaded, as the DuckDB
-engine's key index counts it), not against earlier loads. Nothing is collected to the driver
-but counts; rows go from the input files to the lake and the rejects as Parquet.
+Spark's Parquet reader cannot read (nanosecond timestamps).
+
+Keys. A repeat of a key within a file is a reject; a key loaded before (found in the lake files
+of earlier loads, whichever engine wrote them, by a join on the keys themselves) or accepted
+from an earlier file of this load, of any month, counts as already loaded, as the DuckDB
+engine's key index counts it. A project or area loaded before may be referred to. Nothing is
+collected to the driver but counts; rows go from the input files to the lake and the rejects
+as Parquet.
 
 Not yet equal: the text a reject keeps of a FLOAT (single precision) or nested Parquet value,
 and of a time before year 1; a Parquet file whose data pages are damaged (its footer intact)
 fails the Spark job, where the DuckDB engine refuses that file alone; the refusal of a file
-Spark cannot read at all says "cannot be read: …" in Spark's words. The lake's `month` is a
-partition folder (`month=YYYY-MM`), not also a column inside the files as DuckDB writes it.
+Spark cannot read at all says "cannot be read: …" in Spark's words.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -88,6 +90,7 @@ from greenstats.data.ingest import (
     lacks_column,
 )
 from greenstats.data.methodology import Reference
+from greenstats.data.spark.build import lake_view, step
 
 #: The rejects' columns, as the DuckDB engine's new_rejects table has them.
 REJECT_COLUMNS = ("table_name", "file", "line", "column_name", "reason", "value", "rule", "detail")
@@ -411,8 +414,9 @@ def _read_csv(spark: SparkSession, group: _Group) -> tuple[DataFrame, DataFrame]
 
 
 class SparkLoader:
-    """One Spark load: the code lists, the pads of the pseudonyms, the load's day, and the keys
-    accepted so far of the tables others refer to (projects, protected areas)."""
+    """One Spark load: the code lists, the pads of the pseudonyms, the load's day, the keys of
+    earlier loads (read from their lake files) and the keys accepted so far of the tables
+    others refer to (projects, protected areas)."""
 
     def __init__(
         self,
@@ -420,6 +424,7 @@ class SparkLoader:
         reference: Reference,
         user_key: pseudonym.UserKey,
         load_day: date,
+        earlier: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.spark = spark
         register_functions(spark)
@@ -427,6 +432,21 @@ class SparkLoader:
         self.pads = pseudonym.pad_variables(user_key)
         self.load_day = load_day
         self.accepted_keys: dict[str, DataFrame] = {}
+        #: Each table's keys loaded before (`_key`, distinct), from the lake files of earlier
+        #: loads; none for a table they hold no file of.
+        self.earlier_keys: dict[str, DataFrame] = {}
+        for table in TABLES:
+            paths = list((earlier or {}).get(table.name, []))
+            if paths:
+                lake = lake_view(spark, table, paths)
+                key = self.adapter()(keyindex.key_sql(table))
+                self.earlier_keys[table.name] = lake.selectExpr(f"{key} AS _key").distinct()
+
+    def known_keys(self, table: str) -> DataFrame | None:
+        """The keys of `table` a row may refer to: loaded before, or accepted by this load."""
+        found = [k for k in (self.earlier_keys.get(table), self.accepted_keys.get(table))
+                 if k is not None]  # fmt: skip
+        return _union(found) if found else None
 
     def adapter(self) -> SparkAdapter:
         return SparkAdapter(self.codes)
@@ -458,10 +478,11 @@ class SparkLoader:
         return rejects, self._stored(table, checked.where(sf.col("_check").isNull()))
 
     def _join_known_keys(self, df: DataFrame, lookups: list[KnownKeyLookup]) -> DataFrame:
-        """Add each lookup's column: whether its value is a key of its table accepted by this
-        load (a left join with the keys, broadcast: a reference table is small)."""
+        """Add each lookup's column: whether its value is a key of its table loaded before or
+        accepted by this load (a left join with the keys, broadcast: a reference table is
+        small)."""
         for lookup in lookups:
-            keys = self.accepted_keys.get(lookup.table)
+            keys = self.known_keys(lookup.table)
             if keys is None:
                 df = df.withColumn(lookup.column, sf.lit(False))
                 continue
@@ -546,17 +567,28 @@ def _rejects(
     )
 
 
-def _duplicates(table: Table, rows: DataFrame, names: list[tuple[int, str]]) -> DataFrame:
+def _duplicates(
+    table: Table, rows: DataFrame, names: list[tuple[int, str]], earlier: DataFrame | None = None
+) -> DataFrame:
     """Give each stored row its `_status`: accepted, a repeat of its key within its file (a
-    reject, with REJECT_COLUMNS) or already loaded (its key accepted from an earlier file of
-    the load), as `Loader._dedupe_and_write` and `Loader.finish` do: within a file the first
-    line wins, across the files of a load the first file, whatever the months."""
+    reject, with REJECT_COLUMNS) or already loaded (its key loaded before, `earlier`, or
+    accepted from an earlier file of the load), as `Loader._dedupe_and_write` and
+    `Loader.finish` do: within a file the first line wins, whether or not its key was loaded
+    before; across loads the earlier load, and across the files of a load the first file,
+    whatever the months."""
     in_file = Window.partitionBy("_file_no", "_key")
     rows = rows.withColumn("_first", sf.min("_line").over(in_file))
     first_file = sf.min(sf.when(sf.col("_line") == sf.col("_first"), sf.col("_file_no")))
     rows = rows.withColumn("_first_file", first_file.over(Window.partitionBy("_key")))
+    if earlier is not None:
+        # A shuffle join, not a broadcast: a table's keys loaded before may be billions.
+        seen = earlier.select("_key", sf.lit(True).alias("_earlier"))
+        rows = rows.join(seen, "_key", "left")
+    else:
+        rows = rows.withColumn("_earlier", sf.lit(False))
     status = (
         sf.when(sf.col("_line") > sf.col("_first"), _REPEAT)
+        .when(sf.col("_earlier"), _ALREADY)
         .when(sf.col("_file_no") > sf.col("_first_file"), _ALREADY)
         .otherwise(_ACCEPTED)
     )
@@ -595,15 +627,18 @@ def ingest_folder_spark(
     user_key: pseudonym.UserKey,
     load_day: date,
     rejects: str | None = None,
+    earlier: Mapping[str, Sequence[str]] | None = None,
 ) -> SparkIngestResult:
     """Check every row of a folder's contract files on Spark and write the accepted rows to
     `lake` (`<lake>/<table>/`, Parquet; a table partitioned by month as `month=YYYY-MM/`, with
     the DuckDB engine's columns: the stored values, `day`) and the rejects to `rejects`
     (default `<lake>/_rejects`, Parquet, REJECT_COLUMNS).
 
-    `load_day` is "today" of the contract's bounds (the DuckDB engine's Loader.load_day). The
-    lake must be new: this is a first load (see the module's docstring for what is refused).
-    Returns a report per file, as the DuckDB engine's.
+    `load_day` is "today" of the contract's bounds (the DuckDB engine's Loader.load_day).
+    `lake` must be new (this load's folder); `earlier` lists, per table, the lake files of the
+    loads before it (paths or URIs, as the current snapshot lists them): a key found there
+    counts as already loaded, and a project or area found there can be referred to. Returns a
+    report per file, as the DuckDB engine's.
     """
 
     folder = Path(folder)
@@ -612,7 +647,7 @@ def ingest_folder_spark(
     for location in (lake, rejects):
         if _exists(spark, location):
             raise FileExistsError(f"{location} is not empty: the Spark ingest writes a new lake")
-    loader = SparkLoader(spark, reference, user_key, load_day)
+    loader = SparkLoader(spark, reference, user_key, load_day, earlier)
     reports: list[_Numbered] = []
     groups = _groups(spark, folder, discover(folder).files, reports)
     rejects_parts: list[DataFrame] = []
@@ -627,9 +662,11 @@ def ingest_folder_spark(
         if not valid:
             continue
         names = [(r.number, r.report.name) for r in reports if r.report.table == table.name]
-        parts.append(_duplicates(table, _union(valid), names))
+        earlier_keys = loader.earlier_keys.get(table.name)
+        parts.append(_duplicates(table, _union(valid), names, earlier_keys))
         rows = _union(parts).persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(rows)
+        step(spark, f"check {table.name}")
         _count(rows.groupBy("_file_no", "_status").count().collect(), reports)
         accepted = rows.where(sf.col("_status") == _ACCEPTED)
         if table.name in ("projects", "protected_areas"):
@@ -646,9 +683,12 @@ def ingest_folder_spark(
             writer = rows_out.write.mode("errorifexists")
             if table.partition_by:
                 writer = writer.partitionBy(LAKE_PARTITION)
+            step(spark, f"write lake {table.name}")
             writer.option("compression", "zstd").parquet(f"{lake}/{table.name}")
             written.append(table.name)
+    step(spark, "write rejects")
     _write_rejects(spark, rejects_parts, rejects)
+    step(spark, None)
     for df in cached:
         df.unpersist()
     return SparkIngestResult([r.report for r in reports], lake, rejects, written)

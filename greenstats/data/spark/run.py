@@ -12,7 +12,6 @@ lake while Spark reads it.
 
 from __future__ import annotations
 
-import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,8 +20,19 @@ from pathlib import Path
 
 from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.contract import TABLES
-from greenstats.data.pipeline import IngestResult, _reference
-from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError
+from greenstats.data.keyindex import remove_unlisted
+from greenstats.data.paths import is_uri
+from greenstats.data.pipeline import IngestResult, _check_user_key, _lake_files, _reference
+from greenstats.data.warehouse import (
+    LakeFile,
+    Snapshot,
+    Warehouse,
+    WarehouseError,
+    lake_location,
+)
+
+#: The tables a key index covers (those the lake partitions by month): a Spark load lists none.
+KEYED_TABLES = [t.name for t in TABLES if t.partition_by]
 
 #: Where the marts go when no location is given: inside the warehouse, replaced by each build.
 DEFAULT_MARTS = Path("spark") / "marts"
@@ -60,18 +70,14 @@ def rebuild_on_spark(
                 return build_snapshot(warehouse, con, number, prev, spec, on_step)
 
 
-#: A location with a scheme (s3a://, hdfs://, abfss://, file:…): Hadoop's to read, not DuckDB's.
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
 @contextmanager
-def _readable(spark, location: str, root: Path) -> Iterator[str]:
+def _readable(spark, location: str, root: Path, what: str = "marts") -> Iterator[str]:
     """The marts at `location` where the publish step's DuckDB reads them. A local path is read
     where it is. Marts at a URI are copied first, by Hadoop's file system (whichever the URI's
     scheme names, as Spark wrote them), into a folder of the warehouse that is removed after
     the publish: the marts are the aggregates, small beside the lake, and the snapshot holds
     them anyway."""
-    if not _URI.match(location):
+    if not is_uri(location):
         yield location
         return
     jvm = spark._jvm
@@ -88,7 +94,7 @@ def _readable(spark, location: str, root: Path) -> Iterator[str]:
             if not _from_spark(exc):
                 raise
             raise WarehouseError(
-                f"The marts at {location} could not be copied for the publish: "
+                f"The {what} at {location} could not be copied for the publish: "
                 f"{_first_line(exc)}; nothing was published"
             ) from exc
         yield str(staging)
@@ -134,104 +140,178 @@ def ingest_on_spark(
     reference_dir: str | Path | None = None,
     *,
     marts: str | None = None,
+    lake: str | None = None,
     on_step: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """`greenstats ingest --engine spark`: check every row of `folder` on Spark, write the
     accepted rows to the warehouse's lake and the rejects beside them (Parquet), build every
     model on Spark and publish one snapshot of it all, with the same bookkeeping as a DuckDB
-    load (lake_files, loads, rejects). Only into a new warehouse (the Spark ingest checks keys
-    within its load, not against a lake loaded before); a later DuckDB load rebuilds the key
-    index from the lake on its first run."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
+    load (lake_files, loads, rejects). Into a new warehouse or one loaded before, by either
+    engine: a key in the current snapshot's lake counts as already loaded. Spark keeps no key
+    index (it is DuckDB's hash): the snapshot lists none, and the next DuckDB load rebuilds it
+    from the lake.
 
+    `lake`: a URI (s3a://, hdfs://, abfss://, file:…) under which the load's lake files go
+    (`<lake>/spark-LNNNNNN/`), instead of the warehouse's lake/ folder; the snapshot then lists
+    them by URI, and only the Spark engine loads and builds that warehouse."""
     from greenstats.data import pseudonym
-    from greenstats.data.contract import LOCAL_TZ
     from greenstats.data.ingest import discover
     from greenstats.data.paths import DEMO_MARKER
-    from greenstats.data.spark.ingest import ingest_folder_spark
+    from greenstats.data.spark.ingest import _exists as _holds_files
     from greenstats.data.spark.session import check_available, get_session
 
     check_available()
     folder = Path(folder)
     if not folder.is_dir():
         raise WarehouseError(f"There is no folder {folder} to ingest: nothing was loaded.")
+    if lake is not None and not is_uri(lake):
+        raise WarehouseError(
+            f"--lake {lake} is not a URI: give one such as s3a://bucket/lake, hdfs://…, "
+            "abfss://… or file:///…; without --lake the lake is inside the warehouse."
+        )
     warehouse = Warehouse(db)
     with warehouse.faults(writing=True), warehouse.writer_lock():
-        if warehouse.current() is not None:
-            raise WarehouseError(
-                f"{warehouse.root} already holds a snapshot: the Spark engine loads into a new "
-                "warehouse only (its duplicate check sees one load); load this folder with the "
-                "DuckDB engine, or into a new --db."
-            )
-        reference = _reference(warehouse, None, reference_dir)
+        prev = warehouse.current()
+        reference = _reference(warehouse, prev, reference_dir)
         key = pseudonym.user_key()
+        before, _ = _lake_files(warehouse, prev)
+        _check_user_key(warehouse, prev, before, key)
+        earlier = {t: [lake_location(warehouse.root, f.path) for f in files]
+                   for t, files in before.items()}  # fmt: skip
         number = warehouse.next_number()
-        lake_rel = Path("lake") / f"spark-L{number:06d}"
-        lake = str(warehouse.root / lake_rel)
+        lake_dir = _lake_dir(warehouse.root, lake, number)
         if on_step:
             on_step("starting Spark")
         spark = get_session()
-        load_day = datetime.now(ZoneInfo(LOCAL_TZ)).date()
-        if on_step:
-            on_step("checking rows")
-        try:
-            result = ingest_folder_spark(spark, folder, lake, reference, key, load_day)
-        except Exception as exc:
-            if not _from_spark(exc):
-                raise
+        if _holds_files(spark, lake_dir):
             raise WarehouseError(
-                f"Spark could not load {folder}: {_first_line(exc)}; nothing was published"
-            ) from exc
-        new_files = _written_files(warehouse.root, lake_rel)
-        rows = [
-            (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected, r.refused,
-             "; ".join(r.warnings) or None)
-            for r in result.reports
-        ]  # fmt: skip
-        lake_by_table = {t.name: [] for t in TABLES}
-        for f in new_files:
-            lake_by_table[f.table].append(str(warehouse.root / f.path))
-        location = marts or str(warehouse.root / DEFAULT_MARTS)
-        _build_marts(spark, lake_by_table, location, on_step)
-        if on_step:
-            on_step("publishing")
-        with (
-            _readable(spark, location, warehouse.root) as local,
-            warehouse.work_connection() as work,
-        ):
-            work.execute(
-                "CREATE TEMP TABLE spark_rejects AS SELECT * FROM read_parquet(?)",
-                [f"{result.rejects}/*.parquet"],
+                f"{lake_dir} already holds files (another warehouse's lake, or a load that was "
+                "stopped): nothing was loaded; give another --lake, or remove that folder if no "
+                "warehouse lists it."
             )
-            spec = BuildInput(
-                reference, new_files, rows, "spark_rejects",
-                full=True, demo=True if (folder / DEMO_MARKER).exists() else None,
-                key_index={}, user_key_id=key.fingerprint, marts_from=local,
-                built_by=described(spark),
-            )  # fmt: skip
-            snap = build_snapshot(warehouse, work, number, None, spec, on_step)
+        try:
+            result, new_files = _check_and_write(
+                spark, folder, lake_dir, warehouse.root, reference, key, earlier, on_step
+            )
+            rows = [
+                (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
+                 r.refused, "; ".join(r.warnings) or None)
+                for r in result.reports
+            ]  # fmt: skip
+            lake_by_table = {t.name: list(earlier.get(t.name, [])) for t in TABLES}
+            for f in new_files:
+                lake_by_table[f.table].append(lake_location(warehouse.root, f.path))
+            location = marts or str(warehouse.root / DEFAULT_MARTS)
+            _build_marts(spark, lake_by_table, location, on_step)
+            if on_step:
+                on_step("publishing")
+            with (
+                _readable(spark, location, warehouse.root) as local,
+                _readable(spark, result.rejects, warehouse.root, "rejects") as rejects,
+                warehouse.work_connection() as work,
+            ):
+                work.execute(
+                    "CREATE TEMP TABLE spark_rejects AS SELECT * FROM read_parquet(?)",
+                    [f"{rejects}/*.parquet"],
+                )
+                spec = BuildInput(
+                    reference, new_files, rows, "spark_rejects",
+                    full=True, demo=True if (folder / DEMO_MARKER).exists() else None,
+                    key_index={t: [] for t in KEYED_TABLES}, user_key_id=key.fingerprint,
+                    marts_from=local, built_by=described(spark),
+                )  # fmt: skip
+                snap = build_snapshot(warehouse, work, number, prev, spec, on_step)
+        except BaseException:
+            # Nothing of a load that failed stays in the lake (a URI's folder included).
+            _remove(spark, lake_dir)
+            raise
+        # The key index files the snapshot before listed are stale: no snapshot lists them now.
+        remove_unlisted(warehouse.root, set())
     ignored = [p for p in discover(folder).ignored if p.name != DEMO_MARKER]
     return IngestResult(result.reports, ignored, snap)
 
 
-def _written_files(root: Path, lake_rel: Path) -> list[LakeFile]:
-    """The lake files a Spark ingest wrote under root/lake_rel, as lake_files lists them: path
-    under the warehouse, month (from the `_month=` folder) and rows (from the file's footer)."""
-    import duckdb
+def _lake_dir(root: Path, lake: str | None, number: int) -> str:
+    """The folder of load `number`'s lake files: under the warehouse, or under a lake URI."""
+    if lake is None:
+        return str(root / "lake" / f"spark-L{number:06d}")
+    return f"{lake.rstrip('/')}/spark-L{number:06d}"
 
+
+def _check_and_write(spark, folder, lake_dir, root, reference, key, earlier, on_step):
+    """The Spark ingest's checks and writes (spark/ingest.py), as one sentence if Spark fails;
+    returns its result and the lake files it wrote."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from greenstats.data.contract import LOCAL_TZ
+    from greenstats.data.spark.ingest import ingest_folder_spark
+
+    load_day = datetime.now(ZoneInfo(LOCAL_TZ)).date()
+    if on_step:
+        on_step("checking rows")
+    try:
+        result = ingest_folder_spark(
+            spark, folder, lake_dir, reference, key, load_day, earlier=earlier
+        )
+        return result, _written_files(spark, root, lake_dir)
+    except Exception as exc:
+        if not _from_spark(exc):
+            raise
+        raise WarehouseError(
+            f"Spark could not load {folder}: {_first_line(exc)}; nothing was published"
+        ) from exc
+
+
+def _hadoop_path(spark, location: str):
+    """A location as Hadoop's Path, and the file system that holds it."""
+    path = spark._jvm.org.apache.hadoop.fs.Path(location)
+    return path, path.getFileSystem(spark._jsc.hadoopConfiguration())
+
+
+def _remove(spark, location: str) -> None:
+    path, fs = _hadoop_path(spark, location)
+    if fs.exists(path):
+        fs.delete(path, True)
+
+
+def _written_files(spark, root: Path, lake_dir: str) -> list[LakeFile]:
+    """The lake files a Spark ingest wrote under `lake_dir`, as lake_files lists them: the path
+    under the warehouse (or the file's URI, for a lake at a URI), the month (from the
+    `_month=` folder) and the rows (from the file's Parquet footer), listed and read by
+    Hadoop's file system, as Spark wrote them."""
     from greenstats.data.spark.ingest import LAKE_PARTITION
 
+    jvm = spark._jvm
+    conf = spark._jsc.hadoopConfiguration()
+    base, fs = _hadoop_path(spark, lake_dir)
+    at_uri = is_uri(lake_dir)
     found = []
-    with duckdb.connect() as con:
-        for table in TABLES:
-            for path in sorted((root / lake_rel / table.name).glob("**/*.parquet")):
-                rows = con.execute(
-                    "SELECT sum(num_rows) FROM parquet_file_metadata(?)", [str(path)]
-                ).fetchone()[0]
-                month = None
-                if table.partition_by:
-                    month = path.parent.name.removeprefix(f"{LAKE_PARTITION}=")
-                rel = str(path.relative_to(root))
-                found.append(LakeFile(table.name, rel, month, int(rows or 0)))
+    for table in TABLES:
+        folder = jvm.org.apache.hadoop.fs.Path(base, table.name)
+        if not fs.exists(folder):
+            continue
+        listed = fs.listFiles(folder, True)
+        files = []
+        while listed.hasNext():
+            status = listed.next()
+            path = status.getPath()
+            if not path.getName().endswith(".parquet"):
+                continue
+            footer = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
+                jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromStatus(status, conf)
+            )
+            try:
+                rows = int(footer.getRecordCount())
+            finally:
+                footer.close()
+            month = None
+            if table.partition_by:
+                month = path.getParent().getName().removeprefix(f"{LAKE_PARTITION}=")
+            if at_uri:
+                where = str(path.toString())
+            else:
+                where = str(Path(path.toUri().getPath()).relative_to(root.resolve()))
+            files.append(LakeFile(table.name, where, month, rows))
+        found += sorted(files, key=lambda f: f.path)
     return found
