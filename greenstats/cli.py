@@ -150,9 +150,7 @@ def ingest(
     from greenstats.data.pipeline import ingest_folder
     from greenstats.data.warehouse import WarehouseError
 
-    _spark_only(marts, engine)
-    if lake is not None and engine is not Engine.spark:
-        raise _fail("--lake is a setting of --engine spark", 2)
+    _spark_only(engine, marts=marts, lake=lake)
     table = RichTable(
         "file", "table", "accepted", "already loaded", "rejected", "note",
         title=f"Ingest of {escape(str(folder))}",
@@ -214,9 +212,11 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _spark_only(marts: str | None, engine: Engine) -> None:
-    if marts is not None and engine is not Engine.spark:
-        raise _fail("--marts is a setting of --engine spark", 2)
+def _spark_only(engine: Engine, **settings: str | None) -> None:
+    """Refuse a setting of the Spark engine (--marts, --lake) given to another engine."""
+    for name, value in settings.items():
+        if value is not None and engine is not Engine.spark:
+            raise _fail(f"--{name} is a setting of --engine spark", 2)
 
 
 @app.command()
@@ -236,7 +236,7 @@ def build(
     from greenstats.data.pipeline import rebuild
     from greenstats.data.warehouse import WarehouseError
 
-    _spark_only(marts, engine)
+    _spark_only(engine, marts=marts)
     try:
         with err.status("Building…") as status:
 

@@ -399,6 +399,19 @@ GROUP BY day, month, region, user_id"""
 USER_KEY_DUCKDB = "CREATE OR REPLACE TEMP MACRO user_key(u) AS CAST('0x' || u AS UBIGINT)"
 
 
+def _lake_paths(
+    con: duckdb.DuckDBPyConnection, root: Path, table: Table, months: list[str]
+) -> list[str]:
+    """The paths of the lake files the snapshot being built lists for a table (of `months`, if
+    it is partitioned)."""
+    sql = "SELECT path FROM lake_files WHERE table_name = ?"
+    params: list = [table.name]
+    if table.partition_by:
+        sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
+        params.append(months)
+    return [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
+
+
 def _lake_view(
     con: duckdb.DuckDBPyConnection,
     root: Path | None,
@@ -409,14 +422,7 @@ def _lake_view(
 ) -> None:
     """A view over the lake files of one table (of `months`, if it is partitioned; of the
     `days` from first to last, if given and not empty)."""
-    sql = "SELECT path FROM lake_files WHERE table_name = ?"
-    params: list = [table.name]
-    if table.partition_by:
-        sql += " AND month IN (SELECT unnest(?::VARCHAR[]))"
-        params.append(months)
-    paths = []
-    if root is not None:
-        paths = [str(root / r[0]) for r in con.execute(sql + " ORDER BY path", params).fetchall()]
+    paths = [] if root is None else _lake_paths(con, root, table, months)
     if paths and table.partition_by:
         listed = ", ".join(sql_literal(p) for p in paths)
         body = f"SELECT * FROM read_parquet([{listed}], hive_partitioning = false)"

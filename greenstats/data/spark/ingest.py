@@ -91,6 +91,7 @@ from greenstats.data.ingest import (
 )
 from greenstats.data.methodology import Reference
 from greenstats.data.spark.build import lake_view, step
+from greenstats.data.spark.hadoop import holds_files
 
 #: The rejects' columns, as the DuckDB engine's new_rejects table has them.
 REJECT_COLUMNS = ("table_name", "file", "line", "column_name", "reason", "value", "rule", "detail")
@@ -611,14 +612,6 @@ def _duplicates(
     return rows.select("*", *(sf.when(repeat, v).alias(k) for k, v in reject.items()))
 
 
-def _exists(spark: SparkSession, location: str) -> bool:
-    """Whether a path or URI holds anything (Hadoop's file systems: local, HDFS, S3…)."""
-    jvm = spark._jvm
-    path = jvm.org.apache.hadoop.fs.Path(location)
-    fs = path.getFileSystem(spark._jsc.hadoopConfiguration())
-    return bool(fs.exists(path)) and len(fs.listStatus(path)) > 0
-
-
 def ingest_folder_spark(
     spark: SparkSession,
     folder: str | Path,
@@ -645,7 +638,7 @@ def ingest_folder_spark(
     lake = lake.rstrip("/")
     rejects = rejects or f"{lake}/_rejects"
     for location in (lake, rejects):
-        if _exists(spark, location):
+        if holds_files(spark, location):
             raise FileExistsError(f"{location} is not empty: the Spark ingest writes a new lake")
     loader = SparkLoader(spark, reference, user_key, load_day, earlier)
     reports: list[_Numbered] = []

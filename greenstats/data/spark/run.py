@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.contract import TABLES
@@ -30,6 +31,13 @@ from greenstats.data.warehouse import (
     WarehouseError,
     lake_location,
 )
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from greenstats.data.methodology import Reference
+    from greenstats.data.pseudonym import UserKey
+    from greenstats.data.spark.ingest import SparkIngestResult
 
 #: The tables a key index covers (those the lake partitions by month): a Spark load lists none.
 KEYED_TABLES = [t.name for t in TABLES if t.partition_by]
@@ -72,24 +80,20 @@ def rebuild_on_spark(
 
 @contextmanager
 def _readable(spark, location: str, root: Path, what: str = "marts") -> Iterator[str]:
-    """The marts at `location` where the publish step's DuckDB reads them. A local path is read
-    where it is. Marts at a URI are copied first, by Hadoop's file system (whichever the URI's
-    scheme names, as Spark wrote them), into a folder of the warehouse that is removed after
-    the publish: the marts are the aggregates, small beside the lake, and the snapshot holds
-    them anyway."""
+    """The marts (or the rejects: `what`) at `location` where the publish step's DuckDB reads
+    them. A local path is read where it is. Those at a URI are copied first, by Hadoop's file
+    system (whichever the URI's scheme names, as Spark wrote them), into a folder of the
+    warehouse that is removed after the publish: the marts are the aggregates and the rejects
+    the bad rows, small beside the lake, and the snapshot holds them anyway."""
+    from greenstats.data.spark import hadoop
+
     if not is_uri(location):
         yield location
         return
-    jvm = spark._jvm
-    conf = spark._jsc.hadoopConfiguration()
-    source = jvm.org.apache.hadoop.fs.Path(location)
     staging = root / "spark" / f"staging-{uuid.uuid4().hex}"
-    target = jvm.org.apache.hadoop.fs.Path(staging.resolve().as_uri())
     try:
         try:
-            jvm.org.apache.hadoop.fs.FileUtil.copy(
-                source.getFileSystem(conf), source, target.getFileSystem(conf), target, False, conf
-            )
+            hadoop.copy(spark, location, staging.resolve().as_uri())
         except Exception as exc:
             if not _from_spark(exc):
                 raise
@@ -157,7 +161,7 @@ def ingest_on_spark(
     from greenstats.data import pseudonym
     from greenstats.data.ingest import discover
     from greenstats.data.paths import DEMO_MARKER
-    from greenstats.data.spark.ingest import _exists as _holds_files
+    from greenstats.data.spark import hadoop
     from greenstats.data.spark.session import check_available, get_session
 
     check_available()
@@ -183,7 +187,7 @@ def ingest_on_spark(
         if on_step:
             on_step("starting Spark")
         spark = get_session()
-        if _holds_files(spark, lake_dir):
+        if hadoop.holds_files(spark, lake_dir):
             raise WarehouseError(
                 f"{lake_dir} already holds files (another warehouse's lake, or a load that was "
                 "stopped): nothing was loaded; give another --lake, or remove that folder if no "
@@ -223,7 +227,7 @@ def ingest_on_spark(
                 snap = build_snapshot(warehouse, work, number, prev, spec, on_step)
         except BaseException:
             # Nothing of a load that failed stays in the lake (a URI's folder included).
-            _remove(spark, lake_dir)
+            hadoop.remove(spark, lake_dir)
             raise
         # The key index files the snapshot before listed are stale: no snapshot lists them now.
         remove_unlisted(warehouse.root, set())
@@ -238,7 +242,16 @@ def _lake_dir(root: Path, lake: str | None, number: int) -> str:
     return f"{lake.rstrip('/')}/spark-L{number:06d}"
 
 
-def _check_and_write(spark, folder, lake_dir, root, reference, key, earlier, on_step):
+def _check_and_write(
+    spark: SparkSession,
+    folder: Path,
+    lake_dir: str,
+    root: Path,
+    reference: Reference,
+    key: UserKey,
+    earlier: dict[str, list[str]],
+    on_step: Callable[[str], None] | None,
+) -> tuple[SparkIngestResult, list[LakeFile]]:
     """The Spark ingest's checks and writes (spark/ingest.py), as one sentence if Spark fails;
     returns its result and the lake files it wrote."""
     from datetime import datetime
@@ -263,32 +276,19 @@ def _check_and_write(spark, folder, lake_dir, root, reference, key, earlier, on_
         ) from exc
 
 
-def _hadoop_path(spark, location: str):
-    """A location as Hadoop's Path, and the file system that holds it."""
-    path = spark._jvm.org.apache.hadoop.fs.Path(location)
-    return path, path.getFileSystem(spark._jsc.hadoopConfiguration())
-
-
-def _remove(spark, location: str) -> None:
-    path, fs = _hadoop_path(spark, location)
-    if fs.exists(path):
-        fs.delete(path, True)
-
-
 def _written_files(spark, root: Path, lake_dir: str) -> list[LakeFile]:
     """The lake files a Spark ingest wrote under `lake_dir`, as lake_files lists them: the path
     under the warehouse (or the file's URI, for a lake at a URI), the month (from the
     `_month=` folder) and the rows (from the file's Parquet footer), listed and read by
     Hadoop's file system, as Spark wrote them."""
+    from greenstats.data.spark import hadoop
     from greenstats.data.spark.ingest import LAKE_PARTITION
 
-    jvm = spark._jvm
-    conf = spark._jsc.hadoopConfiguration()
-    base, fs = _hadoop_path(spark, lake_dir)
+    base, fs = hadoop.path_and_fs(spark, lake_dir)
     at_uri = is_uri(lake_dir)
     found = []
     for table in TABLES:
-        folder = jvm.org.apache.hadoop.fs.Path(base, table.name)
+        folder = spark._jvm.org.apache.hadoop.fs.Path(base, table.name)
         if not fs.exists(folder):
             continue
         listed = fs.listFiles(folder, True)
@@ -298,13 +298,6 @@ def _written_files(spark, root: Path, lake_dir: str) -> list[LakeFile]:
             path = status.getPath()
             if not path.getName().endswith(".parquet"):
                 continue
-            footer = jvm.org.apache.parquet.hadoop.ParquetFileReader.open(
-                jvm.org.apache.parquet.hadoop.util.HadoopInputFile.fromStatus(status, conf)
-            )
-            try:
-                rows = int(footer.getRecordCount())
-            finally:
-                footer.close()
             month = None
             if table.partition_by:
                 month = path.getParent().getName().removeprefix(f"{LAKE_PARTITION}=")
@@ -312,6 +305,6 @@ def _written_files(spark, root: Path, lake_dir: str) -> list[LakeFile]:
                 where = str(path.toString())
             else:
                 where = str(Path(path.toUri().getPath()).relative_to(root.resolve()))
-            files.append(LakeFile(table.name, where, month, rows))
+            files.append(LakeFile(table.name, where, month, hadoop.parquet_rows(spark, status)))
         found += sorted(files, key=lambda f: f.path)
     return found
