@@ -4,8 +4,10 @@ carbon avoided, and whether new users keep coming."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.warehouse import Reader
@@ -185,7 +187,7 @@ def _categories(frame: pd.DataFrame) -> list[str]:
 
 
 def _category_bars(frame: pd.DataFrame, value: str, hover: str, unit: str, grain: str,
-                   lang: str) -> object:  # fmt: skip
+                   lang: str) -> go.Figure:  # fmt: skip
     fig = charts.stacked_bars(
         frame, x="period", y=value, color="category",
         labels=dict(zip(frame["category"], frame["category_name"], strict=True)),
@@ -215,7 +217,9 @@ def _over_time(frame: pd.DataFrame, kind: str, grain: str, lang: str, empty: str
         name=f"actions-{kind}",
         title=t(f"actions.{kind}_over_time", lang),
         insight=_top_share(frame, "category_name", value, scale, insight_key, lang),
-        figure=_category_bars(drawn, "shown", hover, scale[1], grain, lang) if len(frame) else None,
+        draw=partial(_category_bars, drawn, "shown", hover, scale[1], grain, lang)
+        if len(frame)
+        else None,
         frame=_csv(
             frame.assign(category=frame["category_name"]),
             lang,
@@ -263,8 +267,9 @@ def energy_vs_carbon(shares: pd.DataFrame, names: dict[str, str], lang: str
 
 def _shares_chart(shares: pd.DataFrame, names: dict[str, str], lang: str, empty: str) -> Chart:
     out, insight = energy_vs_carbon(shares, names, lang)
-    figure = (
-        charts.labelled_bars(
+    draw = (
+        partial(
+            charts.labelled_bars,
             out, category="label", value_title=t("unit.share", lang), tickformat=".0%",
             series=[
                 ("energy_share", t("actions.energy_share", lang), charts.OKABE_ITO[1],
@@ -280,7 +285,7 @@ def _shares_chart(shares: pd.DataFrame, names: dict[str, str], lang: str, empty:
         name="actions-shares",
         title=t("actions.shares", lang),
         insight=insight,
-        figure=figure,
+        draw=draw,
         frame=_csv(out.assign(action=out["label"]), lang, SHARES_CSV),
         empty=empty,
     )
@@ -316,8 +321,9 @@ def _regions_chart(by_region: pd.DataFrame, lang: str, empty: str) -> Chart:
             t("insight.top_region", lang, name=top["name"],
               pct=fmt.percent(float(top["co2e_t"]) / total, lang)) + _SPACE.get(lang, " ") + insight
         )  # fmt: skip
-    figure = (
-        charts.sites_map(
+    draw = (
+        partial(
+            charts.sites_map,
             regions, size="co2e_t", color="kind",
             labels={"region": t("metric.co2e_avoided_kg", lang)},
             colors={"region": charts.OKABE_ITO[2]}, hover="hover", height=380,
@@ -329,7 +335,7 @@ def _regions_chart(by_region: pd.DataFrame, lang: str, empty: str) -> Chart:
         name="actions-regions",
         title=t("actions.by_region", lang),
         insight=insight,
-        figure=figure,
+        draw=draw,
         frame=_csv(regions.assign(region=regions["name"]), lang,
                    ["region", "count_actions", "energy_g", *CARBON_COLUMNS]),
         empty=empty,
@@ -377,8 +383,9 @@ def brands(by_brand: pd.DataFrame, names: dict[str, str], n: int, lang: str
 
 def _brands_chart(by_brand: pd.DataFrame, names: dict[str, str], f: Filters, lang: str) -> Chart:
     out, insight = brands(by_brand, names, TOP_BRANDS, lang)
-    figure = (
-        charts.labelled_bars(
+    draw = (
+        partial(
+            charts.labelled_bars,
             out, category="brand", value_title=out.attrs["unit"],
             series=[("co2e_shown", t("metric.co2e_avoided_kg", lang), list(out["colour"]),
                      "hover")],
@@ -390,7 +397,7 @@ def _brands_chart(by_brand: pd.DataFrame, names: dict[str, str], f: Filters, lan
         name="actions-brands",
         title=t("actions.by_brand", lang),
         insight=insight,
-        figure=figure,
+        draw=draw,
         frame=_csv(out, lang, ["brand", "count_actions", "energy_g", *CARBON_COLUMNS]),
         empty=empty_text("empty.branded", f, lang),
     )
@@ -458,25 +465,26 @@ def _new_users_insight(period: object, grain: str, new: int, active: int, lang: 
     return t("insight.new_users", lang, period=when, pct=fmt.percent(new / active, lang))
 
 
+def _users_bars(drawn: pd.DataFrame, grain: str, lang: str) -> go.Figure:
+    figure = charts.stacked_bars(
+        drawn, x="period", y="users", color="kind", hover="hover",
+        labels={"new": t("users.new", lang), "returning": t("users.returning", lang),
+                "all": t("users.all", lang)},
+        y_title=t("unit.users", lang), order=("new", "returning", "all"),
+        colors={"new": charts.OKABE_ITO[1], "returning": charts.OKABE_ITO[0],
+                "all": charts.GREY},
+    )  # fmt: skip
+    return charts.time_ticks(figure, grain, drawn["period"], lang)
+
+
 def _users_chart(series: pd.DataFrame, grain: str, f: Filters, lang: str) -> Chart:
     drawn, table, insight = cohorts(series, grain, lang)
-    figure = None
-    if len(drawn):
-        figure = charts.stacked_bars(
-            drawn, x="period", y="users", color="kind", hover="hover",
-            labels={"new": t("users.new", lang), "returning": t("users.returning", lang),
-                    "all": t("users.all", lang)},
-            y_title=t("unit.users", lang), order=("new", "returning", "all"),
-            colors={"new": charts.OKABE_ITO[1], "returning": charts.OKABE_ITO[0],
-                    "all": charts.GREY},
-        )  # fmt: skip
-        figure = charts.time_ticks(figure, grain, drawn["period"], lang)
     anyone = bool(len(series)) and bool((series["users_active"] > 0).any())
     return Chart(
         name="actions-users",
         title=t("actions.cohorts", lang),
         insight=insight,
-        figure=figure,
+        draw=partial(_users_bars, drawn, grain, lang) if len(drawn) else None,
         frame=words.readable(table, lang),
         empty=t("empty.users_hidden", lang, k=K_ANONYMITY, where=where_words(f, lang))
         if anyone

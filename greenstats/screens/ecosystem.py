@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from greenstats.data.warehouse import Reader
 from greenstats.metrics import queries, stats
@@ -267,7 +269,8 @@ def _by_species(
     out = out.sort_values("value", ascending=False)
     out["hover"] = _hover(out, ecosystem, lang)
     order = [h for h in charts.HABITAT_COLORS if h in set(out["habitat"])]
-    figure = None if out.empty else charts.stacked_bars(
+    draw = None if out.empty else partial(
+        charts.stacked_bars,
         out, x="name", y="value", color="habitat", hover="hover", horizontal=True, order=order,
         labels={h: vocab("habitat", h, lang) for h in charts.HABITAT_COLORS},
         colors=charts.HABITAT_COLORS, y_title=t(unit_key, lang),
@@ -276,7 +279,7 @@ def _by_species(
         name=f"{ecosystem}-species",
         title=t(KEYS[ecosystem]["by_species"], lang),
         insight=share_insight(out, "name", {}, "value", lang),
-        figure=figure,
+        draw=draw,
         frame=_species_csv(out, ecosystem, lang),
         empty=empty,
     )
@@ -306,8 +309,10 @@ def _by_region(planted: pd.DataFrame, ecosystem: str, lang: str, empty: str) -> 
     out["value"], unit_key = _measure(out, ecosystem)
     out = out.sort_values("value", ascending=False)
     out["hover"] = _hover(out, ecosystem, lang)
-    figure = None if out.empty else charts.bars(out, category="name", value="value", hover="hover",
-                         value_title=t(unit_key, lang), color=_colour(ecosystem))  # fmt: skip
+    draw = None if out.empty else partial(
+        charts.bars, out, category="name", value="value", hover="hover",
+        value_title=t(unit_key, lang), color=_colour(ecosystem),
+    )  # fmt: skip
     unit = "trees" if ecosystem == "trees" else "m2"
     frame = _round(pd.DataFrame({
         "eco_region": out["name"], f"eco_{unit}_planted": out["units_planted"],
@@ -317,7 +322,7 @@ def _by_region(planted: pd.DataFrame, ecosystem: str, lang: str, empty: str) -> 
         name=f"{ecosystem}-regions",
         title=t(KEYS[ecosystem]["by_region"], lang),
         insight=share_insight(out, "name", {}, "value", lang),
-        figure=figure,
+        draw=draw,
         frame=readable(frame, lang),
         empty=empty,
     )
@@ -344,7 +349,8 @@ def _carbon_by_species(
         widest = out.loc[spread.fillna(0).idxmax()]
         low, high = (fmt.carbon_parts(widest[c], 0, 0, lang, shown)[0] for c in CARBON[1:])
         insight = t("insight.blue_carbon", lang, name=widest["name"], low=low, high=high)
-    figure = None if out.empty else charts.bars_with_range(
+    draw = None if out.empty else partial(
+        charts.bars_with_range,
         out, category="name", value=f"{CARBON[0]}_shown", low=f"{CARBON[1]}_shown",
         high=f"{CARBON[2]}_shown", hover="hover", value_title=unit,
         color=_colour(ecosystem),
@@ -357,7 +363,7 @@ def _carbon_by_species(
         name=f"{ecosystem}-carbon",
         title=t(KEYS[ecosystem]["carbon"], lang),
         insight=insight,
-        figure=figure,
+        draw=draw,
         frame=readable(frame, lang),
         empty=empty,
     )
@@ -425,7 +431,8 @@ def _sites(
             strict=True)
     ]  # fmt: skip
     steps = charts.size_steps(out["value"])
-    figure = None if out.empty else charts.sites_map(
+    draw = None if out.empty else partial(
+        charts.sites_map,
         out, size="value", color="habitat", hover="hover", min_span=6.0,
         labels={h: vocab("habitat", h, lang) for h in charts.HABITAT_COLORS},
         colors=charts.HABITAT_COLORS,
@@ -443,7 +450,7 @@ def _sites(
         name=f"{ecosystem}-sites",
         title=t(KEYS[ecosystem]["map"], lang),
         insight=insight,
-        figure=figure,
+        draw=draw,
         frame=readable(frame, lang),
         empty=empty,
     )
@@ -475,14 +482,6 @@ def _seasons(history: pd.DataFrame, ecosystem: str, lang: str, empty: str) -> Ch
         f"{t(f'season.{s}', lang, year=int(y))}<br>{_amount(v, unit_key, lang)}"
         for y, s, v in zip(out["year"], out["season"], out["value"], strict=True)
     ]
-    figure = None if out.empty else charts.stacked_bars(
-        out, x="label", y="value", color="season", hover="hover", y_title=t(unit_key, lang),
-        labels={"spring": t("season.spring_name", lang), "autumn": t("season.autumn_name", lang)},
-        colors={"spring": charts.OKABE_ITO[2], "autumn": charts.OKABE_ITO[1]},
-        order=["spring", "autumn"],
-    )  # fmt: skip
-    if figure is not None:  # years in order, whichever season a year starts with
-        figure.update_xaxes(categoryorder="array", categoryarray=sorted(set(out["label"])))
     unit = "trees" if ecosystem == "trees" else "m2"
     csv = _round(pd.DataFrame({
         "eco_year": out["year"].astype(int) if len(out) else pd.Series(dtype=int),
@@ -493,10 +492,21 @@ def _seasons(history: pd.DataFrame, ecosystem: str, lang: str, empty: str) -> Ch
         name=f"{ecosystem}-seasons",
         title=t(KEYS[ecosystem]["seasons"], lang),
         insight=t("insight.seasons", lang),
-        figure=figure,
+        draw=None if out.empty else partial(_season_bars, out, unit_key, lang),
         frame=readable(csv, lang),
         empty=empty,
     )
+
+
+def _season_bars(out: pd.DataFrame, unit_key: str, lang: str) -> go.Figure:
+    figure = charts.stacked_bars(
+        out, x="label", y="value", color="season", hover="hover", y_title=t(unit_key, lang),
+        labels={"spring": t("season.spring_name", lang), "autumn": t("season.autumn_name", lang)},
+        colors={"spring": charts.OKABE_ITO[2], "autumn": charts.OKABE_ITO[1]},
+        order=["spring", "autumn"],
+    )  # fmt: skip
+    # Years in order, whichever season a year starts with.
+    return figure.update_xaxes(categoryorder="array", categoryarray=sorted(set(out["label"])))
 
 
 def _cohorts(
@@ -520,11 +530,6 @@ def _cohorts(
         if wide[f"h{h}"].notna().any():
             name = t("cohort.after", lang, years=h)
             series.append((f"h{h}", name, charts.HORIZON_COLORS[h], f"hover{h}"))
-    figure = None
-    if series:
-        figure = charts.grouped_bars(wide, category="label", series=series, horizontal=False,
-                                     value_title=t("unit.survival", lang))  # fmt: skip
-        figure.update_yaxes(tickformat=".0%", range=[0, 1])
     csv = pd.DataFrame({"eco_cohort": wide["cohort_year"],
                         **{f"eco_survival_{h}y": (wide[f"h{h}"] * 100).round(1)
                            for h in stats.HORIZONS_YEARS}})  # fmt: skip
@@ -532,10 +537,16 @@ def _cohorts(
         name=f"{ecosystem}-cohorts",
         title=t(KEYS[ecosystem]["cohorts"], lang),
         insight=_cohort_insight(cohorts, lang),
-        figure=figure,
+        draw=partial(_cohort_bars, wide, series, lang) if series else None,
         frame=readable(csv, lang),
         empty=never if history.empty else t("empty.eco_cohorts", lang),
     )
+
+
+def _cohort_bars(wide: pd.DataFrame, series: list[tuple], lang: str) -> go.Figure:
+    figure = charts.grouped_bars(wide, category="label", series=series, horizontal=False,
+                                 value_title=t("unit.survival", lang))  # fmt: skip
+    return figure.update_yaxes(tickformat=".0%", range=[0, 1])
 
 
 def _cohort_insight(cohorts: pd.DataFrame, lang: str) -> str:
@@ -570,13 +581,14 @@ def _years(history: pd.DataFrame, f: Filters, ecosystem: str, lang: str, never: 
                     for y, c, lo, hi in zip(out["year"], *(out[c] for c in CARBON),
                                             strict=True)]  # fmt: skip
     insight = ""
-    figure = None
+    draw = None
     if len(out) and totals[2] > 0:
         last = out.iloc[-1]
         insight = t("insight.sequestration", lang, total=fmt.carbon(*totals, lang, unit),
                     year=int(last["year"]),
                     last=fmt.carbon(*(float(last[c]) for c in CARBON), lang, unit))  # fmt: skip
-        figure = charts.carbon_band(
+        draw = partial(
+            charts.carbon_band,
             out, t(KEYS[ecosystem]["year_name"], lang), t("chart.range", lang), lang,
             prefix="sequestration_tco2e", unit=unit, color=charts.OKABE_ITO[0],
         )  # fmt: skip
@@ -589,7 +601,7 @@ def _years(history: pd.DataFrame, f: Filters, ecosystem: str, lang: str, never: 
         name=f"{ecosystem}-sequestration",
         title=t(KEYS[ecosystem]["years"], lang),
         insight=insight,
-        figure=figure,
+        draw=draw,
         frame=readable(csv, lang),
         empty=never,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pandas as pd
 
@@ -70,7 +71,7 @@ def load(r: Reader, f: Filters, lang: str) -> FunnelData:
             name="backlog",
             title=t("funnel.backlog", lang),
             insight=_insight(waiting, lang),
-            figure=_chart(waiting, lang) if len(waiting) else None,
+            draw=partial(_chart, waiting, lang) if len(waiting) else None,
             frame=_chart_frame(waiting, lang),
             empty=empty_backlog,
         ),

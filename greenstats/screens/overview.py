@@ -4,6 +4,7 @@ target, and what it means in everyday terms — ten seconds, one screen."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pandas as pd
 
@@ -77,8 +78,13 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
             name="carbon-trend",
             title=t("overview.trend", lang, grain=t(f"grain.{grain}", lang)),
             insight=insight,
-            figure=charts.carbon_band(
-                trend, t("metric.co2e_avoided_kg", lang), t("chart.range", lang), lang, height=270
+            draw=partial(
+                charts.carbon_band,
+                trend,
+                t("metric.co2e_avoided_kg", lang),
+                t("chart.range", lang),
+                lang,
+                height=270,
             )
             if len(trend)
             else None,

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from functools import partial
 
 import pandas as pd
+import plotly.graph_objects as go
 
 from greenstats.data.warehouse import Reader
 from greenstats.metrics import alerts, queries, stats
@@ -267,9 +269,10 @@ def _sites(rows: pd.DataFrame, planted: pd.DataFrame, lang: str) -> Chart:
         for n, p, k, a, s in zip(points["shown_name"], points["partner_name"], points["kind"],
                                  points["area_ha"], points["status"], strict=True)
     ]  # fmt: skip
-    figure = None
+    draw = None
     if len(points):
-        figure = charts.sites_map(
+        draw = partial(
+            charts.sites_map,
             points, size="area_ha", color="kind",
             labels={k: words.vocab("kind", k, lang) for k in charts.KIND_COLORS},
             colors=charts.KIND_COLORS, hover="hover",
@@ -288,7 +291,7 @@ def _sites(rows: pd.DataFrame, planted: pd.DataFrame, lang: str) -> Chart:
                 projects=fmt.quantity(len(points), "unit.projects", lang),
                 regions=fmt.quantity(regions, "unit.regions", lang))  # fmt: skip
     empty = t("projects.no_sites", lang)
-    return Chart("projects-sites", t("projects.map", lang), insight, figure, frame, empty)
+    return Chart("projects-sites", t("projects.map", lang), insight, draw, frame, empty)
 
 
 # --- one project ------------------------------------------------------------------------------
@@ -386,16 +389,6 @@ def _plantings(planted: pd.DataFrame, adopted: pd.DataFrame, species: dict[str, 
     empty = t("projects.no_plantings", lang, name=name)
     if buckets.empty:
         return Chart(f"project-{project}-plantings", title, "", None, frame, empty)
-    fig = charts.stacked_bars(
-        buckets, x="middle", y="units_planted", color="species", hover="hover",
-        labels=dict(zip(buckets["species"], buckets["species_name"], strict=True)),
-        y_title=unit_words,
-    )  # fmt: skip
-    # A real date axis: each bar centred on its month (or quarter) and as wide as most of it.
-    days = 25 if grain == "month" else 80
-    fig.update_traces(width=days * 86_400_000)
-    fig.update_xaxes(type="date", tickangle=0)
-    charts.localise_dates(fig, lang)
     totals = buckets.groupby("label", sort=False)["units_planted"].sum()
     top = totals.idxmax()
     insight = t(
@@ -405,7 +398,21 @@ def _plantings(planted: pd.DataFrame, adopted: pd.DataFrame, species: dict[str, 
         adopted=fmt.quantity(round(float(adopted["units"].sum())), unit_key, lang),
         month=top, most=fmt.quantity(round(float(totals[top])), unit_key, lang),
     )  # fmt: skip
-    return Chart(f"project-{project}-plantings", title, insight, fig, frame, empty)
+    draw = partial(_planting_bars, buckets, grain, unit_words, lang)
+    return Chart(f"project-{project}-plantings", title, insight, draw, frame, empty)
+
+
+def _planting_bars(buckets: pd.DataFrame, grain: str, unit_words: str, lang: str) -> go.Figure:
+    fig = charts.stacked_bars(
+        buckets, x="middle", y="units_planted", color="species", hover="hover",
+        labels=dict(zip(buckets["species"], buckets["species_name"], strict=True)),
+        y_title=unit_words,
+    )  # fmt: skip
+    # A real date axis: each bar centred on its month (or quarter) and as wide as most of it.
+    days = 25 if grain == "month" else 80
+    fig.update_traces(width=days * 86_400_000)
+    fig.update_xaxes(type="date", tickangle=0)
+    return charts.localise_dates(fig, lang)
 
 
 def plantings_over_time(planted: pd.DataFrame, species: dict[str, str], unit_key: str,
@@ -480,11 +487,6 @@ def _surveys(surveys: pd.DataFrame, species: dict[str, str], name: str, project:
     empty = t("projects.no_surveys", lang, name=name)
     if days.empty:
         return Chart(f"project-{project}-surveys", title, "", None, frame, empty)
-    fig = charts.lines(days, x="day", y="survival_rate", color="species_name", labels={},
-                       hover="hover", y_title=t("unit.survival", lang))  # fmt: skip
-    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
-    fig.update_xaxes(type="date", tickangle=0)
-    charts.localise_dates(fig, lang)
     last = days.iloc[-1]
     latest = days[days["surveyed_on"] == last["surveyed_on"]]
     insight = t("projects.surveys_insight", lang,
@@ -492,7 +494,16 @@ def _surveys(surveys: pd.DataFrame, species: dict[str, str], name: str, project:
                 day=last["when"],
                 pct=fmt.percent(latest["units_alive"].sum() / latest["units_sampled"].sum(),
                                 lang))  # fmt: skip
-    return Chart(f"project-{project}-surveys", title, insight, fig, frame, empty)
+    draw = partial(_survival_lines, days, lang)
+    return Chart(f"project-{project}-surveys", title, insight, draw, frame, empty)
+
+
+def _survival_lines(days: pd.DataFrame, lang: str) -> go.Figure:
+    fig = charts.lines(days, x="day", y="survival_rate", color="species_name", labels={},
+                       hover="hover", y_title=t("unit.survival", lang))  # fmt: skip
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02])
+    fig.update_xaxes(type="date", tickangle=0)
+    return charts.localise_dates(fig, lang)
 
 
 def batches_map(planted: pd.DataFrame, site: tuple[float, float], species: dict[str, str],
@@ -523,7 +534,8 @@ def batches_map(planted: pd.DataFrame, site: tuple[float, float], species: dict[
     steps = charts.size_steps(points["units_planted"])
     # At least 12° wide: the provinces around the project are in view, so a reader sees
     # where it is, however close together its batches lie; the legend names the project.
-    fig = charts.sites_map(
+    draw = partial(
+        charts.sites_map,
         points, size="units_planted", color="habitat", min_span=12.0,
         labels={h: f"{name} · {words.vocab('habitat', h, lang)}" for h in charts.HABITAT_COLORS},
         colors=charts.HABITAT_COLORS, hover="hover",
@@ -541,7 +553,7 @@ def batches_map(planted: pd.DataFrame, site: tuple[float, float], species: dict[
     if at_site:
         insight += _gap(lang) + t("projects.batches_at_site", lang,
                            batches=fmt.quantity(at_site, "unit.batches", lang))  # fmt: skip
-    return Chart(chart, title, insight, fig, frame, "")
+    return Chart(chart, title, insight, draw, frame, "")
 
 
 def spread_km(lat: pd.Series, lon: pd.Series) -> float:

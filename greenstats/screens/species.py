@@ -4,6 +4,7 @@ and which of them are threatened — on any data, including areas without a posi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import pandas as pd
 
@@ -116,7 +117,7 @@ def _areas_map(areas: pd.DataFrame, partner_names: dict[str, str], f: Filters, l
         missing = fmt.quantity(len(areas) - len(mapped), "unit.areas", lang)
         shown = fmt.number(len(mapped), lang)
         insight += _gap(lang) + t("species.some_unmapped", lang, shown=shown, missing=missing)
-    figure = None
+    draw = None
     if len(mapped):
         points = mapped.assign(
             kind="area",
@@ -130,14 +131,15 @@ def _areas_map(areas: pd.DataFrame, partner_names: dict[str, str], f: Filters, l
                                       points["area_ha"], points["species"], points["threatened"],
                                       strict=True)
         ]  # fmt: skip
-        figure = charts.sites_map(
+        draw = partial(
+            charts.sites_map,
             points, size="area_ha", color="kind", labels={"area": t("species.areas", lang)},
             colors={"area": charts.KIND_COLORS["conservation"]}, hover="hover",
         )  # fmt: skip
     # No position anywhere: no map, but the sentence still tells what the areas hold.
     empty = insight + _gap(lang) + t("species.no_positions", lang,
                               areas=fmt.quantity(len(areas), "unit.areas", lang))  # fmt: skip
-    return Chart("protected-areas", title, insight, figure, frame, empty)
+    return Chart("protected-areas", title, insight, draw, frame, empty)
 
 
 def _largest_area(areas: pd.DataFrame, lang: str) -> str:
@@ -183,9 +185,10 @@ def _by_category(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
     out["label"] = [iucn_label(c, lang) for c in out["iucn_category"]]
     out["hover"] = [f"{lab}<br>{fmt.quantity(n, 'unit.species', lang)}"
                     for lab, n in zip(out["label"], out["species"], strict=True)]  # fmt: skip
-    figure = None
+    draw = None
     if len(out):
-        figure = charts.bars(
+        draw = partial(
+            charts.bars,
             out, category="label", value="species", hover="hover",
             value_title=t("unit.species", lang),
             color=[charts.IUCN_COLORS[c] for c in out["iucn_category"]],
@@ -194,7 +197,7 @@ def _by_category(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
     frame = pd.DataFrame({
         t("col.iucn", lang): out["label"], t("col.species_count", lang): out["species"],
     })  # fmt: skip
-    return Chart("species-iucn", t("species.by_category", lang), insight, figure, frame,
+    return Chart("species-iucn", t("species.by_category", lang), insight, draw, frame,
                  empty_text("species.empty_species", f, lang))  # fmt: skip
 
 
@@ -206,10 +209,11 @@ def _by_group(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
     out["label"] = [words.vocab("taxon", g, lang) for g in out["taxon_group"]]
     out["hover"] = [f"{lab}<br>{fmt.quantity(n, 'unit.species', lang)}"
                     for lab, n in zip(out["label"], out["species"], strict=True)]  # fmt: skip
-    figure, insight = None, ""
+    draw, insight = None, ""
     known = out[out["taxon_group"] != "unknown"]
     if len(known):
-        figure = charts.bars(
+        draw = partial(
+            charts.bars,
             out,
             category="label",
             value="species",
@@ -227,7 +231,7 @@ def _by_group(species: pd.DataFrame, f: Filters, lang: str) -> Chart:
     empty = (
         t("species.no_groups", lang) if len(out) else empty_text("species.empty_species", f, lang)
     )
-    return Chart("species-taxa", t("species.by_group", lang), insight, figure, frame, empty)
+    return Chart("species-taxa", t("species.by_group", lang), insight, draw, frame, empty)
 
 
 # --- the threatened species ------------------------------------------------------------------

@@ -7,8 +7,9 @@ page can show is computed (and tested) in the package; `greenstats.ui` only draw
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -41,14 +42,24 @@ class Card:
 @dataclass(frozen=True)
 class Chart:
     """A chart with its title, one insight sentence, the CSV of what it shows, and what to say
-    when there is nothing to draw (`figure` is None)."""
+    when there is nothing to draw (`draw` is None).
+
+    `draw` builds the Plotly figure from frames the screen already computed; it runs only when
+    the figure is read (a page or report drawing it), as building a figure costs more than
+    the queries behind it. It is a `functools.partial` of a module-level function, so the
+    chart pickles into the page's cache."""
 
     name: str  # the CSV's file name and the widget keys
     title: str
     insight: str
-    figure: go.Figure | None
+    draw: Callable[[], go.Figure] | None
     frame: pd.DataFrame  # the CSV: readers' column headers, values as shown
     empty: str
+
+    @cached_property
+    def figure(self) -> go.Figure | None:
+        """The figure, built once on first use; None when there is nothing to draw."""
+        return None if self.draw is None else self.draw()
 
 
 #: How a table column is drawn: text, a whole number, one decimal, a share shown in percent
@@ -95,7 +106,7 @@ def drawn_charts(data: object) -> list[Chart]:
 def is_empty(block: Chart | Table) -> bool:
     """Whether a block has nothing to show (then its `empty` sentence is shown instead)."""
     if isinstance(block, Chart):
-        return block.figure is None or block.frame.empty
+        return block.draw is None or block.frame.empty
     return block.frame.empty
 
 
