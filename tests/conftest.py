@@ -1,43 +1,176 @@
-"""Shared fixtures: warehouses built once per session from the hand-built folder."""
+"""Shared fixtures: each warehouse built once per test run, whichever worker asks first.
+
+`python -m pytest` runs on pytest-xdist's workers (pyproject.toml). A session fixture runs once
+per worker, so a warehouse that several workers read is built through `build_once`: the first
+worker to ask builds it under a file lock in the run's shared temporary folder, the others wait
+and read the same files. docs/TESTING.md lists which fixture each test file uses.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import pickle
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
+from filelock import FileLock
 
 from greenstats.data.demo import DemoResult, generate
 from greenstats.data.pipeline import IngestResult, ingest_folder
-from tests import handbuilt, hostile
+from tests import handbuilt, hostile, shapes
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO_EVENTS = 1_000_000
+#: The Spark parity tests' demo (seed 42): at 100,000 events its bad rows break the same rules,
+#: per table, as the million-event demo's, and every model has rows.
+SMALL_DEMO_EVENTS = 100_000
+#: How pyspark starts the tests' Spark JVMs (conftest.spark).
+SPARK_TEST_SUBMIT_ARGS = (
+    '--driver-java-options "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=512m" pyspark-shell'
+)
+
+T = TypeVar("T")
+
+#: Files whose tests are independent of each other and share no costly module fixture: under
+#: xdist each of their tests goes to whichever worker is free. Every other file runs whole on
+#: one worker, so a module fixture (a corpus loaded, a server started) is made once.
+SPREAD = {
+    "tests/test_sweep.py",
+    "tests/test_app.py",
+    "tests/test_access.py",
+    "tests/test_injection.py",
+    "tests/test_spark.py",
+    "tests/test_spark_ingest.py",
+    "tests/test_screen_ecosystem.py",
+    "tests/e2e/test_pages.py",
+    "tests/e2e/test_journeys.py",
+}
+#: Tests that share a module fixture in a file otherwise spread: they stay together.
+TOGETHER = {"corpus_loads": "spark-corpus"}
+#: The longest units first (measured: docs/TESTING.md), so that no worker starts a long one
+#: while the other runs out of work: the rest keep the files' order.
+FIRST = (
+    "spark-corpus",
+    "tests/test_spark.py",
+    "tests/test_crash.py",
+    "tests/e2e/test_sign_in.py",
+    "tests/e2e/test_injection.py",
+    "tests/e2e/test_journeys.py",
+    "tests/test_sweep.py",
+    "tests/test_corpus.py",
+)
+
+
+def _unit(item: pytest.Item) -> str | None:
+    """The xdist group an item runs in (None: any worker, on its own)."""
+    path = item.nodeid.split("::")[0]
+    for fixture, group in TOGETHER.items():
+        if fixture in getattr(item, "fixturenames", ()):
+            return group
+    return None if path in SPREAD else path
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group and order the tests for `--dist loadgroup` (pyproject.toml): see SPREAD, FIRST."""
+    for item in items:
+        unit = _unit(item)
+        if unit:
+            item.add_marker(pytest.mark.xdist_group(unit))
+
+    def rank(item: pytest.Item) -> int:
+        keys = (_unit(item), item.nodeid.split("::")[0])
+        return min((FIRST.index(k) for k in keys if k in FIRST), default=len(FIRST))
+
+    items.sort(key=rank)  # stable: the files' own order within a rank
+
+
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary folder of this whole run: under xdist each worker's own is
+    `<run>/popen-gwN`, and `<run>` is shared by them all."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def build_once(
+    tmp_path_factory: pytest.TempPathFactory, name: str, key: object, build: Callable[[Path], T]
+) -> T:
+    """`build(folder)` once per run, in a new folder named by `name` and a hash of `key` (what
+    the build depends on), whichever worker asks first; the others wait on a file lock and
+    get what it returned (pickled beside it). Tests read what it built and copy it before
+    they change anything. A build that failed is tried again by the next to ask, and fails
+    there with its own traceback."""
+    digest = hashlib.sha256(repr((name, key)).encode()).hexdigest()[:12]
+    folder = run_folder(tmp_path_factory) / "built" / f"{name}-{digest}"
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    done = folder.with_suffix(".pickle")
+    with FileLock(folder.with_suffix(".lock")):
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir()
+        result = build(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
 
 
 @pytest.fixture(scope="session")
-def handbuilt_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return handbuilt.write(tmp_path_factory.mktemp("handbuilt") / "input")
+def handbuilt_built(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, Path, IngestResult]:
+    """The hand-built folder, and the warehouse it was loaded into once with the minimal
+    reference, with what ingest reported."""
+
+    def build(root: Path) -> tuple[Path, Path, IngestResult]:
+        folder, db = handbuilt.write(root / "input"), root / "warehouse"
+        return folder, db, ingest_folder(folder, db, handbuilt.REFERENCE_MIN)
+
+    return build_once(tmp_path_factory, "handbuilt", handbuilt.REFERENCE_MIN, build)
+
+
+@pytest.fixture(scope="session")
+def handbuilt_folder(handbuilt_built: tuple[Path, Path, IngestResult]) -> Path:
+    return handbuilt_built[0]
 
 
 @pytest.fixture(scope="session")
 def handbuilt_ingest(
-    handbuilt_folder: Path, tmp_path_factory: pytest.TempPathFactory
+    handbuilt_built: tuple[Path, Path, IngestResult],
 ) -> tuple[Path, IngestResult]:
     """The hand-built folder loaded once into a fresh warehouse, with the minimal reference."""
-    db = tmp_path_factory.mktemp("wh") / "warehouse"
-    result = ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN)
-    return db, result
+    return handbuilt_built[1], handbuilt_built[2]
 
 
 @pytest.fixture(scope="session")
 def hostile_warehouse(tmp_path_factory: pytest.TempPathFactory) -> hostile.Built:
     """The hand-built data with every free text (and every action's and species' name) hostile:
     markdown, HTML, SQL, a spreadsheet formula, a 1,000-character string (tests/hostile.py)."""
-    return hostile.build(tmp_path_factory.mktemp("hostile"))
+    return build_once(tmp_path_factory, "hostile", (), hostile.build)
+
+
+@pytest.fixture(scope="session")
+def shape_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The small demo folder every shape of tests/shapes.py is derived from."""
+    return build_once(tmp_path_factory, "shapes-demo", shapes.DEMO_EVENTS, shapes.demo_folder)
+
+
+@pytest.fixture(scope="session")
+def shape_db(tmp_path_factory: pytest.TempPathFactory, shape_demo: Path) -> Callable[[str], Path]:
+    """The warehouse of a shape (tests/shapes.py), each built once per run."""
+
+    def get(shape: str) -> Path:
+        build = partial(shapes.build, shape, demo=shape_demo)
+        return build_once(tmp_path_factory, f"shape-{shape}", shape_demo, build)
+
+    return get
 
 
 @pytest.fixture(scope="session")
@@ -65,28 +198,57 @@ def summary_json(db: Path, *args: str) -> dict:
     return json.loads(run_cli("summary", "--db", str(db), *args, "--json", check=True).stdout)
 
 
+def demo_warehouse(
+    tmp_path_factory: pytest.TempPathFactory, events: int, seed: int = 42
+) -> tuple[Path, DemoResult]:
+    """`greenstats demo` then `greenstats ingest` of that many events, once per run; with the
+    generator's own account of what it wrote."""
+
+    def build(root: Path) -> tuple[Path, DemoResult]:
+        folder, db = root / "input", root / "warehouse"
+        proc = run_cli("demo", str(folder), "--events", str(events), "--seed", str(seed))
+        assert proc.returncode == 0, proc.stderr
+        ingest = run_cli("ingest", str(folder), "--db", str(db))
+        assert ingest.returncode == 0, ingest.stderr
+        # The CLI printed its counts; the same generator call tells what it wrote.
+        result = generate(root / "again", events=events, seed=seed)
+        return db, result
+
+    return build_once(tmp_path_factory, "demo", (events, seed), build)
+
+
 @pytest.fixture(scope="session")
 def demo_1m(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]:
-    """`greenstats demo` then `greenstats ingest`, once per session."""
-    root = tmp_path_factory.mktemp("demo1m")
-    folder, db = root / "input", root / "warehouse"
-    proc = run_cli("demo", str(folder), "--events", str(DEMO_EVENTS), "--seed", "42")
-    assert proc.returncode == 0, proc.stderr
-    ingest = run_cli("ingest", str(folder), "--db", str(db))
-    assert ingest.returncode == 0, ingest.stderr
-    # The CLI printed its counts; the same generator call tells what it wrote.
-    result = generate(root / "again", events=DEMO_EVENTS, seed=42)
-    return db, result
+    """The million-event demo (the HyperLogLog tests need its users; a multi-pass build)."""
+    return demo_warehouse(tmp_path_factory, DEMO_EVENTS)
+
+
+@pytest.fixture(scope="session")
+def demo_small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResult]:
+    """A demo of SMALL_DEMO_EVENTS: the smallest whose bad rows break every rule the
+    million-event demo's break, and which fills every model (docs/TESTING.md)."""
+    return demo_warehouse(tmp_path_factory, SMALL_DEMO_EVENTS)
 
 
 @pytest.fixture(scope="session")
 def spark():
-    """One Spark session, `local[2]` (the issue's parity runs; CI has 2 cores), for the whole
-    run, stopped at its end; the command line's Spark runs in the tests get `local[2]` too."""
-    from greenstats.data.spark.session import ENV_MASTER, get_session
+    """One Spark session per worker, `local[2]` (CI has 2 cores) with 2 shuffle partitions
+    (the tests' data are small: Spark's time goes to planning each job, not to its rows, and
+    the results do not depend on the partitions; the benchmarks run the default 8), for the
+    whole run, stopped at its end; the command line's Spark runs in the tests get the same.
+
+    Their JVMs compile with C1 only (TieredStopAtLevel=1): a test's Spark job is short, and
+    C2's compiling of Spark's code for a run that ends in a minute took 40 % of its CPU time
+    (a Spark ingest of the hand-built folder on one core: 87 s, 51 s with C1 only), with room
+    for the code it compiles (C1 alone reserves 48 MB, which a session of these tests fills:
+    the JVM then stops compiling, and runs on slower than with C2). Results do not depend on
+    the compiler; the benchmarks run Spark's defaults."""
+    from greenstats.data.spark.session import ENV_MASTER, ENV_SHUFFLE, get_session
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_MASTER, "local[2]")
+        mp.setenv(ENV_SHUFFLE, "2")
+        mp.setenv("PYSPARK_SUBMIT_ARGS", SPARK_TEST_SUBMIT_ARGS)
         session = get_session("greenstats-tests")
         yield session
         session.stop()
@@ -94,12 +256,20 @@ def spark():
 
 @pytest.fixture(scope="session")
 def handbuilt_spark_db(
-    handbuilt_ingest: tuple[Path, IngestResult], spark, tmp_path_factory: pytest.TempPathFactory
+    handbuilt_ingest: tuple[Path, IngestResult],
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Path:
-    """The hand-built warehouse copied and rebuilt on Spark from the same lake."""
-    from greenstats.data.spark.run import rebuild_on_spark
+    """The hand-built warehouse copied and rebuilt on Spark from the same lake (by the worker
+    that asks first: another reads it without a Spark session of its own)."""
 
-    db = tmp_path_factory.mktemp("spark") / "warehouse"
-    shutil.copytree(handbuilt_ingest[0], db)
-    rebuild_on_spark(db)
-    return db
+    def build(root: Path) -> Path:
+        from greenstats.data.spark.run import rebuild_on_spark
+
+        request.getfixturevalue("spark")
+        db = root / "warehouse"
+        shutil.copytree(handbuilt_ingest[0], db)
+        rebuild_on_spark(db)
+        return db
+
+    return build_once(tmp_path_factory, "handbuilt-spark", handbuilt_ingest[0], build)

@@ -121,12 +121,13 @@ def demo_folder(root: Path) -> Path:
     return folder
 
 
-def build(shape: str, root: Path) -> Path:
-    """The warehouse of one shape under root (built once)."""
+def build(shape: str, root: Path, demo: Path | None = None) -> Path:
+    """The warehouse of one shape under root (built once), derived from the demo folder
+    (by default `demo_folder(root)`)."""
     db = root / f"wh-{shape}"
     if (db / "CURRENT").exists():
         return db
-    demo = demo_folder(root)
+    demo = demo or demo_folder(root)
     if shape == "demo":
         ingest_folder(demo, db)
     elif shape == "empty":

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -31,34 +31,34 @@ def test_every_model_states_a_grain_it_selects() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("grain")
-
-
-def _one_more_day(demo_root: Path) -> Path:
+def one_more_day(
+    shape_db: Callable[[str], Path], shape_demo: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Path:
     """A copy of the demo warehouse, then the demo's last day of actions again under new ids."""
-    db, day = demo_root / "wh-one-more-day", demo_root / "one-more-day"
-    if not db.exists():
-        shutil.copytree(shapes.build("demo", demo_root), db)
-        last = "(SELECT max(CAST(occurred_at AS DATE)) FROM actions)"
-        shapes.derive(
-            shapes.demo_folder(demo_root), day,
-            {"actions": "SELECT * REPLACE ('again-' || event_id AS event_id) FROM actions "
-                        f"WHERE CAST(occurred_at AS DATE) = {last}"},
-        )  # fmt: skip
-        loaded = ingest_folder(day, db).reports
-        assert sum(r.accepted for r in loaded) > 0  # the day did go in
+    root = tmp_path_factory.mktemp("grain")
+    db, day = root / "wh-one-more-day", root / "one-more-day"
+    shutil.copytree(shape_db("demo"), db)
+    last = "(SELECT max(CAST(occurred_at AS DATE)) FROM actions)"
+    shapes.derive(
+        shape_demo, day,
+        {"actions": "SELECT * REPLACE ('again-' || event_id AS event_id) FROM actions "
+                    f"WHERE CAST(occurred_at AS DATE) = {last}"},
+    )  # fmt: skip
+    loaded = ingest_folder(day, db).reports
+    assert sum(r.accepted for r in loaded) > 0  # the day did go in
     return db
 
 
 @pytest.fixture(scope="module", params=["handbuilt", "demo", "demo + one more day"])
-def reader(request: pytest.FixtureRequest, handbuilt_db: Path, demo_root: Path) -> Iterator[Reader]:
+def reader(
+    request: pytest.FixtureRequest, handbuilt_db: Path, shape_db: Callable[[str], Path]
+) -> Iterator[Reader]:
     if request.param == "handbuilt":
         db = handbuilt_db
     elif request.param == "demo":
-        db = shapes.build("demo", demo_root)
+        db = shape_db("demo")
     else:
-        db = _one_more_day(demo_root)
+        db = request.getfixturevalue("one_more_day")
     warehouse = Warehouse(db)
     with warehouse.open_snapshot(warehouse.require_current()) as r:
         yield r
@@ -74,9 +74,9 @@ def test_the_grain_is_unique(reader: Reader, model: str) -> None:
     assert repeated == [], f"{model}: rows sharing ({cols})"
 
 
-def test_the_demo_fills_every_model(demo_root: Path) -> None:
+def test_the_demo_fills_every_model(shape_db: Callable[[str], Path]) -> None:
     """So that the checks above are not vacuous (the hand-built data have no brands)."""
-    warehouse = Warehouse(shapes.build("demo", demo_root))
+    warehouse = Warehouse(shape_db("demo"))
     with warehouse.open_snapshot(warehouse.require_current()) as r:
         empty = [m for m in MODELS if r.scalar(f"SELECT count(*) FROM {m}") == 0]
     assert empty == []

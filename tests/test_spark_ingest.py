@@ -19,7 +19,6 @@ from pyspark.sql import functions as sf
 
 from greenstats.data import csvfile, pseudonym
 from greenstats.data.contract import LOCAL_TZ, REJECT_RULES, TABLES, TABLES_BY_NAME
-from greenstats.data.demo import generate
 from greenstats.data.ingest import (
     FileReport,
     Loader,
@@ -44,7 +43,6 @@ from tests import corpus, handbuilt, hostile
 
 #: The key both engines make pseudonyms with (any text of 32+ characters).
 USER_KEY = "spark-parity-test-key-0123456789abcdef"
-DEMO_EVENTS = 100_000
 #: The corpus's classes of bad rows loaded by both engines (the others are about reference
 #: folders and file names, which the engines share: `discover`, `load_reference`).
 PARITY_CLASSES = ("csv", "enc", "val", "pq", "dup", "ref")
@@ -162,10 +160,9 @@ def assert_same(duck: Loaded, spark_: Loaded) -> None:
 # --- (a) the demo data ----------------------------------------------------------------------
 
 
-def test_demo_data_loads_the_same_on_both_engines(spark, user_key, load_day, tmp_path):
-    folder = tmp_path / "input"
-    # Seed 42: `generate(…, events=100_000, seed=7)` stops on an IndexError in _pick_users.
-    demo = generate(folder, events=DEMO_EVENTS, seed=42)
+def test_demo_data_loads_the_same_on_both_engines(spark, user_key, load_day, demo_small, tmp_path):
+    """The demo of conftest.SMALL_DEMO_EVENTS (seed 42), the folder test_spark.py loads too."""
+    folder, demo = demo_small[0].parent / "input", demo_small[1]
     reference = load_reference(DEFAULT_REFERENCE)
     duck = duckdb_ingest(folder, tmp_path / "duck", reference, user_key, load_day)
     spark_, result = spark_ingest(spark, folder, tmp_path / "spark", reference, user_key, load_day)

@@ -3,18 +3,25 @@ preset, a custom range with no data, and a project and a species with nothing in
 in both languages: no exception, and every empty part says in words what is missing.
 
 The sweep calls each screen's `load` directly (what the page draws is exactly what `load`
-returns), so it runs thousands of combinations in about a minute; `test_pages_sample` runs
-the real pages (AppTest) on every shape to show the pages draw what `load` returns.
+returns), so it runs thousands of combinations in about a minute. A chart's figure is built
+only when it is drawn (`Chart.draw`): the sweep of every combination checks the data the
+figures are drawn from, and the figures themselves are built and serialised as Streamlit
+sends them for every page, shape and language with a sample of each page's views
+(`test_each_page_draws_its_figures`) and for every drawn combination
+(`test_drawn_filter_combinations`). `test_pages_sample` runs the real pages (AppTest) on every
+shape to show the pages draw what `load` returns.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
+import plotly.io as pio
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,21 +31,17 @@ from greenstats.data.warehouse import Reader, Warehouse
 from greenstats.metrics import queries
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.screens import SCREENS, Screen
-from greenstats.ui.blocks import is_empty, walk
+from greenstats.ui import charts
+from greenstats.ui.blocks import drawn_charts, is_empty, walk
 from greenstats.ui.i18n import LANGUAGES
 from tests import shapes
 
 EMPTY_RANGE = (date(2011, 1, 1), date(2011, 1, 31))  # before any data of any shape
 
 
-@pytest.fixture(scope="session")
-def shape_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("shapes")
-
-
 @pytest.fixture(scope="session", params=shapes.SHAPE_NAMES)
-def reader(request: pytest.FixtureRequest, shape_root: Path) -> Iterator[Reader]:
-    db = shapes.build(request.param, shape_root)
+def reader(request: pytest.FixtureRequest, shape_db: Callable[[str], Path]) -> Iterator[Reader]:
+    db = shape_db(request.param)
     warehouse = Warehouse(db)
     with warehouse.open_snapshot(warehouse.require_current()) as r:
         yield r
@@ -106,6 +109,35 @@ def check(screen: Screen, data: object, f: Filters) -> None:
             assert "_" not in str(header), f"{where}: header {header!r} is not in words"
 
 
+def draw(screen: Screen, data: object, where: str) -> None:
+    """Every chart the page would draw, built and serialised as `st.plotly_chart` sends it
+    (sanitised, then Plotly's JSON): each draws at least one trace."""
+    for chart in drawn_charts(data):
+        try:
+            sent = json.loads(pio.to_json(charts.sanitize(chart.figure), validate=False))
+        except Exception as exc:  # name the chart and combination that broke, then fail
+            raise AssertionError(f"{screen.name}/{chart.name} {where}: {exc!r}") from exc
+        assert sent["data"], f"{screen.name}/{chart.name} {where}: a chart with nothing drawn"
+
+
+def spread(views: list[tuple], n: int = 3) -> list[tuple]:
+    """Up to n of a page's views, first, last and between (the Projects page has one a project)."""
+    if len(views) <= n:
+        return views
+    return [views[round(i * (len(views) - 1) / (n - 1))] for i in range(n)]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
+def test_each_page_draws_its_figures(reader: Reader, screen: Screen, lang: str) -> None:
+    """Each page for all time, in its default view and up to three others it offers (a grain,
+    a partner's list, a project's page), in both languages: every figure builds and
+    serialises."""
+    f = as_the_app_sends(Filters(as_of=today_cst()), screen.applies)
+    for args in dict.fromkeys([(), *spread(screen.variants(reader, f))]):
+        draw(screen, screen.view(reader, f, lang, *args), f"{args} [{lang}]")
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
 def test_every_screen_holds_for_every_filter(reader: Reader, screen: Screen, lang: str) -> None:
@@ -145,6 +177,10 @@ def _draw_filters(r: Reader) -> st.SearchStrategy[Filters]:
     )  # fmt: skip
 
 
+#: Of the drawn combinations, every DRAW_EVERY-th has its figures built and serialised too.
+DRAW_EVERY = 3
+
+
 @pytest.mark.parametrize("screen", SCREENS, ids=lambda s: s.name)
 def test_drawn_filter_combinations(reader: Reader, screen: Screen) -> None:
     @settings(max_examples=12, deadline=None, derandomize=True,
@@ -152,8 +188,13 @@ def test_drawn_filter_combinations(reader: Reader, screen: Screen) -> None:
     @given(f=_draw_filters(reader), lang=st.sampled_from(LANGUAGES))
     def run(f: Filters, lang: str) -> None:
         f = as_the_app_sends(f, screen.applies)
-        check(screen, screen.view(reader, f, lang), f)
+        data = screen.view(reader, f, lang)
+        check(screen, data, f)
+        drawn.append(f)
+        if len(drawn) % DRAW_EVERY == 1:  # the figures of a sample: the 1st, 4th, 7th, …
+            draw(screen, data, f"[{lang}] {f}")
 
+    drawn: list[Filters] = []
     run()
 
 
@@ -164,12 +205,14 @@ PAGE_RUNS = ({}, {"region": "Macao"}, {"lang": "中文"})
 
 
 @pytest.mark.parametrize("shape", shapes.SHAPE_NAMES)
-def test_pages_sample(shape: str, shape_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pages_sample(
+    shape: str, shape_db: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from streamlit.testing.v1 import AppTest
 
     from tests.conftest import ROOT
 
-    monkeypatch.setenv("GREENSTATS_DB", str(shapes.build(shape, shape_root)))
+    monkeypatch.setenv("GREENSTATS_DB", str(shape_db(shape)))
     for params in PAGE_RUNS:
         for screen in SCREENS:
             at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext
 
-from tests.conftest import run_cli, summary_json
+from tests.conftest import build_once, run_cli, summary_json
 from tests.e2e import harness
 
 # Enough events for every chart and map to have data (10 years, 179 plantings, 18 protected
@@ -84,12 +84,16 @@ def _info(db: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def demo_warehouse(chromium: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """`greenstats demo` then `greenstats ingest`, as a user would (only if a browser is here)."""
-    root = tmp_path_factory.mktemp("e2e")
-    folder, db = root / "input", root / "warehouse"
-    run_cli("demo", str(folder), "--events", str(DEMO_EVENTS), "--seed", "42", check=True)
-    run_cli("ingest", str(folder), "--db", str(db), check=True)
-    return folder, db
+    """`greenstats demo` then `greenstats ingest`, as a user would (only if a browser is here),
+    once per run."""
+
+    def build(root: Path) -> tuple[Path, Path]:
+        folder, db = root / "input", root / "warehouse"
+        run_cli("demo", str(folder), "--events", str(DEMO_EVENTS), "--seed", "42", check=True)
+        run_cli("ingest", str(folder), "--db", str(db), check=True)
+        return folder, db
+
+    return build_once(tmp_path_factory, "e2e-demo", (DEMO_EVENTS, 42), build)
 
 
 @pytest.fixture(scope="session")
