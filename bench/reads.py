@@ -52,7 +52,7 @@ def _asker() -> str:
 
 class TimedReader:
     """A Reader whose SQL statements are timed, per thread: (the query that ran it, seconds).
-    Everything else is the wrapped reader's."""
+    Everything else is the wrapped reader's, but that it keeps nothing between loads."""
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
@@ -88,6 +88,14 @@ class TimedReader:
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
         return self._timed(self.reader.scalar, sql, params)
+
+    # Every page load is timed cold, as the first reader of its filters finds it: nothing a
+    # load computes (Reader.keep) is kept for the next, or for another client's.
+    def recall(self, key: Any, default: Any = None) -> Any:
+        return default
+
+    def keep(self, key: Any, value: Any) -> None:
+        pass
 
 
 @dataclass(frozen=True)

@@ -193,6 +193,25 @@ def run_cli(*args: str, check: bool = False) -> subprocess.CompletedProcess[str]
     return proc
 
 
+def run_cli_here(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m greenstats ...` in this process, returned as `run_cli` returns it: the Spark
+    tests run the command line this way, so that its Spark jobs run on the worker's Spark
+    session (`spark`, its JVM started and warm) instead of starting a JVM of their own for
+    each command. The command line's code is the same; its start in a process of its own is
+    `test_spark_submit_runs_the_same_command_with_its_own_settings`'s (tests/test_spark.py).
+    An error the command line does not explain is raised here, with its traceback."""
+    from typer.testing import CliRunner
+
+    from greenstats.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return subprocess.CompletedProcess(
+        ["greenstats", *args], result.exit_code, result.stdout, result.stderr
+    )
+
+
 def summary_json(db: Path, *args: str) -> dict:
     """`greenstats summary --db DB ARGS --json`, parsed."""
     return json.loads(run_cli("summary", "--db", str(db), *args, "--json", check=True).stdout)

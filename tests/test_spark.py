@@ -8,11 +8,16 @@ one (free text made of markup and SQL), one with no events at all, and a demo of
 events, which is built and loaded on Spark through the command line, as a user would. (Its bad
 rows break every rule the million-event demo's break, and it fills every model: docs/TESTING.md.
 The 1M and 100M parity runs are bench/spark.py's.)
+
+The command line runs in the test's own process (`run_cli_here`), on the worker's Spark
+session, so that no command starts and warms a JVM of its own; spark-submit starting one is
+`test_spark_submit_runs_the_same_command_with_its_own_settings`'s.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +34,7 @@ from greenstats.data.warehouse import Warehouse, WarehouseError
 from greenstats.metrics import queries, sketch
 from greenstats.metrics.filters import Filters
 from tests import handbuilt
-from tests.conftest import run_cli
+from tests.conftest import build_once, run_cli, run_cli_here
 
 #: Every test here runs with the worker's Spark session up, so that the command line's Spark
 #: runs get its settings (conftest.spark).
@@ -251,7 +256,7 @@ def test_the_demo_built_on_spark_from_the_command_line_is_the_same(
     # As a URI (file:, as s3a:// or hdfs:// on a cluster): Spark writes it through Hadoop's
     # file system, and the publish copies the marts from it to read them.
     uri = marts.as_uri()
-    proc = run_cli("build", "--engine", "spark", "--db", str(spark_db), "--marts", uri)
+    proc = run_cli_here("build", "--engine", "spark", "--db", str(spark_db), "--marts", uri)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "Published snapshot 000002" in proc.stdout
     # The marts stay as partitioned Parquet where they were asked for; the copy is gone.
@@ -278,7 +283,9 @@ def test_marts_that_cannot_be_written_end_in_one_sentence_and_publish_nothing(
     before = Warehouse(db).require_current()
     blocker = tmp_path / "a file"
     blocker.write_text("not a folder")
-    proc = run_cli("build", "--engine", "spark", "--db", str(db), "--marts", str(blocker / "m"))
+    proc = run_cli_here(
+        "build", "--engine", "spark", "--db", str(db), "--marts", str(blocker / "m")
+    )
     assert proc.returncode == 1
     assert f"Spark could not build the marts at {blocker / 'm'}" in proc.stderr
     assert "nothing was published" in proc.stderr
@@ -323,7 +330,7 @@ def test_the_demo_loaded_on_spark_equals_the_duckdb_load(
     DuckDB ingest of the same folder (the lake's files are Spark's, listed as its own)."""
     folder = demo_small[0].parent / "input"
     spark_db = tmp_path / "spark"
-    proc = run_cli("ingest", str(folder), "--engine", "spark", "--db", str(spark_db))
+    proc = run_cli_here("ingest", str(folder), "--engine", "spark", "--db", str(spark_db))
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert_same_loads(demo_small[0], spark_db)
     assert_same_figures(demo_small[0], spark_db)
@@ -400,8 +407,35 @@ def later_folder(root: Path) -> Path:
     return later
 
 
+@pytest.fixture(scope="session")
+def handbuilt_loaded_on_spark(
+    spark, handbuilt_folder: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    """`ingest --engine spark` of the hand-built folder (the minimal reference, the marts at
+    --marts), once per run: its warehouse, its marts, and what the command returned. The tests
+    of a load after a Spark load start from a copy of it."""
+
+    def build(root: Path) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+        db, marts = root / "warehouse", root / "marts"
+        proc = run_cli_here(
+            "ingest", str(handbuilt_folder), "--engine", "spark", "--db", str(db),
+            "--reference", str(handbuilt.REFERENCE_MIN), "--marts", str(marts),
+        )  # fmt: skip
+        return db, marts, proc
+
+    return build_once(tmp_path_factory, "handbuilt-spark-load", handbuilt_folder, build)
+
+
+def copy_of(loaded: tuple[Path, Path, subprocess.CompletedProcess[str]], to: Path) -> Path:
+    """A copy of a warehouse the command line loaded, once it is known to have loaded it."""
+    db, _, proc = loaded
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shutil.copytree(db, to)
+    return to
+
+
 def test_a_second_load_is_the_same_on_both_engines(
-    handbuilt_folder: Path, spark, tmp_path: Path
+    handbuilt_folder: Path, handbuilt_loaded_on_spark, tmp_path: Path
 ) -> None:
     """The hand-built folder, then LATER, loaded by DuckDB, by Spark, and by DuckDB then Spark:
     a key loaded before counts as already loaded whatever its month, a repeat within a file
@@ -413,7 +447,7 @@ def test_a_second_load_is_the_same_on_both_engines(
     duck, on_spark, mixed = tmp_path / "duck", tmp_path / "spark", tmp_path / "mixed"
     ingest_folder(handbuilt_folder, duck, ref)
     second = {r.name: r for r in ingest_folder(later, duck).reports}
-    ingest_on_spark(handbuilt_folder, on_spark, ref)
+    copy_of(handbuilt_loaded_on_spark, on_spark)  # ingest --engine spark of handbuilt_folder
     spark_second = {r.name: r for r in ingest_on_spark(later, on_spark).reports}
     ingest_folder(handbuilt_folder, mixed, ref)
     ingest_on_spark(later, mixed)
@@ -447,17 +481,12 @@ def test_a_second_load_is_the_same_on_both_engines(
 
 
 def test_a_duckdb_load_after_a_spark_load_sees_its_keys(
-    handbuilt_folder: Path, tmp_path: Path
+    handbuilt_folder: Path, handbuilt_loaded_on_spark, tmp_path: Path
 ) -> None:
     """The Spark load leaves no key index; the next DuckDB load rebuilds it from the lake and
     counts a repeated event as already loaded, not again."""
-    db = tmp_path / "warehouse"
-    marts = tmp_path / "marts"
-    proc = run_cli(
-        "ingest", str(handbuilt_folder), "--engine", "spark", "--db", str(db),
-        "--reference", str(handbuilt.REFERENCE_MIN), "--marts", str(marts),
-    )  # fmt: skip
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    db = copy_of(handbuilt_loaded_on_spark, tmp_path / "warehouse")
+    marts = handbuilt_loaded_on_spark[1]
     assert list((marts / "mart_actions_daily").glob("month=*/*.parquet"))
     with Warehouse(db).open_snapshot() as r:
         before = r.scalar("SELECT sum(count_actions) FROM mart_actions_daily")
@@ -494,7 +523,7 @@ def test_a_lake_at_a_uri_is_loaded_and_built_by_spark(
     assert_same_figures(duck, db)  # summary's exact users read the lake at its URI
     version = Warehouse(db).require_current().version
     for args in (["ingest", str(later)], ["build"]):
-        proc = run_cli(*args, "--db", str(db))
+        proc = run_cli_here(*args, "--db", str(db))
         assert proc.returncode == 1, proc.stdout
         assert f"is at a URI (file:{lake}/spark-L" in proc.stderr
         assert "with --engine spark" in proc.stderr
@@ -516,9 +545,9 @@ def test_a_lake_at_a_uri_is_loaded_and_built_by_spark(
     assert str(lost.value).startswith(f"The lake at file:{lake}/spark-L000001/actions/")
     assert "could not be read by DuckDB" in str(lost.value)
     # --lake is a URI, and a setting of the Spark engine only.
-    proc = run_cli("ingest", str(later), "--db", str(db), "--engine", "spark", "--lake", "lk")
+    proc = run_cli_here("ingest", str(later), "--db", str(db), "--engine", "spark", "--lake", "lk")
     assert proc.returncode == 1
     assert "error: --lake lk is not a URI" in proc.stderr
-    proc = run_cli("ingest", str(later), "--db", str(db), "--lake", lake.as_uri())
+    proc = run_cli_here("ingest", str(later), "--db", str(db), "--lake", lake.as_uri())
     assert proc.returncode == 2
     assert "--lake is a setting of --engine spark" in proc.stderr

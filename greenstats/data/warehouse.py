@@ -22,7 +22,8 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -408,6 +409,8 @@ _OPEN_LOCK = threading.RLock()
 
 #: Tables of a snapshot small enough to keep whole in memory per reader (the methodology).
 SMALL_TABLES = ("ref_actions", "ref_species")
+#: How many results a reader keeps (`Reader.keep`), the least recently used dropped first.
+REMEMBERED = 256
 
 
 class Reader:
@@ -454,6 +457,8 @@ class Reader:
         # A snapshot never changes, so what is read whole from it is read once per reader.
         self._memo: dict[str, pd.DataFrame] = {}
         self._info: dict[str, str] | None = None
+        self._kept: OrderedDict[Hashable, Any] = OrderedDict()
+        self._kept_lock = threading.Lock()
 
     def close(self) -> None:
         with _OPEN_LOCK:
@@ -509,6 +514,28 @@ class Reader:
         if table not in self._memo:
             self._memo[table] = self.df(f"SELECT * FROM {table}")
         return self._memo[table].copy()
+
+    def recall(self, key: Hashable, default: Any = None) -> Any:
+        """What was kept under `key` for this snapshot (`keep`), else `default`."""
+        with self._kept_lock:
+            if key not in self._kept:
+                return default
+            self._kept.move_to_end(key)
+            return self._kept[key]
+
+    def keep(self, key: Hashable, value: Any) -> None:
+        """Keep a result computed from this snapshot under a key that names everything else it
+        depends on (a snapshot never changes): the latest REMEMBERED are kept."""
+        with self._kept_lock:
+            self._kept[key] = value
+            self._kept.move_to_end(key)
+            while len(self._kept) > REMEMBERED:
+                self._kept.popitem(last=False)
+
+    def forget(self) -> None:
+        """Drop every result kept (`keep`): the next reads compute them again."""
+        with self._kept_lock:
+            self._kept.clear()
 
     def info(self) -> dict[str, str]:
         """The snapshot's metadata (number, when built, methodology version, ...)."""

@@ -6,8 +6,10 @@ metric itself (that is `greenstats.metrics.stats`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import TypeVar
 
 import duckdb
 import numpy as np
@@ -27,6 +29,8 @@ from greenstats.metrics.filters import (
     where_redemptions,
     where_surveys,
 )
+
+T = TypeVar("T")
 
 
 def reference_frames(r: Reader, f: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -660,10 +664,28 @@ def loads(r: Reader, f: Filters) -> pd.DataFrame:
 # --- reads that combine queries and stats, for several screens -------------------------------
 
 
+_NOT_KEPT = object()
+
+
+def _once(r: Reader, key: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, once per snapshot reader and key (the key names the function and the
+    filters it reads): several pages and views of one filter bar ask for the same plantings
+    and alerts. A frame is copied out, so no caller changes what another reads."""
+    value = r.recall(key, _NOT_KEPT)
+    if value is _NOT_KEPT:
+        value = compute()
+        r.keep(key, value)
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
 def planted(r: Reader, f: Filters) -> pd.DataFrame:
     """Plantings the filters select, with survival, age and sequestration to date."""
-    _, ref_species = reference_frames(r)
-    return stats.plantings_carbon(plantings(r, f), surveys(r, f), ref_species, f.as_of)
+
+    def compute() -> pd.DataFrame:
+        _, ref_species = reference_frames(r)
+        return stats.plantings_carbon(plantings(r, f), surveys(r, f), ref_species, f.as_of)
+
+    return _once(r, ("planted", f), compute)
 
 
 def progress(r: Reader, f: Filters) -> pd.DataFrame:
@@ -734,5 +756,12 @@ def alert_inputs(r: Reader, f: Filters) -> alerts.AlertInputs:
 def alerts_for(
     r: Reader, f: Filters, thresholds: alerts.Thresholds | None = None
 ) -> list[alerts.Alert]:
-    """Every alert for the filters, under these thresholds (the committed defaults if none)."""
-    return alerts.check_all(alert_inputs(r, f), thresholds or alerts.load_config())
+    """Every alert for the filters, under these thresholds (the committed defaults if none).
+    The alerts do not depend on the period (alert_inputs), so changing it reads them again
+    from this reader, not the snapshot."""
+    thresholds = thresholds or alerts.load_config()
+
+    def compute() -> list[alerts.Alert]:
+        return alerts.check_all(alert_inputs(r, f), thresholds)
+
+    return list(_once(r, ("alerts_for", f.all_time(), thresholds), compute))
