@@ -33,6 +33,20 @@ from greenstats.metrics.filters import (
 T = TypeVar("T")
 
 
+_NOT_KEPT = object()
+
+
+def _once(r: Reader, key: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, once per snapshot reader and key (the key names the function and the
+    filters it reads): several pages and views of one filter bar ask for the same plantings
+    and alerts. A frame is copied out, so no caller changes what another reads."""
+    value = r.recall(key, _NOT_KEPT)
+    if value is _NOT_KEPT:
+        value = compute()
+        r.keep(key, value)
+    return value.copy() if isinstance(value, pd.DataFrame) else value
+
+
 def reference_frames(r: Reader, f: Filters | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The methodology stored with the snapshot: action and species factors."""
     return r.whole("ref_actions"), r.whole("ref_species")
@@ -276,8 +290,9 @@ def summary(
 
 
 def page_summary(r: Reader, f: Filters) -> dict[str, float | int]:
-    """The summary as pages show it: distinct users from the sketches, never from raw events."""
-    return summary(r, f, exact_users=False)
+    """The summary as pages show it: distinct users from the sketches, never from raw events
+    (once per reader and filters: the Overview and Actions pages both show it)."""
+    return dict(_once(r, ("page_summary", f), lambda: summary(r, f, exact_users=False)))
 
 
 # --- breakdowns for the pages (each sums to the summary total for the same filters) --------
@@ -662,20 +677,6 @@ def loads(r: Reader, f: Filters) -> pd.DataFrame:
 
 
 # --- reads that combine queries and stats, for several screens -------------------------------
-
-
-_NOT_KEPT = object()
-
-
-def _once(r: Reader, key: tuple, compute: Callable[[], T]) -> T:
-    """`compute()`, once per snapshot reader and key (the key names the function and the
-    filters it reads): several pages and views of one filter bar ask for the same plantings
-    and alerts. A frame is copied out, so no caller changes what another reads."""
-    value = r.recall(key, _NOT_KEPT)
-    if value is _NOT_KEPT:
-        value = compute()
-        r.keep(key, value)
-    return value.copy() if isinstance(value, pd.DataFrame) else value
 
 
 def planted(r: Reader, f: Filters) -> pd.DataFrame:

@@ -242,19 +242,24 @@ def wait_for_app(page: Page) -> None:
     """Until Streamlit has run the script to the end (connected, not running, no skeleton or
     stale element left) and every Plotly chart has drawn (maps: style loaded, not moving).
 
-    A chart that never draws is not a timeout here: the chart check says which one it is."""
-    try:
-        page.wait_for_function(_SCRIPT_DONE, timeout=SCRIPT_TIMEOUT_MS, polling=100)
-    except PlaywrightTimeout as exc:
-        state = page.evaluate(
-            "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
-            " return a ? [a.getAttribute('data-test-script-state'),"
-            " a.getAttribute('data-test-connection-state')] : null; }"
-        )
-        raise AssertionError(f"Streamlit did not finish running {page.url}: {state}") from exc
-    with suppress(PlaywrightTimeout):
-        page.wait_for_function(_CHARTS_DRAWN, timeout=CHARTS_TIMEOUT_MS, polling=200)
-    page.wait_for_timeout(300)  # one more frame for Plotly's and MapLibre's last paint
+    A chart that never draws is not a timeout here: the chart check says which one it is.
+    A run that ends by asking for another (`st.rerun`, as a page linked to on a server's
+    first request does) is not the end: the script must still be done after the last paint."""
+    for _ in range(5):
+        try:
+            page.wait_for_function(_SCRIPT_DONE, timeout=SCRIPT_TIMEOUT_MS, polling=100)
+        except PlaywrightTimeout as exc:
+            state = page.evaluate(
+                "() => { const a = document.querySelector('[data-testid=\"stApp\"]');"
+                " return a ? [a.getAttribute('data-test-script-state'),"
+                " a.getAttribute('data-test-connection-state')] : null; }"
+            )
+            raise AssertionError(f"Streamlit did not finish running {page.url}: {state}") from exc
+        with suppress(PlaywrightTimeout):
+            page.wait_for_function(_CHARTS_DRAWN, timeout=CHARTS_TIMEOUT_MS, polling=200)
+        page.wait_for_timeout(300)  # one more frame for Plotly's and MapLibre's last paint
+        if page.evaluate(_SCRIPT_DONE):
+            return
 
 
 def open_page(page: Page, url: str) -> None:
