@@ -57,10 +57,13 @@ def test_without_the_environment_a_key_file_is_made_once_and_kept(tmp_path: Path
 def test_processes_that_make_the_key_file_at_once_agree_on_one(tmp_path: Path) -> None:
     path = tmp_path / "user_key"
     keys: list[bytes] = []
-    threads = [
-        threading.Thread(target=lambda: keys.append(pseudonym.user_key({}, path).secret))
-        for _ in range(8)
-    ]
+    start = threading.Barrier(8)  # all eight find no key file, then each makes one
+
+    def make() -> None:
+        start.wait()
+        keys.append(pseudonym.user_key({}, path).secret)
+
+    threads = [threading.Thread(target=make) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.data.warehouse import Warehouse
+from greenstats.data.warehouse import REMEMBERED, Warehouse
+from greenstats.metrics import queries
+from greenstats.metrics.filters import Filters
 from tests import handbuilt, ops
 from tests.conftest import ROOT, run_cli, summary_json
 
@@ -94,3 +96,25 @@ def test_readers_see_the_old_snapshot_or_the_new_one_never_a_mix(
     assert seen <= {old, new}
     assert old in seen
     assert new in seen
+
+
+def test_a_reader_keeps_its_latest_results_and_no_caller_changes_them(handbuilt_db: Path) -> None:
+    """What a reader keeps of its snapshot (the plantings, alerts and summary several pages of
+    one filter bar read) is handed out as a copy, and only the latest REMEMBERED are kept."""
+    with Warehouse(handbuilt_db).open_snapshot() as r:
+        f = Filters()
+        first = queries.planted(r, f)
+        assert len(first) > 0
+        units = first["units_planted"].sum()
+        first["units_planted"] = -1  # one caller's change of its copy
+        assert queries.planted(r, f)["units_planted"].sum() == units
+        s = queries.page_summary(r, f)
+        s["energy_issued_g"] = -1
+        assert queries.page_summary(r, f)["energy_issued_g"] >= 0
+        for i in range(REMEMBERED):
+            r.keep(("n", i), i)
+        assert r.recall(("n", 0)) == 0  # read again: now the latest
+        r.keep(("n", REMEMBERED), REMEMBERED)
+        assert r.recall(("n", 1), "dropped") == "dropped"  # the least recently read
+        assert r.recall(("n", 0)) == 0
+        assert r.recall(("n", REMEMBERED)) == REMEMBERED

@@ -532,11 +532,6 @@ class Reader:
             while len(self._kept) > REMEMBERED:
                 self._kept.popitem(last=False)
 
-    def forget(self) -> None:
-        """Drop every result kept (`keep`): the next reads compute them again."""
-        with self._kept_lock:
-            self._kept.clear()
-
     def info(self) -> dict[str, str]:
         """The snapshot's metadata (number, when built, methodology version, ...)."""
         if self._info is None:
