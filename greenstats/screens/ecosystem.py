@@ -544,7 +544,7 @@ def _cohorts(
 
 
 def _cohort_bars(wide: pd.DataFrame, series: list[tuple], lang: str) -> go.Figure:
-    figure = charts.grouped_bars(wide, category="label", series=series, horizontal=False,
+    figure = charts.grouped_bars(wide, category="label", series=series,
                                  value_title=t("unit.survival", lang))  # fmt: skip
     return figure.update_yaxes(tickformat=".0%", range=[0, 1])
 

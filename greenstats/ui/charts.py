@@ -267,30 +267,19 @@ def bars(
     hover: str,
     value_title: str,
     color: str | Sequence[str] = OKABE_ITO[0],
-    horizontal: bool = True,
 ) -> go.Figure:
-    """One bar per category, largest first (horizontal by default, so long names fit)."""
+    """One bar per category, largest first, horizontal (so long names fit)."""
     fig = go.Figure()
-    if horizontal:
-        fig.add_bar(
-            y=frame[category],
-            x=frame[value],
-            orientation="h",
-            marker_color=color,
-            customdata=frame[[hover]],
-            hovertemplate="%{customdata[0]}<extra></extra>",
-        )
-        fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
-        return _layout(fig, x_title=value_title, height=max(220, 26 * len(frame) + 70))
     fig.add_bar(
-        x=frame[category],
-        y=frame[value],
+        y=frame[category],
+        x=frame[value],
+        orientation="h",
         marker_color=color,
         customdata=frame[[hover]],
         hovertemplate="%{customdata[0]}<extra></extra>",
     )
-    fig.update_xaxes(type="category")
-    return _layout(fig, y_title=value_title)
+    fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
+    return _layout(fig, x_title=value_title, height=max(220, 26 * len(frame) + 70))
 
 
 def grouped_bars(
@@ -299,27 +288,20 @@ def grouped_bars(
     category: str,
     series: Sequence[tuple[str, str, str, str]],
     value_title: str,
-    horizontal: bool = True,
 ) -> go.Figure:
-    """Several measures side by side per category: series = (column, label, colour, hover)."""
+    """Several measures side by side per category, upright: series = (column, label, colour,
+    hover)."""
     fig = go.Figure()
     for col, label, colour, hover in series:
-        kwargs = (
-            {"y": frame[category], "x": frame[col], "orientation": "h"}
-            if horizontal
-            else {"x": frame[category], "y": frame[col]}
-        )
         fig.add_bar(
-            **kwargs,
+            x=frame[category],
+            y=frame[col],
             name=label,
             marker_color=colour,
             customdata=frame[[hover]],
             hovertemplate="%{customdata[0]}<extra></extra>",
         )
     fig.update_layout(barmode="group", bargap=0.2, bargroupgap=0.05)
-    if horizontal:
-        fig.update_yaxes(autorange="reversed", rangemode="normal", type="category")
-        return _layout(fig, x_title=value_title, height=max(HEIGHT, 34 * len(frame) + 90))
     fig.update_xaxes(type="category")
     return _layout(fig, y_title=value_title)
 
