@@ -39,6 +39,22 @@ SPARK_TEST_SUBMIT_ARGS = (
 
 T = TypeVar("T")
 
+
+def users_tolerance(exact: int) -> float:
+    """How far a distinct-users estimate may be from the exact count in a test: four standard
+    errors (4 × 0.81 %) plus four users. The user ids are keyed hashes, so each clone's key moves
+    the estimate: at many users it strays like a normal error (beyond four standard errors about
+    once in 16,000), but at a few hundred users it is whole users, two keys falling in one
+    register, and four standard errors of a few hundred are one to three users: that bound
+    failed a correct sketch once in 300 runs at 54 users, once in 2,900 at 105 (2026-12-07's
+    CI: 105 users estimated 101). With four users more, no failure in 100,000 runs at 54, 105,
+    199, 400 or 2,000 users (`python bench/sketch_error.py`; docs/TESTING.md, Flakes). A
+    sketch that loses a region or a month is off by far more."""
+    from greenstats.metrics import sketch
+
+    return 4 * sketch.STANDARD_ERROR * exact + 4
+
+
 #: Files whose tests are independent of each other and share no costly module fixture: under
 #: xdist each of their tests goes to whichever worker is free. Every other file runs whole on
 #: one worker, so a module fixture (a corpus loaded, a server started) is made once.

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.metrics import queries, sketch
+from greenstats.metrics import queries
 from greenstats.screens import SCREENS
+from tests.conftest import users_tolerance
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,7 +86,4 @@ def test_distinct_users_estimates_are_within_four_standard_errors(
     _, m = bench_run
     for name, exact, estimate in m["sketch"]:
         assert exact > 0, name
-        # Keyed user ids move the estimate with each clone's key: four standard errors (3.3%),
-        # at least 1 (a correct sketch fails this about once in 16,000 runs).
-        bound = max(4 * sketch.STANDARD_ERROR * exact, 1)
-        assert abs(estimate - exact) <= bound, (name, exact, estimate)
+        assert abs(estimate - exact) <= users_tolerance(exact), (name, exact, estimate)

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.demo import DemoResult
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import queries, sketch, stats
+from greenstats.metrics import queries, stats
 from greenstats.metrics.filters import Filters, where_actions
+from tests.conftest import users_tolerance
 
 # --- random frames ----------------------------------------------------------------------------
 
@@ -220,8 +221,9 @@ def test_users_per_bucket_are_exact_where_whole_and_estimated_within_the_bound_e
 ) -> None:
     """The users chart: with no region or one, a bucket the period covers whole is the exact
     count; a bucket cut by the period, or any bucket for several regions, is a HyperLogLog
-    estimate within three standard errors (3 × 0.81%) of the exact count from the lake, or a
-    few users where there are few (two users falling in one register of 16,384 is chance)."""
+    estimate within conftest.users_tolerance of the exact count from the lake (four standard
+    errors, 4 × 0.81 %, and four users: two users falling in one register of 16,384 is
+    chance)."""
     f = replace(f, date_to=min(f.date_to, f.date_from + timedelta(days=120)))
     with Warehouse(demo_1m[0]).open_snapshot() as r:
         series = queries.users_series(r, f, grain)
@@ -249,5 +251,4 @@ def test_users_per_bucket_are_exact_where_whole_and_estimated_within_the_bound_e
         if row.exact:
             assert row.users_active == row.lake, row
         else:
-            bound = max(3 * sketch.STANDARD_ERROR * row.lake, 4)
-            assert abs(row.users_active - row.lake) <= bound, row
+            assert abs(row.users_active - row.lake) <= users_tolerance(row.lake), row
