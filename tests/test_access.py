@@ -10,6 +10,7 @@ import dataclasses
 import inspect
 import io
 import json
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -18,13 +19,14 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from greenstats.data import audit, pseudonym
+from greenstats.data import audit, pseudonym, sessions
 from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import access, queries
+from greenstats.metrics import access, identity, queries
 from greenstats.metrics.access import AccessFileError, Role
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.identity import Identity
 from greenstats.screens import SCREENS, overview, projects
 from greenstats.ui import fmt
 from greenstats.ui import frame as ui
@@ -56,10 +58,13 @@ AUTH = {
     "client_secret": "not-used-by-apptest",
     "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
 }
-EXEC = {"is_logged_in": True, "email": "exec@program.example", "sub": "e-1", "name": "Exec"}
-DESERT = {"is_logged_in": True, "email": "ann@desert.example", "sub": "d-1", "name": "Ann"}
-PANDA = {"is_logged_in": True, "sub": "panda-guardian-7", "name": "Pat"}  # no email claim
-STRANGER = {"is_logged_in": True, "email": "eve@elsewhere.example", "sub": "x-1"}
+#: When the tests' ID tokens were issued (a sign-in lasts GREENSTATS_SESSION_HOURS from it).
+NOW = int(time.time())
+SIGNED = {"is_logged_in": True, "email_verified": True, "iat": NOW}
+EXEC = {**SIGNED, "email": "exec@program.example", "sub": "e-1", "name": "Exec", "nonce": "n1"}
+DESERT = {**SIGNED, "email": "ann@desert.example", "sub": "d-1", "name": "Ann", "nonce": "n2"}
+PANDA = {"is_logged_in": True, "sub": "panda-guardian-7", "name": "Pat", "iat": NOW}  # no email
+STRANGER = {**SIGNED, "email": "eve@elsewhere.example", "sub": "x-1", "nonce": "n3"}
 ANONYMOUS = {"is_logged_in": False}
 ALL_TIME = Filters(as_of=handbuilt.AS_OF)
 
@@ -71,7 +76,8 @@ ALL_TIME = Filters(as_of=handbuilt.AS_OF)
     ("subject", "email", "verified", "role"),
     [
         ("e-1", "exec@program.example", True, "executive"),
-        ("e-1", "EXEC@Program.Example", None, "executive"),  # emails match without case
+        ("e-1", " EXEC@Program.Example ", True, "executive"),  # emails match trimmed, any case
+        ("e-1", "EXEC@Program.Example", None, None),  # not said to be verified: not used
         ("m-1", "mia@program.example", True, "manager"),  # the domain's wildcard
         ("e-1", "exec@program.example", False, None),  # an unverified email is not used
         ("panda-guardian-7", "exec@program.example", True, "partner:Panda Friends"),  # sub wins
@@ -80,13 +86,18 @@ ALL_TIME = Filters(as_of=handbuilt.AS_OF)
         ("d-1", "ann@sub.desert.example", True, None),  # a subdomain is another domain
         ("d-1", "ann@desert.example.evil", True, None),
         ("x-1", None, None, None),
-        (None, "program.example", True, None),
+        ("x-1", "program.example", True, None),
+        # A subject shaped like a listed email is not that email (issue 25's hole 2).
+        ("exec@program.example", "mallory@evil.example", False, None),
+        ("exec@program.example", None, None, None),
+        ("Panda-Guardian-7", None, None, None),  # a subject matches exactly, case and all
     ],
 )
 def test_an_identity_gets_the_role_the_file_grants(
-    subject: str | None, email: str | None, verified: bool | None, role: str | None
+    subject: str, email: str | None, verified: bool | None, role: str | None
 ) -> None:
-    found = access.parse_grants(ACCESS).role_for(subject, email, verified)
+    claims = {"sub": subject, "email": email, "email_verified": verified, "iat": NOW}
+    found = access.parse_grants(ACCESS).role_for(identity.parse(claims))
     assert (found.label if found else None) == role
 
 
@@ -251,6 +262,7 @@ def signed(handbuilt_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     access_file.write_text(ACCESS, encoding="utf-8")
     monkeypatch.setenv(access.ENV, str(access_file))
     monkeypatch.setenv(audit.ENV, str(audit_log))
+    monkeypatch.setenv(sessions.ENV, str(tmp_path / "sessions.sqlite"))
 
     def run(user: dict, page: str = "overview", **params: str | list[str]) -> AppTest:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
@@ -322,6 +334,65 @@ def test_an_identity_without_a_role_sees_a_page_saying_so_and_nothing_else(signe
     lines = audit.read(signed.audit)
     assert [(x["event"], x["identity"], x["role"], x["reason"]) for x in lines] == [
         ("denied", "eve@elsewhere.example", "none", "no role")
+    ]
+
+
+def nothing_shown(at: AppTest) -> None:
+    assert not at.metric
+    assert not at.dataframe
+    assert not figures(at)
+    assert not downloads(at)
+    assert not at.multiselect  # no filter bar
+
+
+def test_a_string_false_for_email_verified_refuses_the_sign_in(signed) -> None:
+    """Issue 25, hole 1: `"email_verified": "false"` as a string gave alice's partner role."""
+    at = signed({**DESERT, "email_verified": "false"}, period="All time")
+    assert titles(at) == ["Sign-in refused"]
+    assert "**email\\_verified**" in at.error[0].value  # the claim named, in bold
+    nothing_shown(at)
+    assert [b.label for b in at.button] == ["Sign out"]
+    (line,) = audit.read(signed.audit)
+    assert (line["event"], line["reason"], line["identity"], line["role"]) == (
+        "denied", "claims refused", None, "none"
+    )  # fmt: skip
+    assert line["claimed_subject"] == "d-1"
+    assert "ann@desert.example" not in json.dumps(line)  # not logged under the address claimed
+
+
+def test_a_subject_that_is_a_listed_email_gets_nothing_and_is_logged_by_subject(signed) -> None:
+    """Issue 25, hole 2: sub = a listed email, email mallory's, unverified."""
+    mallory = {"is_logged_in": True, "sub": "exec@program.example", "iat": NOW,
+               "email": "mallory@evil.example", "email_verified": False}  # fmt: skip
+    at = signed(mallory, period="All time")
+    assert titles(at) == ["No access yet"]
+    nothing_shown(at)
+    (line,) = audit.read(signed.audit)
+    assert (line["identity"], line["subject"], line["email"], line["reason"]) == (
+        "sub:exec@program.example", "exec@program.example", "mallory@evil.example", "no role"
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("how", "note"),
+    [("signed out", "You signed out of greenstats"), ("expired", "more than 12 hours old")],
+)
+def test_a_cookie_of_an_ended_sign_in_opens_nothing(signed, how: str, note: str) -> None:
+    """Issue 25, hole 3: a copy of the cookie after sign-out still signed in for 30 days."""
+    user = dict(DESERT)
+    if how == "signed out":
+        assert signed(user).metric  # the cookie works until the sign-out
+        sessions.record_sign_out(DESERT["sub"])
+    else:
+        user["iat"] = NOW - 12 * 3600 - 60
+    at = signed(user, period="All time")
+    assert titles(at) == ["Sign in to greenstats"]
+    assert note in at.info[0].value
+    assert [b.label for b in at.button] == ["Sign in"]
+    nothing_shown(at)
+    refused = [x for x in audit.read(signed.audit) if x["event"] == "denied"]
+    assert [(x["reason"], x["identity"]) for x in refused] == [
+        (f"sign-in {how}", "ann@desert.example")
     ]
 
 
@@ -439,12 +510,13 @@ def test_the_audit_log_records_sign_ins_once_and_never_a_user_id(
     signed(STRANGER)
     signed(DESERT, "projects", period="All time", partner="Panda Friends")
     lines = audit.read(signed.audit)
-    assert [(x["event"], x["identity"], x["role"]) for x in lines] == [
-        ("sign_in", "ann@desert.example", "partner:Desert Green"),
-        ("sign_in", "exec@program.example", "executive"),
-        ("denied", "eve@elsewhere.example", "none"),
-        ("sign_in", "ann@desert.example", "partner:Desert Green"),  # a new session
-        ("denied", "ann@desert.example", "partner:Desert Green"),
+    assert [(x["event"], x["identity"], x["subject"], x["role"]) for x in lines] == [
+        ("sign_in", "ann@desert.example", "d-1", "partner:Desert Green"),
+        ("sign_in", "exec@program.example", "e-1", "executive"),
+        ("denied", "eve@elsewhere.example", "x-1", "none"),
+        # Another browser session of the same sign-in (the same cookie): not a new sign-in.
+        ("session_resumed", "ann@desert.example", "d-1", "partner:Desert Green"),
+        ("denied", "ann@desert.example", "d-1", "partner:Desert Green"),
     ]
     refused = lines[-1]
     assert (refused["reason"], refused["field"], refused["value"]) == (
@@ -454,7 +526,8 @@ def test_the_audit_log_records_sign_ins_once_and_never_a_user_id(
     # (The page of each line is checked in Chromium, tests/e2e/test_sign_in.py: under AppTest,
     # st.navigation reports the default page after a switch_page.)
     for x in lines:
-        assert set(x) >= {"time", "event", "identity", "role", "page", "filters"}
+        assert set(x) >= {"time", "event", "identity", "subject", "email", "role", "page",
+                          "filters"}  # fmt: skip
     text = signed.audit.read_text(encoding="utf-8")
     raw = {row["user_id"] for row in csv.DictReader(io.StringIO(handbuilt.ACTIONS_CSV))} - {""}
     key = pseudonym.user_key()
@@ -509,9 +582,13 @@ def test_a_partner_sees_a_count_of_people_only_from_k(
 
 def test_the_example_access_file_is_valid_and_grants_what_it_says() -> None:
     grants = access.read_grants(ROOT / ".streamlit" / "access.example.toml")
-    assert grants.role_for(None, "director@program.example.org", True) == Role("executive")
-    assert grants.role_for(None, "ops@program.example.org", True) == Role("manager")
-    assert grants.role_for("248289761001", None) == Role("partner", "Blue Shore Marine Conservancy")
+
+    def role(subject: str, email: str | None = None) -> Role | None:
+        return grants.role_for(Identity(subject, email, email_verified=email is not None))
+
+    assert role("s-1", "director@program.example.org") == Role("executive")
+    assert role("s-2", "ops@program.example.org") == Role("manager")
+    assert role("248289761001") == Role("partner", "Blue Shore Marine Conservancy")
 
 
 def _xizang_events(folder: Path, counts: dict[str, int]) -> None:

@@ -1,8 +1,11 @@
 """The audit log: one JSON object per line, appended, for each sign-in, each access refused and
 each download (README, "Sign-in and roles").
 
-A line holds the time (UTC), the event, the signed-in identity (email or OIDC subject) and role,
-the page, the filters the page read with, and what was refused or downloaded. Nothing from the
+A line holds the time (UTC), the event, the signed-in identity (its verified email, else `sub:`
+and its OIDC subject), its subject and its normalised email (as claimed: verified or not), the
+role, the page, the filters the page read with, and what was refused or downloaded. A sign-in is
+`sign_in` once, in its first browser session; every other browser session its cookie opens is
+`session_resumed`. Nothing from the
 action logs goes into it: no user id, no event. Lines are written with O_APPEND in one
 `write`, so lines of concurrent sessions never interleave; the file is never truncated or
 rewritten by greenstats. The path is GREENSTATS_AUDIT_LOG, else data/audit.jsonl.
@@ -22,7 +25,7 @@ from greenstats.data.paths import PROJECT_ROOT
 ENV = "GREENSTATS_AUDIT_LOG"
 DEFAULT_AUDIT_LOG = PROJECT_ROOT / "data" / "audit.jsonl"
 #: What a line can record.
-EVENTS = frozenset({"sign_in", "sign_out", "denied", "download"})
+EVENTS = frozenset({"sign_in", "session_resumed", "sign_out", "denied", "download"})
 
 _log = logging.getLogger("greenstats.audit")
 
@@ -42,7 +45,8 @@ def _plain(value: Any) -> Any:
 
 
 def line(event: str, *, identity: str | None, role: str, page: str | None = None,
-         filters: dict[str, Any] | None = None, **detail: Any) -> str:  # fmt: skip
+         filters: dict[str, Any] | None = None, subject: str | None = None,
+         email: str | None = None, **detail: Any) -> str:  # fmt: skip
     """One audit line (no newline), keys in a fixed order."""
     if event not in EVENTS:
         raise ValueError(f"unknown audit event {event!r}")
@@ -50,6 +54,8 @@ def line(event: str, *, identity: str | None, role: str, page: str | None = None
         "time": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         "event": event,
         "identity": identity,
+        "subject": subject,
+        "email": email,
         "role": role,
         "page": page,
         "filters": _plain(filters or {}),
@@ -60,9 +66,11 @@ def line(event: str, *, identity: str | None, role: str, page: str | None = None
 
 def record(event: str, *, identity: str | None, role: str, page: str | None = None,
            filters: dict[str, Any] | None = None, path: Path | None = None,
+           subject: str | None = None, email: str | None = None,
            **detail: Any) -> bool:  # fmt: skip
     """Append one line; False (and an error in the server log) when it cannot be written."""
-    text = line(event, identity=identity, role=role, page=page, filters=filters, **detail)
+    text = line(event, identity=identity, role=role, page=page, filters=filters,
+                subject=subject, email=email, **detail)  # fmt: skip
     target = path or audit_path()
     data = (text + "\n").encode("utf-8")
     try:

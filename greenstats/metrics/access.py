@@ -6,12 +6,16 @@ The access file (TOML, README "Sign-in and roles") maps identities to roles:
     "ceo@program.example" = "executive"          # an email, matched without regard to case
     "*@program.example" = "manager"              # everyone with an email at that domain
     "*@see.org.cn" = "partner:SEE Foundation"    # a partner, named as in projects.csv
-    "auth0|5f1a9c" = "partner:SEE Foundation"    # an OIDC subject (the ID token's `sub`)
+    "sub:auth0|5f1a9c" = "partner:SEE Foundation"  # an OIDC subject (the ID token's `sub`)
 
-An exact identity (subject, then email) wins over a domain. Anything else in the file (a
-syntax error, an unknown role, a key that is neither an email, a subject nor `*@domain`, a
-partner with no name) makes the whole file invalid: the app then shows no figure to anyone
-until it is fixed (it fails closed).
+Subjects and emails are two namespaces that never meet: `sub:…` is a subject, `email:…` an
+email; a key without a prefix is an email when it is shaped like one and a subject otherwise
+(so a subject shaped like an email is listed only as `sub:…`). A subject matches the token's
+`sub` exactly; an email or a domain grants its role only when the provider verified the email
+(identity.Identity.verified_email). A listed subject wins over an email, an email over a
+domain. Anything else in the file (a syntax error, an unknown role, a key that is neither an
+email, a subject nor `*@domain`, a partner with no name) makes the whole file invalid: the app
+then shows no figure to anyone until it is fixed (it fails closed).
 
 A role narrows the filters every query takes (`narrow`): a partner's filters carry its name,
 and every query of plantings, surveys, redemptions, projects and protected areas is cut to that
@@ -29,6 +33,7 @@ from pathlib import Path
 
 from greenstats.data.paths import PROJECT_ROOT
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.identity import EMAIL, SUBJECT, Identity
 
 ENV = "GREENSTATS_ACCESS_FILE"
 DEFAULT_ACCESS_FILE = PROJECT_ROOT / ".streamlit" / "access.toml"
@@ -41,9 +46,9 @@ PARTNER_PREFIX = "partner:"
 #: they are for the program's own staff.
 PARTNER_PAGES = frozenset({"overview", "trees", "coastal", "species", "projects", "methodology"})
 
-_EMAIL = re.compile(r"^[^@\s*]+@[^@\s*]+\.[^@\s*]+$")
 _DOMAIN = re.compile(r"^\*@([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$")
-_SUBJECT = re.compile(r"^[^\s@*]{1,255}$")
+#: A key's namespace prefixes.
+SUBJECT_PREFIX, EMAIL_PREFIX = "sub:", "email:"
 
 
 @dataclass(frozen=True)
@@ -94,25 +99,54 @@ class AccessFileError(ValueError):
 
 @dataclass(frozen=True)
 class Grants:
-    """The access file, read: exact identities (subjects and lower-cased emails) and domains."""
+    """The access file, read: subjects, lower-cased emails and domains, each its own table."""
 
-    exact: dict[str, Role]
+    subjects: dict[str, Role]
+    emails: dict[str, Role]
     domains: dict[str, Role]
 
-    def role_for(self, subject: str | None, email: str | None,
-                 email_verified: bool | None = None) -> Role | None:  # fmt: skip
-        """The role of a signed-in identity, or None. An email the provider says is not
-        verified is not used (anyone can type an address into a new account)."""
-        if subject and subject in self.exact:
-            return self.exact[subject]
-        if not email or email_verified is False:
+    def role_for(self, who: Identity) -> Role | None:
+        """The role of a signed-in identity, or None: its subject's, else its verified email's,
+        else its verified email's domain's. An email the provider did not verify grants
+        nothing (anyone can type an address into a new account)."""
+        if who.subject in self.subjects:
+            return self.subjects[who.subject]
+        email = who.verified_email
+        if email is None:
             return None
-        email = email.strip().lower()
-        if not _EMAIL.match(email):
-            return None
-        if email in self.exact:
-            return self.exact[email]
+        if email in self.emails:
+            return self.emails[email]
         return self.domains.get(email.rpartition("@")[2])
+
+    def entries(self) -> list[tuple[str, Role]]:
+        """Every key of the file as it is matched (`sub:…`, `email:…`, `*@…`) and its role."""
+        return [
+            *((f"{SUBJECT_PREFIX}{k}", r) for k, r in self.subjects.items()),
+            *((f"{EMAIL_PREFIX}{k}", r) for k, r in self.emails.items()),
+            *((f"*@{k}", r) for k, r in self.domains.items()),
+        ]
+
+    def partners(self) -> set[str]:
+        """The partners the file names."""
+        return {r.partner for _, r in self.entries() if r.partner is not None}
+
+
+def _key(who: str) -> tuple[str, str] | None:
+    """An access file key → (its table, the key as matched), or None if it is none of them."""
+    key = who.strip()
+    if key.startswith(SUBJECT_PREFIX):
+        subject = key[len(SUBJECT_PREFIX) :]
+        return ("subjects", subject) if SUBJECT.match(subject) else None
+    if key.startswith(EMAIL_PREFIX):
+        email = key[len(EMAIL_PREFIX) :].strip().lower()
+        return ("emails", email) if EMAIL.match(email) else None
+    if domain := _DOMAIN.match(key):
+        return "domains", domain.group(1).lower()
+    if EMAIL.match(key):
+        return "emails", key.lower()
+    if "@" not in key and "*" not in key and SUBJECT.match(key):
+        return "subjects", key
+    return None
 
 
 def parse_grants(text: str, source: str = "access file") -> Grants:
@@ -130,8 +164,7 @@ def parse_grants(text: str, source: str = "access file") -> Grants:
     roles = doc.get("roles")
     if not isinstance(roles, dict):
         raise AccessFileError(f"{source}: no [roles] table", "no [roles] table")
-    exact: dict[str, Role] = {}
-    domains: dict[str, Role] = {}
+    tables: dict[str, dict[str, Role]] = {"subjects": {}, "emails": {}, "domains": {}}
     for n, (who, value) in enumerate(roles.items(), start=1):
 
         def bad(problem: str, who: str = who, n: int = n) -> AccessFileError:
@@ -144,19 +177,14 @@ def parse_grants(text: str, source: str = "access file") -> Grants:
             role = parse_role(value.strip())
         except ValueError as exc:
             raise bad(str(exc)) from None
-        key = who.strip()
-        if domain := _DOMAIN.match(key):
-            table, key = domains, domain.group(1).lower()
-        elif _EMAIL.match(key):
-            table, key = exact, key.lower()
-        elif _SUBJECT.match(key):
-            table = exact
-        else:
-            raise bad("not an email, an OIDC subject or *@domain")
-        if key in table:
+        found = _key(who)
+        if found is None:
+            raise bad("not an email, an OIDC subject (sub:…) or *@domain")
+        table, key = found
+        if key in tables[table]:
             raise bad("the same identity is given a role twice")
-        table[key] = role
-    return Grants(exact, domains)
+        tables[table][key] = role
+    return Grants(**tables)
 
 
 def access_path() -> Path:

@@ -21,7 +21,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from greenstats.data import audit
+from greenstats.data import audit, sessions
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.warehouse import (
     Reader,
@@ -30,9 +30,10 @@ from greenstats.data.warehouse import (
     WarehouseBusyError,
     WarehouseError,
 )
-from greenstats.metrics import access, queries
+from greenstats.metrics import access, identity, queries
 from greenstats.metrics.access import AccessFileError, Grants, Role
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
+from greenstats.metrics.identity import Identity
 from greenstats.ui import charts, fmt, geo
 from greenstats.ui.blocks import Attention, Card, Chart, Markdown, Table, is_empty
 from greenstats.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
@@ -120,12 +121,14 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
 
 @dataclass(frozen=True)
 class Viewer:
-    """The signed-in identity (email, else OIDC subject; None when sign-in is not set up), the
-    name to greet, and the role the access file grants."""
+    """Who is looking: how the audit log names them (their verified email, else `sub:` and their
+    OIDC subject; None when sign-in is not set up), the name to greet, the role the access file
+    grants, and the identity read from the provider's claims."""
 
     identity: str | None
     name: str | None
     role: Role
+    who: Identity | None = None
 
 
 def sign_in_configured() -> bool:
@@ -165,62 +168,96 @@ def _grants() -> Grants | AccessFileError:
 
 
 def audit_event(event: str, **detail: Any) -> None:
-    """Append to the audit log with this run's identity, role, page and filters."""
+    """Append to the audit log with this run's identity (and its subject and normalised email),
+    role, page and filters."""
     found = st.session_state.get("_viewer")
-    identity = found.identity if isinstance(found, Viewer) else _identity()
+    who = st.session_state.get("_who")
     role = found.role.label if isinstance(found, Viewer) else "none"
     f = st.session_state.get("filters")
     audit.record(
-        event, identity=identity, role=role, page=st.session_state.get("_page"),
+        event,
+        identity=who.label if isinstance(who, Identity) else None,
+        subject=who.subject if isinstance(who, Identity) else None,
+        email=who.email if isinstance(who, Identity) else None,
+        role=role, page=st.session_state.get("_page"),
         filters=vars(f) if isinstance(f, Filters) else None, **detail,
     )  # fmt: skip
 
 
-def _identity() -> str | None:
-    if not st.user.get("is_logged_in"):
-        return None
-    return st.user.get("email") or st.user.get("sub")
-
-
-def _once(key: str, event: str, **detail: Any) -> None:
-    """Audit an event once per session for the same key (a rerun does not repeat it)."""
+def _once(key: str, event: str, **detail: Any) -> bool:
+    """Audit an event once per browser session for the same key (a rerun does not repeat it);
+    whether it was written now."""
     done = st.session_state.setdefault("_audited", set())
-    if key not in done:
-        done.add(key)
-        audit_event(event, **detail)
+    if key in done:
+        return False
+    done.add(key)
+    audit_event(event, **detail)
+    return True
 
 
 def viewer() -> Viewer:
     """Who is looking and what they may see (app.py, before anything is read).
 
     With sign-in not configured (the local demo) everyone is `open`. Otherwise a visitor who
-    is not signed in gets the sign-in page only; a signed-in identity with no role, or any
-    identity while the access file is invalid, gets a page saying so; the run stops there,
-    with no page list, figure or download.
+    is not signed in gets the sign-in page only, as does one whose sign-in ended (signed out, or
+    older than GREENSTATS_SESSION_HOURS: data/sessions.py); claims the provider sent malformed
+    (identity.parse) get a page saying the sign-in was refused; a signed-in identity with no
+    role, or any identity while the access file is invalid, gets a page saying so; the run
+    stops there, with no page list, figure or download.
     """
     st.session_state.pop("_viewer", None)
+    st.session_state.pop("_who", None)
     if not sign_in_configured():
         found = Viewer(None, None, access.OPEN)
         st.session_state["_viewer"] = found
         return found
     if not st.user.get("is_logged_in"):
         _only(_sign_in_page, "access.sign_in_title")
-    identity = _identity()
+    who = _who()
     grants = _grants()
     if isinstance(grants, AccessFileError):
         _log.error("access refused to everyone: %s", grants)
         _once(f"closed:{grants}", "denied", reason="access file invalid", detail=grants.public)
         st.session_state["_closed"] = grants.public
         _only(_closed_page, "access.closed_title")
-    role = grants.role_for(st.user.get("sub"), st.user.get("email"),
-                           st.user.get("email_verified"))  # fmt: skip
+    role = grants.role_for(who)
     if role is None:
-        _once(f"norole:{identity}", "denied", reason="no role")
+        _once(f"norole:{who.label}", "denied", reason="no role")
         _only(_no_role_page, "access.no_role_title")
-    found = Viewer(identity, st.user.get("name"), role)
+    found = Viewer(who.label, who.name, role, who)
     st.session_state["_viewer"] = found
-    _once(f"sign_in:{identity}:{role.label}", "sign_in")
+    key = f"sign_in:{who.sign_in}:{role.label}"
+    if key not in st.session_state.setdefault("_audited", set()):
+        # One sign_in per sign-in: another browser session of the same cookie resumes it.
+        first = sessions.first_session(who.sign_in, who.subject)
+        _once(key, "sign_in" if first else "session_resumed")
     return found
+
+
+def _who() -> Identity:
+    """The signed-in identity, read strictly from the provider's claims; a refused claim set
+    or an ended sign-in stops the run on a page saying so."""
+    try:
+        who = identity.parse(st.user)
+    except identity.ClaimsRefusedError as exc:
+        _log.warning("sign-in refused: %s", exc)
+        subject = st.user.get("sub")
+        _once(f"claims:{exc}", "denied", reason="claims refused", detail=str(exc),
+              claimed_subject=subject if isinstance(subject, str) else None)  # fmt: skip
+        st.session_state["_refused"] = exc.claim
+        _only(_refused_page, "access.refused_title")
+    st.session_state["_who"] = who
+    try:
+        why = sessions.ended(who.subject, who.issued_at)
+    except sessions.SessionSettingError as exc:
+        _log.error("access refused to everyone: %s", exc)
+        st.session_state["_closed"] = str(exc)
+        _only(_closed_page, "access.closed_title")
+    if why is not None:
+        _once(f"ended:{who.sign_in}", "denied", reason=f"sign-in {why}")
+        st.session_state["_ended"] = why
+        _only(_sign_in_page, "access.sign_in_title")
+    return who
 
 
 def audit_page_refused(found: Viewer, pages: Iterable[str]) -> None:
@@ -241,21 +278,39 @@ def _only(page: Callable[[], None], title_key: str) -> NoReturn:
 
 def _sign_in_page() -> None:
     st.title(tr("access.sign_in_title"))
+    ended = st.session_state.get("_ended")
+    if ended in ("signed out", "expired"):
+        words = tr(f"access.ended.{ended.replace(' ', '_')}", hours=f"{sessions.max_hours():g}")
+        st.info(words, icon=":material/schedule:")
     st.markdown(tr("access.sign_in_body"))
     if st.button(tr("access.sign_in"), type="primary", icon=":material/login:"):
         st.login()
 
 
 def _sign_out_button(key: str) -> None:
+    """Sign out: audited, and every sign-in of this subject issued until now ends on the server
+    (a copy of the cookie no longer opens anything), then Streamlit's own sign-out."""
     if st.button(tr("access.sign_out"), key=key, icon=":material/logout:", type="secondary"):
         audit_event("sign_out")
+        who = st.session_state.get("_who")
+        if isinstance(who, Identity):
+            sessions.record_sign_out(who.subject)
         st.logout()
 
 
 def _no_role_page() -> None:
     st.title(tr("access.no_role_title"))
-    st.warning(md(tr("access.no_role", who=_identity() or "")), icon=":material/lock:")
+    who = st.session_state.get("_who")
+    label = who.label if isinstance(who, Identity) else ""
+    st.warning(md(tr("access.no_role", who=label)), icon=":material/lock:")
     _sign_out_button("sign-out-no-role")
+
+
+def _refused_page() -> None:
+    st.title(tr("access.refused_title"))
+    claim = st.session_state.get("_refused", "")
+    st.error(tr("access.refused", claim=md(claim)), icon=":material/lock:")
+    _sign_out_button("sign-out-refused")
 
 
 def _closed_page() -> None:

@@ -19,7 +19,7 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Page
 
-from greenstats.data import audit
+from greenstats.data import audit, sessions
 from greenstats.data.warehouse import Warehouse
 from greenstats.metrics import access
 from tests.e2e import harness, oidc
@@ -82,6 +82,7 @@ def secured(app: App, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secu
             "STREAMLIT_SECRETS_FILES": str(oidc.auth_secrets(root, issuer)),
             access.ENV: str(access_file),
             audit.ENV: str(audit_log),
+            sessions.ENV: str(root / "sessions.sqlite"),
         }
         with harness.streamlit_server("app.py", env) as server:
             yield Secured(server.url, issuer, server, audit_log, app.db, app.input, a, b)
