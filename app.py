@@ -13,6 +13,7 @@ ui.language_switch()
 viewer = ui.viewer()  # not signed in, no role, or a broken access file: the run stops here
 ui.ensure_warehouse()
 ui.pin_snapshot()
+ui.check_partners(viewer)  # an access file naming no partner of the warehouse closes it
 
 pages: dict[str, list] = {}
 applies: dict[str, frozenset[str]] = {}

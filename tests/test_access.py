@@ -30,8 +30,8 @@ from greenstats.metrics.identity import Identity
 from greenstats.screens import SCREENS, overview, projects
 from greenstats.ui import fmt
 from greenstats.ui import frame as ui
-from tests import handbuilt
-from tests.conftest import ROOT
+from tests import handbuilt, ops
+from tests.conftest import ROOT, run_cli
 from tests.test_injection import (
     _nodes,
     cells,
@@ -49,7 +49,7 @@ ACCESS = """\
 "*@program.example" = "manager"
 "*@desert.example" = "partner:Desert Green"
 "panda-guardian-7" = "partner:Panda Friends"
-"lonely@desert.example" = "partner:Runs Nothing"
+"lonely@desert.example" = "partner:Blue Coast"
 """
 AUTH = {
     "redirect_uri": "http://localhost:8501/oauth2callback",
@@ -81,7 +81,7 @@ ALL_TIME = Filters(as_of=handbuilt.AS_OF)
         ("m-1", "mia@program.example", True, "manager"),  # the domain's wildcard
         ("e-1", "exec@program.example", False, None),  # an unverified email is not used
         ("panda-guardian-7", "exec@program.example", True, "partner:Panda Friends"),  # sub wins
-        ("d-1", "lonely@desert.example", True, "partner:Runs Nothing"),  # exact beats *@
+        ("d-1", "lonely@desert.example", True, "partner:Blue Coast"),  # exact beats *@
         ("d-1", "ann@desert.example", True, "partner:Desert Green"),
         ("d-1", "ann@sub.desert.example", True, None),  # a subdomain is another domain
         ("d-1", "ann@desert.example.evil", True, None),
@@ -123,6 +123,45 @@ def test_a_malformed_access_file_is_refused_whole_and_says_why(text: str) -> Non
     assert "secret.person" not in caught.value.public.lower()
     # The server log's message names the file.
     assert str(caught.value).startswith("access.toml")
+
+
+def test_a_mistyped_partner_is_named_with_the_closest_and_access_check_says_what_each_grants(
+    handbuilt_db: Path, tmp_path: Path
+) -> None:
+    """Issue 25, hole 6: `…Center` for `…Centre` was accepted, and its people saw an empty
+    view. The warehouse's partners are the check."""
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(ACCESS, encoding="utf-8")
+    bad.write_text(ACCESS.replace("partner:Desert Green", "partner:Desert Greem"), "utf-8")
+    with Warehouse(handbuilt_db).open_snapshot() as r:
+        known = set(queries.partners(r, Filters()))
+    access.check_partners(access.read_grants(good), known)  # every partner exists
+    with pytest.raises(AccessFileError, match="the closest is 'Desert Green'") as caught:
+        access.check_partners(access.read_grants(bad), known, str(bad))
+    assert "Desert" not in caught.value.public  # every visitor sees the public words
+    proc = run_cli("access", "check", "--file", str(good), "--db", str(handbuilt_db))
+    assert proc.returncode == 0, proc.stderr
+    lines = [" ".join(line.split()) for line in proc.stdout.splitlines()]
+    assert lines[0] == f"{good}: 5 entries"
+    assert (
+        "sub:panda-guardian-7 partner:Panda Friends: 1 project, 1 protected area, and the "
+        "program's totals (matches the subject, exactly)"
+    ) in lines
+    assert (
+        "*@program.example manager: every page and figure (matches every verified email at "
+        "that domain)"
+    ) in lines
+    assert lines[-1] == "5 entries: the dashboard accepts this file."
+    proc = run_cli("access", "check", "--file", str(bad), "--db", str(handbuilt_db))
+    assert proc.returncode == 1
+    assert (
+        "*@desert.example partner:Desert Greem: no such partner: did you mean Desert Green? "
+        "(matches every verified email at that domain)"
+    ) in [" ".join(x.split()) for x in proc.stdout.splitlines()]
+    assert ops.one_sentence(" ".join(proc.stderr.split())) == (
+        f"error: {bad}: partner:Desert Greem is not a partner of the warehouse (the closest is "
+        "'Desert Green'), so the dashboard shows no figure to anyone until the file is fixed."
+    )
 
 
 # --- every query is cut to the partner ----------------------------------------------------------
@@ -394,6 +433,18 @@ def test_a_cookie_of_an_ended_sign_in_opens_nothing(signed, how: str, note: str)
     assert [(x["reason"], x["identity"]) for x in refused] == [
         (f"sign-in {how}", "ann@desert.example")
     ]
+
+
+def test_a_mistyped_partner_closes_every_page_without_naming_a_partner(signed) -> None:
+    signed.access.write_text(ACCESS.replace("Panda Friends", "Panda Fiends"), encoding="utf-8")
+    at = signed(DESERT, period="All time")  # whoever signs in, not only the mistyped partner
+    assert titles(at) == ["Access is closed"]
+    nothing_shown(at)
+    shown = unescaped(at.error[0].value)
+    assert "names a partner the warehouse does not have" in shown
+    assert "Panda" not in shown
+    (line,) = [x for x in audit.read(signed.audit) if x["event"] == "denied"]
+    assert line["reason"] == "access file invalid"
 
 
 @pytest.mark.parametrize("text", MALFORMED.values(), ids=MALFORMED.keys())

@@ -1,11 +1,13 @@
 """The command line under arguments drawn by Hypothesis: dates, regions, numbers and paths
-for `summary`, `rejects`, `info` and `ingest`. Whatever it is given, a command exits with a
+for `summary`, `rejects`, `info` and `ingest`, and access files for `access check`. Whatever it
+is given, a command exits with a
 documented code (0, 1 or 2: README, "Your own data"), never a traceback; an exit 1 says why in
 one sentence, and a command that only reads creates nothing.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -144,6 +146,42 @@ def test_ingest_under_drawn_arguments(sandbox: Path, folder, db) -> None:
     (sandbox / "scratch").mkdir(exist_ok=True)
 
 
+#: Roles as an access file may give them: valid, a partner that exists or not, or anything.
+roles = st.one_of(
+    st.sampled_from(["executive", "manager", "partner:Desert Green", "partner:Desert Greem",
+                     "partner:[red]x[/red]", "partner:", "admin"]),
+    texts.map(lambda t: f"partner:{t}"),
+    texts,
+)  # fmt: skip
+keys = st.one_of(
+    st.sampled_from(["ann@desert.example", "*@desert.example", "sub:ann@desert.example",
+                     "email:ANN@desert.example", "auth0|5f", "*", "sub:", "[bold]@x.example"]),
+    texts,
+)  # fmt: skip
+access_files = st.one_of(
+    st.dictionaries(keys, roles, max_size=4).map(
+        lambda d: (
+            "[roles]\n" + "".join(f"{json.dumps(k)} = {json.dumps(v)}\n" for k, v in d.items())
+        )
+    ),
+    texts,
+)
+
+
+@settings(FUZZ, max_examples=60)
+@given(text=access_files, db=warehouses)
+def test_access_check_under_drawn_access_files(sandbox: Path, text: str, db) -> None:
+    """Exit 0 only for a file the dashboard accepts: every partner it names is one of the
+    warehouse's; else one sentence, exit 1."""
+    (sandbox / "scratch" / "access.toml").write_text(text, encoding="utf-8")
+    before = _listing(sandbox)
+    code, out, _ = _check(["access", "check", "--file", "scratch/access.toml", "--db", db])
+    if code == 0:
+        assert out.rstrip().endswith("the dashboard accepts this file.")
+        assert "no such partner" not in out
+    assert _listing(sandbox) == before
+
+
 @pytest.mark.parametrize(
     "args",
     [
@@ -153,6 +191,7 @@ def test_ingest_under_drawn_arguments(sandbox: Path, folder, db) -> None:
         [b"rejects", b"--db", b"[/x] wh", b"--limit", b"-1"],
         [b"ingest", b"/nowhere/\xff", b"--db", b"scratch/x"],
         [b"ingest", b"unknown-files", b"--db", b"afile"],
+        [b"access", b"check", b"--file", b"/nowhere/\xff", b"--db", b"wh"],
     ],
 )
 def test_the_real_entry_point_prints_no_traceback(sandbox: Path, args: list[bytes]) -> None:

@@ -25,6 +25,7 @@ that, because the pages never see the unnarrowed filters.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -185,6 +186,33 @@ def parse_grants(text: str, source: str = "access file") -> Grants:
             raise bad("the same identity is given a role twice")
         tables[table][key] = role
     return Grants(**tables)
+
+
+def unknown_partners(grants: Grants, known: set[str]) -> list[tuple[str, str | None]]:
+    """The partners the file names that run no project or protected area of the warehouse
+    (a typo: `…Center` for `…Centre`), each with the closest known name, or None."""
+    found = []
+    for name in sorted(grants.partners() - known):
+        close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        found.append((name, close[0] if close else None))
+    return found
+
+
+def check_partners(grants: Grants, known: set[str], source: str = "access file") -> None:
+    """AccessFileError when the file names a partner the warehouse does not have: the file
+    fails closed, as for any other malformed entry, and the message names the closest."""
+    unknown = unknown_partners(grants, known)
+    if not unknown:
+        return
+    name, close = unknown[0]
+    hint = f"the closest is {close!r}" if close else "greenstats access check lists them"
+    more = f", and {len(unknown) - 1} more like it" if len(unknown) > 1 else ""
+    raise AccessFileError(
+        f"{source}: partner:{name} is not a partner of the warehouse ({hint}){more}",
+        # Every visitor sees the public words: no partner's name (one partner's people would
+        # learn another's), the server log and `greenstats access check` name it.
+        "an entry names a partner the warehouse does not have",
+    )
 
 
 def access_path() -> Path:

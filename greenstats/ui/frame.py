@@ -234,6 +234,36 @@ def viewer() -> Viewer:
     return found
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _partners_of(key: str, _snap: Snapshot) -> set[str]:
+    """Every partner of a snapshot, unscoped: what the access file is checked against (never
+    shown)."""
+    try:
+        with Warehouse().open_snapshot(_snap) as r:
+            return set(queries.partners(r, Filters()))
+    except WarehouseError as exc:
+        broken(exc)
+
+
+def check_partners(found: Viewer) -> None:
+    """With sign-in on, an access file naming a partner the published snapshot does not have
+    (a typo) closes every page, as any malformed entry does (app.py, once a snapshot is
+    pinned)."""
+    if found.role.name == "open":
+        return
+    grants = _grants()
+    if isinstance(grants, AccessFileError):
+        return
+    snap = snapshot()
+    try:
+        access.check_partners(grants, _partners_of(snap.key, snap), str(access.access_path()))
+    except AccessFileError as exc:
+        _log.error("access refused to everyone: %s", exc)
+        _once(f"closed:{exc}", "denied", reason="access file invalid", detail=exc.public)
+        st.session_state["_closed"] = exc.public
+        _only(_closed_page, "access.closed_title")
+
+
 def _who() -> Identity:
     """The signed-in identity, read strictly from the provider's claims; a refused claim set
     or an ended sign-in stops the run on a page saying so."""
