@@ -20,10 +20,17 @@ applies: dict[str, frozenset[str]] = {}
 for screen in SCREENS:  # one list of pages: the tests and the benchmark read the same
     if not viewer.role.may_open(screen.name):
         continue
+    default = screen.name == "overview"  # at `/`; `/overview` leads there (elsewhere_pages)
     page = st.Page(f"pages/{screen.name}.py", title=ui.tr(screen.title_key), icon=screen.icon,
-                   url_path=screen.name, default=screen.name == "overview")  # fmt: skip
+                   url_path="" if default else screen.name, default=default)  # fmt: skip
     pages.setdefault(ui.tr(screen.section), []).append(page)
     applies[page.url_path] = screen.applies
+# Every other link gets the app's own words (a page not the role's, /overview, no such page),
+# never Streamlit's "page not found" dialog; hidden from the menu.
+overview = next(p for section in pages.values() for p in section if p.url_path == "")
+names = [s.name for s in SCREENS]
+hidden = ui.elsewhere_pages(viewer, names, "pages/overview.py", overview.title)
+next(iter(pages.values())).extend(hidden)
 
 current = st.navigation(pages, position="top")
 ui.audit_page_refused(viewer, [s.name for s in SCREENS])  # a link to a page not theirs

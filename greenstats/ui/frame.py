@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -301,9 +301,60 @@ def audit_page_refused(found: Viewer, pages: Iterable[str]) -> None:
 
 
 def _only(page: Callable[[], None], title_key: str) -> NoReturn:
-    """Run one page and nothing else: no page list, no filter bar."""
-    st.navigation([st.Page(page, title=tr(title_key), default=True)], position="hidden").run()
+    """Run one page and nothing else: no page list, no filter bar. Whatever page the link
+    asked for, this page answers it (Streamlit's "page not found" dialog never shows)."""
+    title = tr(title_key)
+    only = [st.Page(page, title=title, default=True)]
+    only += [st.Page(page, title=title, url_path=p, visibility="hidden") for p in asked_paths()]
+    st.navigation(only, position="hidden").run()
     st.stop()
+
+
+def asked_paths(known: Iterable[str] = ()) -> list[str]:
+    """The page a link asked for (the last segment of its path, as sent and decoded), when it
+    is none of `known`: a hidden page is registered under it, so that the app answers it in its
+    own words instead of Streamlit's "page not found" dialog."""
+    raw = urlsplit(st.context.url or "").path.rstrip("/").rpartition("/")[2]
+    found = []
+    for path in dict.fromkeys((raw, unquote(raw))):
+        if path.strip() and "/" not in path and path not in set(known) and path == path.strip():
+            found.append(path)
+    return found
+
+
+def elsewhere_pages(found: Viewer, names: Iterable[str], overview_script: str,
+                    overview_title: str) -> list:  # fmt: skip
+    """Hidden pages for every link that is no page of the viewer's (app.py; `names`: every
+    page's url path): a page their role has not (the app's sentence why), `/overview` (the
+    Overview, whose address is `/`), any other path (the app's "no such page")."""
+    names = list(names)
+    hidden = [
+        st.Page(_not_offered_page, title=tr("access.not_offered_title"), url_path=name,
+                visibility="hidden")
+        for name in names if not found.role.may_open(name)
+    ]  # fmt: skip
+
+    # The Overview's own script under its name too (it has no switch: the filters of a link
+    # are bound to the bar's widgets, which st.switch_page may neither clear nor pass on).
+    hidden.append(st.Page(overview_script, title=overview_title, url_path="overview",
+                          visibility="hidden"))  # fmt: skip
+    known = {*names, "overview"}
+    hidden += [st.Page(_no_such_page, title=tr("page.none_title"), url_path=p, visibility="hidden")
+               for p in asked_paths(known)]  # fmt: skip
+    return hidden
+
+
+def _not_offered_page() -> None:
+    st.title(tr("access.not_offered_title"))
+    found = st.session_state.get("_viewer")
+    role = role_words(found.role) if isinstance(found, Viewer) else ""
+    st.info(md(tr("access.not_offered", role=role)), icon=":material/lock:")
+
+
+def _no_such_page() -> None:
+    st.title(tr("page.none_title"))
+    asked = (asked_paths() or [""])[-1]
+    st.info(tr("page.none", asked=md(asked)), icon=":material/explore_off:")
 
 
 def _sign_in_page() -> None:
