@@ -155,7 +155,7 @@ def random_filters(rng: random.Random, codes: dict[str, list[str]], latest: date
 
 
 def _only(f: Filters, applies: frozenset[str]) -> Filters:
-    """The filters app.py passes to a page: those that do not apply are cleared."""
+    """The filters dashboard.py passes to a page: those that do not apply are cleared."""
     keep = {
         "date_from": f.date_from if "period" in applies else None,
         "date_to": f.date_to if "period" in applies else None,

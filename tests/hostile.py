@@ -184,7 +184,11 @@ def url_parameters() -> list[str]:
     to the link (`bind="query-params"`; the filter bar binds one per ui.FILTER_KEYS in a loop)
     and every name read from st.query_params."""
     found: set[str] = set()
-    files = [ROOT / "app.py", *(ROOT / "pages").glob("*.py"), *(ROOT / "greenstats").rglob("*.py")]
+    files = [
+        ROOT / "dashboard.py",
+        *(ROOT / "pages").glob("*.py"),
+        *(ROOT / "greenstats").rglob("*.py"),
+    ]
     for path in files:
         for node in ast.walk(ast.parse(path.read_text())):
             if not isinstance(node, ast.Call):

@@ -294,7 +294,7 @@ def test_asking_projects_for_another_partner_gives_your_own_list(handbuilt_db: P
 
 @pytest.fixture
 def signed(handbuilt_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Run app.py with sign-in configured, the access file ACCESS and an audit log of its own:
+    """Run dashboard.py with sign-in configured, the access file ACCESS and an audit log of its own:
     `run(user, page, **link)`; `.access` and `.audit` are the two files."""
     monkeypatch.setenv("GREENSTATS_DB", str(handbuilt_db))
     access_file, audit_log = tmp_path / "access.toml", tmp_path / "audit.jsonl"
@@ -304,7 +304,7 @@ def signed(handbuilt_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(sessions.ENV, str(tmp_path / "sessions.sqlite"))
 
     def run(user: dict, page: str = "overview", **params: str | list[str]) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
         at.secrets["auth"] = AUTH
         at.user = dict(user)
         for key, value in params.items():
@@ -524,7 +524,7 @@ def test_a_partner_picks_among_their_own_projects_only(signed, handbuilt_db: Pat
     assert pickers["Partner"] == ["Desert Green"]
     mine = owned(handbuilt_db)["Desert Green"]["project"]
     assert {o.rsplit(" · ", 1)[1] for o in pickers["Project"]} == mine
-    # The filter bar's project filter (on the first page of the run: AppTest keeps app.py's
+    # The filter bar's project filter (on the first page of the run: AppTest keeps dashboard.py's
     # own widgets in its tree only until a switch_page).
     bar = signed(DESERT, period="All time")
     filter_options = {m.label: m.options for m in bar.multiselect}["Projects"]
@@ -545,7 +545,7 @@ def test_the_open_demo_says_that_access_is_not_restricted(
 ) -> None:
     """(On every page in Chromium: tests/e2e/test_sign_in.py.)"""
     monkeypatch.setenv("GREENSTATS_DB", str(handbuilt_db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.user = {}  # no [auth] in the secrets: Streamlit gives no is_logged_in
     at.run()
     assert not at.exception

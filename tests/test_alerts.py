@@ -302,7 +302,7 @@ def _shown(elements: object) -> list[str]:
 
 def test_the_pages_draw_needs_attention(alerting_db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GREENSTATS_DB", str(alerting_db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params["period"] = "All time"
     at.run()
     assert not at.exception, [e.message for e in at.exception]

@@ -34,7 +34,7 @@ def app(handbuilt_db: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("GREENSTATS_DB", str(handbuilt_db))
 
     def run(page: str = "overview", **params: str | list[str]) -> AppTest:
-        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
         for key, value in params.items():
             at.query_params[key] = value
         at.run()
@@ -182,7 +182,7 @@ def test_a_new_snapshot_is_picked_up_without_restarting(
     db = tmp_path / "wh"
     ingest_folder(handbuilt_folder, db, handbuilt.REFERENCE_MIN)
     monkeypatch.setenv("GREENSTATS_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params["period"] = "All time"
     at.run()
     assert number(metric(at, "Low-carbon actions")) == 10
@@ -214,7 +214,7 @@ def test_a_warehouse_replaced_at_the_same_path_is_never_served_from_the_cache(
     ingest_folder(small, other, handbuilt.REFERENCE_MIN)
     assert (db / "CURRENT").read_text().split()[0] == (other / "CURRENT").read_text().split()[0]
     monkeypatch.setenv("GREENSTATS_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params["period"] = "All time"
     at.run()
     assert number(metric(at, "Low-carbon actions")) == 10

@@ -128,7 +128,7 @@ def _render_loop(db: Path, expected: dict, done: threading.Event, out: Renders, 
     while True:
         last = done.is_set()
         try:
-            snap = warehouse.current()  # pinned once, as app.py does for every run
+            snap = warehouse.current()  # pinned once, as dashboard.py does for every run
             screen = SCREENS[turn % len(SCREENS)]
             turn += 1
             # Each read looks the reader up again, as each ui.query call does.

@@ -174,7 +174,7 @@ def _selected(request: pytest.FixtureRequest, test: str) -> set[str]:
 @contextlib.contextmanager
 def _no_main_script() -> Iterator[None]:
     """A spawned worker runs the parent's main script again before anything else. After an
-    AppTest (tests/test_app.py and others run first in the suite), that script is app.py,
+    AppTest (tests/test_app.py and others run first in the suite), that script is dashboard.py,
     which Streamlit left as sys.modules['__main__'], and a worker would die running it: hand
     the workers a main module with no script while they start."""
     saved = sys.modules["__main__"]

@@ -196,7 +196,7 @@ def _start(world: dict, fork, op: str, db: Path, kill: tuple = ("none",),
     args = (_args(world, op, db), log, kill, record and str(record))
     proc = fork.Process(target=_run, args=args)
     # multiprocessing re-runs the parent's main script in the child; under pytest that is
-    # pytest's (skipped), but after an AppTest it is app.py. The child needs none.
+    # pytest's (skipped), but after an AppTest it is dashboard.py. The child needs none.
     main = sys.modules["__main__"]
     sys.modules["__main__"] = types.ModuleType("__main__")
     try:

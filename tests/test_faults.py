@@ -334,7 +334,7 @@ def test_the_dashboard_shows_a_broken_warehouse_in_one_sentence(
     db = ops.copy(base[0], tmp_path / "wh")
     fault(db)
     monkeypatch.setenv("GREENSTATS_DB", str(db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     errors = [e.value for e in at.error]

@@ -1,6 +1,7 @@
 """The identity layer in front of the roles (issue 25): the provider's claims read strictly and
 normalised (metrics/identity.py), subjects and emails matched in separate namespaces
-(metrics/access.py), and the server-side record of sign-ins and sign-outs (data/sessions.py).
+(metrics/access.py), the server-side record of sign-ins and sign-outs (data/sessions.py), and
+the guard in front of the files (ui/server.py).
 The pages that use them are tests/test_access.py (AppTest) and tests/e2e/test_sign_in.py
 (Chromium, through a real provider)."""
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ from greenstats.data import sessions
 from greenstats.metrics import access, identity
 from greenstats.metrics.access import AccessFileError, Role
 from greenstats.metrics.identity import ClaimsRefusedError, Identity
+from greenstats.ui import server
 
 ACCESS = """\
 [roles]
@@ -251,3 +254,60 @@ def test_a_sign_in_is_first_once_whatever_the_sessions_at_once(tmp_path: Path) -
     assert sorted(firsts) == [False] * 7 + [True]
     with sqlite3.connect(store) as con:
         assert con.execute("SELECT subject FROM sign_ins").fetchall() == [("ann",)]
+
+
+# --- the server's guard in front of the files (ui/server.py) -------------------------------------
+
+SECRET = "a-cookie-secret-for-tests-only"
+
+
+def cookie(claims: object, secret: str = SECRET) -> str:
+    """Streamlit's identity cookie for these claims, as its sign-in callback signs it."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(secret, salt=server.USER_COOKIE).dumps(json.dumps(claims))
+
+
+@pytest.fixture
+def guarded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An access file granting GRANTS' roles, and a sessions store of the test's own."""
+    (tmp_path / "access.toml").write_text(ACCESS, encoding="utf-8")
+    monkeypatch.setenv(access.ENV, str(tmp_path / "access.toml"))
+    monkeypatch.setenv(sessions.ENV, str(tmp_path / "sessions.sqlite"))
+    return tmp_path
+
+
+def test_the_file_guard_takes_only_a_valid_cookie_of_a_live_sign_in_with_a_role(guarded) -> None:
+    now = int(time.time())
+    alice = {"is_logged_in": True, "sub": "a-1", "email": "alice@nwsand.example",
+             "email_verified": True, "iat": now, "nonce": "n"}  # fmt: skip
+    who = server.signed_in({server.USER_COOKIE: cookie(alice)}, SECRET)
+    assert who is not None
+    assert who.verified_email == "alice@nwsand.example"
+    hostile = {
+        "no cookie": {},
+        "another secret": {server.USER_COOKIE: cookie(alice, "another-secret")},
+        "tampered": {server.USER_COOKIE: cookie(alice)[:-2] + "xx"},
+        "not signed": {server.USER_COOKIE: json.dumps(alice)},
+        "a string false": {server.USER_COOKIE: cookie({**alice, "email_verified": "false"})},
+        "not logged in": {server.USER_COOKIE: cookie({**alice, "is_logged_in": False})},
+        "no role": {server.USER_COOKIE: cookie({**alice, "email": "eve@evil.example"})},
+        "not an object": {server.USER_COOKIE: cookie(["a-1"])},
+        "too old": {server.USER_COOKIE: cookie({**alice, "iat": now - 13 * 3600})},
+        "chunks of nothing": {server.USER_COOKIE: "chunks-3"},
+    }
+    for why, cookies in hostile.items():
+        assert server.signed_in(cookies, SECRET) is None, why
+    sessions.record_sign_out("a-1")  # a copy of the cookie after sign-out
+    assert server.signed_in({server.USER_COOKIE: cookie(alice)}, SECRET) is None
+
+
+def test_a_file_is_issued_to_the_sign_in_that_clicked_only() -> None:
+    server.issue("sign-in-a", b"projects of A\n")
+    assert server.issued_to("sign-in-a", b"projects of A\n")
+    assert not server.issued_to("sign-in-b", b"projects of A\n")  # another sign-in
+    assert not server.issued_to("sign-in-a", b"projects of B\n")  # another file
+    for n in range(server.REMEMBERED):  # the oldest are forgotten first
+        server.issue("sign-in-c", f"file {n}".encode())
+    assert not server.issued_to("sign-in-a", b"projects of A\n")
+    assert server.issued_to("sign-in-c", f"file {server.REMEMBERED - 1}".encode())

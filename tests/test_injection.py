@@ -146,24 +146,24 @@ def data_strings(data: object) -> Iterator[str]:
 
 @functools.cache
 def _pages() -> dict:
-    """The pages st.navigation registers (AppTest learns them from a first run of app.py)."""
-    probe = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    """The pages st.navigation registers (AppTest learns them from a first run of dashboard.py)."""
+    probe = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     probe.run()
     return probe._registered_pages
 
 
 def open_page(db: Path, screen: Screen, params: dict[str, str]) -> AppTest:
-    """A reader opening a link to the page in a new session, as a browser does: app.py runs
+    """A reader opening a link to the page in a new session, as a browser does: dashboard.py runs
     with the link's parameters, the filter bar and the link check for this page, then the
     page. (A page AppTest switches to runs alone, Streamlit's legacy mode; in a new session
-    ui.page_filters finds no filters and reruns the request through app.py.)"""
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    ui.page_filters finds no filters and reruns the request through dashboard.py.)"""
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params.update(params)
     if screen.name != "overview":
         at._registered_pages = _pages()  # what switch_page needs from a first run
         at.switch_page(f"pages/{screen.name}.py")
     at.run()
-    assert len(at.sidebar.children), f"{screen.name} ran without app.py"
+    assert len(at.sidebar.children), f"{screen.name} ran without dashboard.py"
     return at
 
 

@@ -253,7 +253,7 @@ def test_overview_and_a_picked_project_offer_their_pdf(
     handbuilt_db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GREENSTATS_DB", str(handbuilt_db))
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params["period"] = "All time"
     at.run()
     assert not at.exception
@@ -270,7 +270,7 @@ def test_without_the_font_the_pdf_button_is_disabled_and_says_why(
 ) -> None:
     monkeypatch.setenv("GREENSTATS_DB", str(handbuilt_db))
     monkeypatch.setenv("GREENSTATS_CJK_FONT_DIR", str(tmp_path))  # no font there
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
     at.query_params["period"] = "All time"
     at.run()
     assert not at.exception

@@ -226,7 +226,7 @@ def test_pages_sample(
     monkeypatch.setenv("GREENSTATS_DB", str(shape_db(shape)))
     for params in PAGE_RUNS:
         for screen in SCREENS:
-            at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
             for key, value in params.items():
                 at.query_params[key] = value
             at.run()

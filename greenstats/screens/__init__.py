@@ -60,7 +60,7 @@ def _partners_and_projects(r: Reader, f: Filters) -> list[tuple]:
 PERIOD_REGION = frozenset({"period", "region"})
 PLANTINGS = frozenset({"period", "region", "project", "species"})
 
-#: Every page, in navigation order: app.py, the tests and the benchmark read this list.
+#: Every page, in navigation order: dashboard.py, the tests and the benchmark read this list.
 SCREENS: tuple[Screen, ...] = (
     Screen("overview", "page.overview", ":material/dashboard:", "nav.impact", PERIOD_REGION,
            overview.load),

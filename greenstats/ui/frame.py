@@ -34,7 +34,7 @@ from greenstats.metrics import access, identity, queries
 from greenstats.metrics.access import AccessFileError, Grants, Role
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.metrics.identity import Identity
-from greenstats.ui import charts, fmt, geo
+from greenstats.ui import charts, fmt, geo, server
 from greenstats.ui.blocks import Attention, Card, Chart, Markdown, Table, is_empty
 from greenstats.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
 
@@ -72,7 +72,7 @@ def broken(exc: WarehouseError) -> NoReturn:
 
 
 def pin_snapshot() -> Snapshot:
-    """Read CURRENT once at the start of a run (app.py): every read of this run then comes
+    """Read CURRENT once at the start of a run (dashboard.py): every read of this run then comes
     from that one snapshot, so a page never mixes two, and the next run sees a new one."""
     try:
         snap = Warehouse().require_current()
@@ -84,7 +84,7 @@ def pin_snapshot() -> Snapshot:
 
 
 def snapshot() -> Snapshot:
-    """The snapshot this run reads (pinned by app.py; the published one otherwise)."""
+    """The snapshot this run reads (pinned by dashboard.py; the published one otherwise)."""
     try:
         return st.session_state.get("_snapshot") or Warehouse().require_current()
     except WarehouseError as exc:
@@ -138,7 +138,7 @@ def sign_in_configured() -> bool:
 
 
 def current_role() -> Role:
-    """The role this run reads with (app.py set it); with sign-in configured and no viewer
+    """The role this run reads with (dashboard.py set it); with sign-in configured and no viewer
     yet, nothing is read."""
     found = st.session_state.get("_viewer")
     if isinstance(found, Viewer):
@@ -196,7 +196,7 @@ def _once(key: str, event: str, **detail: Any) -> bool:
 
 
 def viewer() -> Viewer:
-    """Who is looking and what they may see (app.py, before anything is read).
+    """Who is looking and what they may see (dashboard.py, before anything is read).
 
     With sign-in not configured (the local demo) everyone is `open`. Otherwise a visitor who
     is not signed in gets the sign-in page only, as does one whose sign-in ended (signed out, or
@@ -247,7 +247,7 @@ def _partners_of(key: str, _snap: Snapshot) -> set[str]:
 
 def check_partners(found: Viewer) -> None:
     """With sign-in on, an access file naming a partner the published snapshot does not have
-    (a typo) closes every page, as any malformed entry does (app.py, once a snapshot is
+    (a typo) closes every page, as any malformed entry does (dashboard.py, once a snapshot is
     pinned)."""
     if found.role.name == "open":
         return
@@ -324,7 +324,7 @@ def asked_paths(known: Iterable[str] = ()) -> list[str]:
 
 def elsewhere_pages(found: Viewer, names: Iterable[str], overview_script: str,
                     overview_title: str) -> list:  # fmt: skip
-    """Hidden pages for every link that is no page of the viewer's (app.py; `names`: every
+    """Hidden pages for every link that is no page of the viewer's (dashboard.py; `names`: every
     page's url path): a page their role has not (the app's sentence why), `/overview` (the
     Overview, whose address is `/`), any other path (the app's "no such page")."""
     names = list(names)
@@ -769,11 +769,27 @@ def plotly(fig: go.Figure, key: str) -> None:
     )  # fmt: skip
 
 
+def _made_on_click(make: Callable[[], bytes]) -> Callable[[], bytes]:
+    """A download's file, made only when its button is clicked, and issued to this sign-in:
+    the server gives it to no one else (ui/server.py)."""
+    who = st.session_state.get("_who")
+    sign_in = who.sign_in if isinstance(who, Identity) else None
+
+    def run() -> bytes:
+        data = make()
+        if sign_in is not None:
+            server.issue(sign_in, data)
+        return data
+
+    return run
+
+
 def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
-    """A CSV of exactly what is shown, safe to open in Excel or WPS."""
+    """A CSV of exactly what is shown, safe to open in Excel or WPS, made when clicked."""
     file_name = f"greenstats-{name}.csv"
     st.download_button(
-        label or tr("download.csv"), data=csv_bytes(frame), file_name=file_name,
+        label or tr("download.csv"), data=_made_on_click(lambda: csv_bytes(frame)),
+        file_name=file_name,
         mime="text/csv", key=f"download-{name}", icon=":material/download:",
         width="content", type="tertiary", on_click=audit_event,
         args=("download",), kwargs={"file": file_name, "rows": len(frame)},
@@ -802,7 +818,8 @@ def download_pdf(fn: Callable[Concatenate[Reader, P], bytes], *args: P.args, nam
 
     file_name = f"greenstats-{name}.pdf"
     st.download_button(
-        label, data=make, file_name=file_name, mime="application/pdf", key=f"pdf-{name}",
+        label, data=_made_on_click(make), file_name=file_name, mime="application/pdf",
+        key=f"pdf-{name}",
         icon=":material/picture_as_pdf:", width="content", type="secondary",
         on_click=audit_event, args=("download",), kwargs={"file": file_name},
     )  # fmt: skip
@@ -821,12 +838,12 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def page_filters() -> tuple[Filters, set[str]]:
-    """The filters app.py read from the bar for this page, and which of them apply here."""
+    """The filters dashboard.py read from the bar for this page, and which of them apply here."""
     if "filters" not in st.session_state:
         # Only when the first request a freshly started server gets is a link to a page:
-        # until app.py has called st.navigation once, Streamlit runs a file of pages/ alone
+        # until dashboard.py has called st.navigation once, Streamlit runs a file of pages/ alone
         # (its legacy mode). Record what st.navigation would, and run the same request again,
-        # through app.py, with the link untouched.
+        # through dashboard.py, with the link untouched.
         from streamlit.runtime.pages_manager import PagesManager
 
         PagesManager.uses_pages_directory = False

@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import pytest
 from playwright.sync_api import Page
@@ -194,8 +196,10 @@ def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
             assert "greenstats has no page “no-such-page”" in body(page)
         assert not leaked(page, b), (route, leaked(page, b))
 
-    # A's download: the list of A's projects, and nothing of B's.
+    # A's download: the list of A's projects, and nothing of B's. No file exists before the
+    # click (issue 25, hole 4: every CSV used to reach the browser as /media/… on load).
     harness.open_page(page, f"{secured.url}/projects?period=All+time")
+    assert media_urls(watch) == [], "a file was served before any click"
     main = page.get_by_test_id("stMain")
     button = main.get_by_role("button", name="Download CSV").first
     with page.expect_download() as download:
@@ -205,11 +209,22 @@ def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
     cells = [c for row in csv.reader(io.StringIO(saved.read_text("utf-8-sig"))) for c in row]
     assert set(a.projects.values()) <= set(cells)
     assert not ({b.name, *b.projects.values(), *b.projects} & set(cells))
+    issued = media_urls(watch)
+    assert issued, "the download did not come from /media/"
+    cookies = {c["name"]: c["value"] for c in page.context.cookies(secured.url)}
+    # The same URL with no cookie, during the session: refused.
+    for url in issued:
+        assert fetch(url) == 403, url
+    assert fetch(issued[0], cookies) == 200  # with the session's cookie it is served
 
     oidc.sign_out(page)
     check_nothing_but_sign_in(page)
     harness.open_page(page, f"{secured.url}/projects")
     check_nothing_but_sign_in(page)
+    # After sign-out: with no cookie, and with the copied cookie of the ended sign-in (hole 3).
+    for url in issued:
+        assert fetch(url) == 403, url
+        assert fetch(url, cookies) == 403, url
     # A page the role has not, any page once signed out, a path that is no page: the app
     # answers each itself, so Streamlit logs no "page not found" (nor anything else).
     harness.check_console(watch)
@@ -219,6 +234,16 @@ def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
     events = [x["event"] for x in lines]
     assert events[0] == "sign_in"
     assert events[-1] == "sign_out"
+    # One sign-in, however many browser sessions its cookie opened (a page load is one each):
+    # it used to write a sign_in for each (issue 25, hole 5).
+    assert events.count("sign_in") == 1, events
+    assert events.count("session_resumed") >= len(routes), events
+    assert {(x["subject"], x["email"]) for x in lines} == {("ann-a", f"ann@{PARTNER_DOMAIN}")}
+    # Every refused fetch of a file is in the log, with the file asked for.
+    paths = {urlsplit(u).path for u in issued}
+    refused_files = [x for x in audit.read(secured.audit) if x.get("asked") in paths]
+    assert len(refused_files) == 3 * len(issued), refused_files
+    assert {x["reason"] for x in refused_files} == {"a file asked for without a valid sign-in"}
     refused = {(x.get("field"), x.get("value")) for x in lines if x["event"] == "denied"}
     pages = {x.get("asked") for x in lines if x.get("reason") == "page not offered to this role"}
     assert pages == {"actions", "funnel"}
@@ -232,6 +257,24 @@ def test_partner_a_sees_their_projects_and_cannot_reach_partner_b(
     assert downloads[0]["filters"]["partner"] == a.name
     assert downloads[0]["file"] == download.value.suggested_filename
     check_no_user_id(secured)
+
+
+def media_urls(watch: harness.Watch) -> list[str]:
+    """The files the browser fetched from the app's /media/ (Streamlit serves each file a page
+    offers there)."""
+    return sorted({u for u in watch.urls if urlsplit(u).path.startswith("/media/")})
+
+
+def fetch(url: str, cookies: dict[str, str] | None = None) -> int:
+    """A plain GET, as any HTTP client sends it (no browser, no session unless `cookies`):
+    the status it gets."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in (cookies or {}).items())}
+    request = urllib.request.Request(url, headers=headers if cookies else {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
 
 
 def check_no_user_id(secured: Secured) -> None:
@@ -289,3 +332,34 @@ def test_an_identity_without_a_role_sees_only_a_page_saying_so(
     assert {(x["event"], x["role"], x.get("reason")) for x in lines} >= {
         ("denied", "none", "no role")
     }
+
+
+def test_an_email_the_provider_sent_as_verified_in_a_string_gets_nothing(
+    page: Page, secured: Secured
+) -> None:
+    """Issue 25, hole 1, through the real provider: `"email_verified": "false"`, a string, on
+    an address of partner A's domain."""
+    oidc.sign_in(page, secured.url, "alice-1", f"alice@{PARTNER_DOMAIN}", email_verified="false")
+    assert page.locator("h1").all_inner_texts() == ["Sign-in refused"]
+    assert "sent its email_verified claim in a form greenstats does not trust" in body(page)
+    assert page.get_by_test_id("stMetric").count() == 0
+    assert not nav_links(page)
+    check_no_streamlit_dialog(page)
+    lines = [x for x in audit.read(secured.audit) if x.get("claimed_subject") == "alice-1"]
+    assert [(x["event"], x["reason"], x["identity"]) for x in lines] == [
+        ("denied", "claims refused", None)
+    ]
+    assert not [x for x in audit.read(secured.audit) if x["identity"] == f"alice@{PARTNER_DOMAIN}"]
+
+
+def test_a_subject_shaped_like_a_listed_email_gets_nothing(page: Page, secured: Secured) -> None:
+    """Issue 25, hole 2, through the real provider: sub = the executive's email, the email
+    claim mallory's and unverified."""
+    oidc.sign_in(page, secured.url, EXEC_EMAIL, "mallory@evil.example", email_verified=False)
+    assert page.locator("h1").all_inner_texts() == ["No access yet"]
+    assert f"sub:{EXEC_EMAIL}" in body(page)  # named by its subject, not an address
+    assert page.get_by_test_id("stMetric").count() == 0
+    lines = [x for x in audit.read(secured.audit) if x["subject"] == EXEC_EMAIL]
+    assert [(x["event"], x["identity"], x["email"], x["reason"]) for x in lines] == [
+        ("denied", f"sub:{EXEC_EMAIL}", "mallory@evil.example", "no role")
+    ]
