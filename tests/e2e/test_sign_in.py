@@ -51,6 +51,7 @@ class Secured:
     input: Path
     a: Partner
     b: Partner
+    access: Path  # the access file the server reads
 
 
 def _partners(db: Path) -> list[Partner]:
@@ -86,7 +87,9 @@ def secured(app: App, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secu
             sessions.ENV: str(root / "sessions.sqlite"),
         }
         with harness.streamlit_server("app.py", env) as server:
-            yield Secured(server.url, issuer, server, audit_log, app.db, app.input, a, b)
+            yield Secured(
+                server.url, issuer, server, audit_log, app.db, app.input, a, b, access_file
+            )
 
 
 def body(page: Page) -> str:
@@ -306,13 +309,51 @@ def test_an_executive_sees_every_page_and_partner(page: Page, secured: Secured) 
     with Warehouse(secured.db).open_snapshot() as r:
         everyone = r.rows("SELECT count(*) FROM stg_projects")[0][0]
     assert f"{everyone} projects in" in text
+    copied = page.context.cookies(secured.url)  # what a thief of the cookie would have
     oidc.sign_out(page)
     check_nothing_but_sign_in(page)
+    # Issue 25, hole 3: the copied cookie, set in a fresh browser after the sign-out, opens
+    # only the sign-in page (it used to sign in, for the cookie's 30 days).
+    other = page.context.browser.new_context()
+    try:
+        other.add_cookies(copied)
+        replay = other.new_page()
+        harness.open_page(replay, f"{secured.url}/projects?period=All+time")
+        check_nothing_but_sign_in(replay)
+        assert "You signed out of greenstats" in body(replay)
+    finally:
+        other.close()
     seen = [
-        (x["event"], x["role"]) for x in audit.read(secured.audit) if x["identity"] == EXEC_EMAIL
+        (x["event"], x["role"], x.get("reason"))
+        for x in audit.read(secured.audit)
+        if x["identity"] == EXEC_EMAIL
     ]
-    assert seen[0] == ("sign_in", "executive")
-    assert seen[-1] == ("sign_out", "executive")
+    assert seen[0] == ("sign_in", "executive", None)
+    assert seen[-2:] == [("sign_out", "executive", None), ("denied", "none", "sign-in signed out")]
+
+
+def test_a_mistyped_partner_in_the_access_file_closes_it_for_everyone(
+    page: Page, secured: Secured
+) -> None:
+    """Issue 25, hole 6: `…Center` for `…Centre` was accepted and its people saw an empty
+    view. Now nobody sees a figure until it is fixed, and the page names no partner."""
+    access_file = secured.access
+    kept = access_file.read_text(encoding="utf-8")
+    typo = secured.a.name[:-1] + ("x" if secured.a.name[-1] != "x" else "y")
+    access_file.write_text(kept.replace(f"partner:{secured.a.name}", f"partner:{typo}"), "utf-8")
+    try:
+        oidc.sign_in(page, secured.url, "dee-2", EXEC_EMAIL, email_verified=True)
+        assert page.locator("h1").all_inner_texts() == ["Access is closed"]
+        assert "names a partner the warehouse does not have" in body(page)
+        assert typo not in body(page)
+        assert secured.a.name not in body(page)
+        assert page.get_by_test_id("stMetric").count() == 0
+        check_no_streamlit_dialog(page)
+    finally:
+        access_file.write_text(kept, encoding="utf-8")
+    harness.open_page(page, secured.url)  # fixed: the same sign-in now sees the figures
+    assert page.get_by_test_id("stMetric").count() > 0
+    oidc.sign_out(page)
 
 
 def test_an_identity_without_a_role_sees_only_a_page_saying_so(
