@@ -1,6 +1,7 @@
-"""greenstats: the entry point. Page config, sign-in and role, first-start demo build,
-language, the one filter bar (bound to the URL), navigation. Each page says which filters
-apply to it; a role says which pages exist for the viewer."""
+"""greenstats' dashboard script, which `streamlit run app.py` serves (app.py adds the guard in
+front of the files). Page config, sign-in and role, first-start demo build, language, the one
+filter bar (bound to the URL), navigation. Each page says which filters apply to it; a role
+says which pages exist for the viewer."""
 
 import streamlit as st
 
