@@ -167,21 +167,25 @@ def _grants() -> Grants | AccessFileError:
     return _read_grants(str(path), stamp)
 
 
-def audit_event(event: str, **detail: Any) -> None:
-    """Append to the audit log with this run's identity (and its subject and normalised email),
-    role, page and filters."""
+def _audit_context() -> dict[str, Any]:
+    """This run's identity (and its subject and normalised email), role, page and filters, as
+    an audit line records them."""
     found = st.session_state.get("_viewer")
     who = st.session_state.get("_who")
-    role = found.role.label if isinstance(found, Viewer) else "none"
     f = st.session_state.get("filters")
-    audit.record(
-        event,
-        identity=who.label if isinstance(who, Identity) else None,
-        subject=who.subject if isinstance(who, Identity) else None,
-        email=who.email if isinstance(who, Identity) else None,
-        role=role, page=st.session_state.get("_page"),
-        filters=vars(f) if isinstance(f, Filters) else None, **detail,
-    )  # fmt: skip
+    return {
+        "identity": who.label if isinstance(who, Identity) else None,
+        "subject": who.subject if isinstance(who, Identity) else None,
+        "email": who.email if isinstance(who, Identity) else None,
+        "role": found.role.label if isinstance(found, Viewer) else "none",
+        "page": st.session_state.get("_page"),
+        "filters": vars(f) if isinstance(f, Filters) else None,
+    }
+
+
+def audit_event(event: str, **detail: Any) -> None:
+    """Append to the audit log with this run's identity, role, page and filters."""
+    audit.record(event, **_audit_context(), **detail)
 
 
 def _once(key: str, event: str, **detail: Any) -> bool:
@@ -769,9 +773,12 @@ def plotly(fig: go.Figure, key: str) -> None:
     )  # fmt: skip
 
 
-def _made_on_click(make: Callable[[], bytes]) -> Callable[[], bytes]:
-    """A download's file, made only when its button is clicked, and issued to this sign-in:
-    the server gives it to no one else (ui/server.py)."""
+def _made_on_click(make: Callable[[], bytes], file_name: str, **detail: Any) -> Callable[[], bytes]:
+    """A download's file, made only when its button is clicked: audited then, with what this
+    run shows (the click runs outside any run), and issued to this sign-in, so that the server
+    gives it to no one else (ui/server.py). The button asks for no rerun (`on_click="ignore"`):
+    a rerun would replace the file's placeholder while the browser still asks for it."""
+    context = _audit_context()
     who = st.session_state.get("_who")
     sign_in = who.sign_in if isinstance(who, Identity) else None
 
@@ -779,6 +786,7 @@ def _made_on_click(make: Callable[[], bytes]) -> Callable[[], bytes]:
         data = make()
         if sign_in is not None:
             server.issue(sign_in, data)
+        audit.record("download", **context, file=file_name, **detail)
         return data
 
     return run
@@ -787,12 +795,11 @@ def _made_on_click(make: Callable[[], bytes]) -> Callable[[], bytes]:
 def download(frame: pd.DataFrame, name: str, label: str | None = None) -> None:
     """A CSV of exactly what is shown, safe to open in Excel or WPS, made when clicked."""
     file_name = f"greenstats-{name}.csv"
+    made = _made_on_click(lambda: csv_bytes(frame), file_name, rows=len(frame))
     st.download_button(
-        label or tr("download.csv"), data=_made_on_click(lambda: csv_bytes(frame)),
-        file_name=file_name,
-        mime="text/csv", key=f"download-{name}", icon=":material/download:",
-        width="content", type="tertiary", on_click=audit_event,
-        args=("download",), kwargs={"file": file_name, "rows": len(frame)},
+        label or tr("download.csv"), data=made, file_name=file_name, mime="text/csv",
+        key=f"download-{name}", icon=":material/download:", width="content", type="tertiary",
+        on_click="ignore",
     )  # fmt: skip
 
 
@@ -801,7 +808,8 @@ def download_pdf(fn: Callable[Concatenate[Reader, P], bytes], *args: P.args, nam
     """A PDF report made only when asked (`fn(reader, *args)`, e.g. reports.documents.brief):
     the button's data is a callable Streamlit runs on the click. Through the same door as
     `cached`: the Filters are narrowed to the viewer's role and the run's snapshot is read, both
-    fixed now, since the callable runs outside this run. The click is audited like a CSV's.
+    fixed now, since the callable runs outside this run. The click is audited like a CSV's
+    (`_made_on_click`).
     With `unavailable` (why no report can be made here), a disabled button and the reason."""
     if unavailable:  # a missing font or Chromium: say why, rather than fail on the click
         st.button(label, key=f"pdf-{name}", icon=":material/picture_as_pdf:", disabled=True,
@@ -818,10 +826,9 @@ def download_pdf(fn: Callable[Concatenate[Reader, P], bytes], *args: P.args, nam
 
     file_name = f"greenstats-{name}.pdf"
     st.download_button(
-        label, data=_made_on_click(make), file_name=file_name, mime="application/pdf",
-        key=f"pdf-{name}",
-        icon=":material/picture_as_pdf:", width="content", type="secondary",
-        on_click=audit_event, args=("download",), kwargs={"file": file_name},
+        label, data=_made_on_click(make, file_name), file_name=file_name,
+        mime="application/pdf", key=f"pdf-{name}", icon=":material/picture_as_pdf:",
+        width="content", type="secondary", on_click="ignore",
     )  # fmt: skip
 
 
