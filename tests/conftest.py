@@ -55,6 +55,20 @@ def users_tolerance(exact: int) -> float:
     return 4 * sketch.STANDARD_ERROR * exact + 4
 
 
+def people_shown(truth: int, lang: str = "en") -> set[str]:
+    """What a page may show for a true count of people (docs/CONTRACT.md, Privacy): 0 as 0,
+    1 to k − 1 as "< k", a multiple of k as itself, any other count as one of the two
+    multiples of k around it, as the page writes them."""
+    from greenstats.data.contract import K_ANONYMITY
+    from greenstats.ui import fmt
+
+    if 0 < truth < K_ANONYMITY:
+        return {fmt.people(truth, lang)}
+    below = truth - truth % K_ANONYMITY
+    above = below + K_ANONYMITY if truth % K_ANONYMITY else below
+    return {fmt.people(below, lang), fmt.people(above, lang)}
+
+
 #: Files whose tests are independent of each other and share no costly module fixture: under
 #: xdist each of their tests goes to whichever worker is free. Every other file runs whole on
 #: one worker, so a module fixture (a corpus loaded, a server started) is made once.

@@ -28,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from greenstats.data import privacy_seed
 from greenstats.data.contract import CONTRACT_VERSION, TABLES, Table
 from greenstats.data.ingest import SQL_TYPES, q
 from greenstats.data.methodology import Reference
@@ -177,6 +178,7 @@ def build_snapshot(
                 on_step=on_step if len(passes) == 1 else _with_month(on_step, months),
             )
         identity = _write_info(con, number, spec)
+        privacy_seed.keep(warehouse, spec.user_key_id)
         con.execute("USE memory")
         con.execute("DETACH snap")
         if previous is not None and spec.full:

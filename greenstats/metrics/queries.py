@@ -18,7 +18,7 @@ import pandas as pd
 from greenstats.data.methodology import Reference
 from greenstats.data.paths import is_uri
 from greenstats.data.warehouse import Reader, WarehouseError
-from greenstats.metrics import alerts, catalog, sketch, stats
+from greenstats.metrics import alerts, catalog, privacy, sketch, stats
 from greenstats.metrics.filters import (
     Filters,
     Where,
@@ -134,13 +134,21 @@ def users_active_exact(r: Reader, f: Filters) -> int:
 
 def users_active_sketch(r: Reader, f: Filters) -> int:
     """Distinct users among action events in the period and regions, from the HLL marts."""
+    return round(sketch.estimate_from_histogram(users_histogram(r, f)))
+
+
+def users_histogram(r: Reader, f: Filters) -> np.ndarray:
+    """The HLL registers of the users among action events in the period and regions, merged,
+    as registers per value (index 0, the registers not set, counted as 0): their estimate is
+    `users_active_sketch`, and they name the people counted (privacy.sketch_cell)."""
+    empty = np.zeros(sketch.HASH_BITS_LEFT + 2, dtype=np.int64)
     first, last = event_days(r)
     if first is None:
-        return 0
+        return empty
     lo = max(f.date_from or first, first)
     hi = min(f.date_to or last, last)
     if lo > hi:
-        return 0
+        return empty
     years, months, days = period_pieces(lo, hi, first, last)
     parts, params = [], []
     region = Where().isin("region", f.regions)
@@ -161,7 +169,8 @@ def users_active_sketch(r: Reader, f: Filters) -> int:
     registers = r.df(
         f"SELECT reg, max(rho) AS rho FROM ({' UNION ALL '.join(parts)}) GROUP BY reg", params
     )
-    return round(sketch.estimate(registers["rho"].to_numpy()))
+    rho = registers["rho"].to_numpy().astype(np.int64)
+    return np.bincount(rho, minlength=len(empty))
 
 
 def period_pieces(
@@ -257,14 +266,21 @@ def area_species(r: Reader, f: Filters) -> pd.DataFrame:
 
 
 def summary_inputs(
-    r: Reader, f: Filters, *, exact_users: bool = False, reference: Reference | None = None
+    r: Reader,
+    f: Filters,
+    *,
+    exact_users: bool = False,
+    reference: Reference | None = None,
+    users: int | None = None,
 ) -> stats.SummaryInputs:
-    """Everything `stats.summary` needs for one set of filters."""
+    """Everything `stats.summary` needs for one set of filters (`users`: the distinct users
+    when the caller has counted them already)."""
     if reference is None:
         ref_actions, ref_species = reference_frames(r)
     else:
         ref_actions, ref_species = reference.actions, reference.species
-    users = users_active_exact(r, f) if exact_users else users_active_sketch(r, f)
+    if users is None:
+        users = users_active_exact(r, f) if exact_users else users_active_sketch(r, f)
     return stats.SummaryInputs(
         actions_by_action=actions_by_action(r, f),
         users_active=users,
@@ -290,9 +306,18 @@ def summary(
 
 
 def page_summary(r: Reader, f: Filters) -> dict[str, float | int]:
-    """The summary as pages show it: distinct users from the sketches, never from raw events
-    (once per reader and filters: the Overview and Actions pages both show it)."""
-    return dict(_once(r, ("page_summary", f), lambda: summary(r, f, exact_users=False)))
+    """The summary as pages show it: distinct users from the sketches, never from raw events,
+    and rounded as every count of people a page shows (`privacy.rounded`; once per reader and
+    filters: the Overview and Actions pages both show it)."""
+
+    def compute() -> dict[str, float | int]:
+        histogram = users_histogram(r, f)
+        users = round(sketch.estimate_from_histogram(histogram))
+        s = catalog.summary(summary_inputs(r, f, users=users))
+        cell = privacy.sketch_cell("users_active", histogram)
+        return s | {"users_active": privacy.rounded(users, cell, privacy.seed(r.warehouse))}
+
+    return dict(_once(r, ("page_summary", f), compute))
 
 
 # --- breakdowns for the pages (each sums to the summary total for the same filters) --------
@@ -487,12 +512,13 @@ def _bucket_spans(grain: str, starts: list[date]) -> list[tuple[date, date]]:
 
 def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     """Active users and new users (both exact where they can be) per day, week or month;
-    `exact` says whether a bucket's active users were counted exactly or estimated.
+    `exact` says whether a bucket's active users were counted exactly or estimated, and
+    `cell_active` and `cell_new` name the people each count counted (privacy.Cell).
 
     With no region or one, a bucket the period covers whole is read exact from
     mart_users_<grain>_exact; a bucket cut by the period's ends, or any bucket when several
     regions are chosen, is estimated from the day sketches (HyperLogLog). New users are exact.
-    Users are counted across all actions and brands.
+    Users are counted across all actions and brands. Pages show `users_shown`.
     """
     if grain not in ("day", "week", "month"):
         raise ValueError(f"unknown time grain {grain!r}")
@@ -502,8 +528,9 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
     if first is None or lo > hi:
         return pd.DataFrame(
             {"period": pd.Series(dtype="datetime64[us]"), "users_active": pd.Series(dtype=int),
-             "users_new": pd.Series(dtype=int), "users_returning": pd.Series(dtype=int),
-             "exact": pd.Series(dtype=bool)}
+             "exact": pd.Series(dtype=bool), "cell_active": pd.Series(dtype=object),
+             "users_new": pd.Series(dtype=int), "cell_new": pd.Series(dtype=object),
+             "users_returning": pd.Series(dtype=int)}
         )  # fmt: skip
     buckets = _buckets(grain, lo, hi, first, last)
     exact = pd.DataFrame(columns=["period", "users_active"])
@@ -526,25 +553,63 @@ def users_series(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
         estimate = [b for b, _ in buckets]
     estimated = _users_estimated(r, f, grain, estimate, lo, hi)
     # Every bucket of the period gets a row: one no user acted in (no row in a mart) has 0.
-    sums = pd.DataFrame({"period": pd.to_datetime([b for b, _ in buckets]), "users_active": 0})
+    starts = [b for b, _ in buckets]
+    sums = pd.DataFrame({"period": pd.to_datetime(starts), "users_active": 0})
     sums["exact"] = np.array([whole for _, whole in buckets], dtype=bool) & (len(f.regions) <= 1)
+    # An exact count is of its whole bucket and region (every region: none named).
+    sums["cell_active"] = [privacy.Cell("users_active", tuple(f.regions), a, b, grain)
+                           for a, b in _bucket_spans(grain, starts)]  # fmt: skip
     found = [p.assign(period=pd.to_datetime(p["period"])) for p in (exact, estimated) if len(p)]
     if found:
         counts = pd.concat(found).set_index("period")["users_active"]
         sums["users_active"] = sums["period"].map(counts).fillna(0)
+    if len(estimated):
+        cells = pd.Series(list(estimated["cell"]), index=pd.to_datetime(estimated["period"]))
+        sums["cell_active"] = [
+            cells.get(p, c) for p, c in zip(sums["period"], sums["cell_active"], strict=True)
+        ]
     w = Where().between("day", lo, hi).isin("region", f.regions)
     bucket = TIME_GRAINS[grain]
     new = r.df(
-        f"SELECT {bucket} AS period, sum(count_new_users)::BIGINT AS users_new "
+        f"SELECT {bucket} AS period, sum(count_new_users)::BIGINT AS users_new, "
+        "min(day) AS new_first, max(day) AS new_last, "
+        "array_agg(DISTINCT region ORDER BY region) AS new_regions "
         f"FROM mart_new_users_daily {w.sql} GROUP BY 1",
         w.params,
     )
     new["period"] = pd.to_datetime(new["period"])
+    # The new users of a bar are those of its days and regions that hold one (mart_new_users_
+    # daily has a row only where a user began): so much fixes who they are.
+    new["cell_new"] = [
+        privacy.Cell("users_new", tuple(g), pd.Timestamp(a).date(), pd.Timestamp(b).date())
+        for g, a, b in zip(new["new_regions"], new["new_first"], new["new_last"], strict=True)
+    ]
+    new = new.drop(columns=["new_first", "new_last", "new_regions"])
     out = sums.sort_values("period").merge(new, on="period", how="left").reset_index(drop=True)
     out["users_active"] = out["users_active"].astype(int)
     out["users_new"] = out["users_new"].fillna(0).astype(int)
     out["users_new"] = out[["users_new", "users_active"]].min(axis=1)
+    out["cell_new"] = [c if isinstance(c, privacy.Cell) else privacy.Cell("users_new")
+                       for c in out["cell_new"]]  # fmt: skip
     out["users_returning"] = out["users_active"] - out["users_new"]
+    return out
+
+
+def users_shown(r: Reader, f: Filters, grain: str) -> pd.DataFrame:
+    """`users_series` as pages show it: each bar's new, returning and active users rounded as
+    every count of people a page shows (`privacy.parts`: 0, "< k" or a multiple of k)."""
+    series = users_series(r, f, grain)
+    seed = privacy.seed(r.warehouse)
+    shown = [
+        privacy.parts(new, returning, active,
+                      (cn, privacy.Cell("users_returning", parts=(ca, cn)), ca), seed)
+        for new, returning, active, cn, ca in zip(
+            series["users_new"], series["users_returning"], series["users_active"],
+            series["cell_new"], series["cell_active"], strict=True)
+    ]  # fmt: skip
+    out = series.drop(columns=["cell_active", "cell_new"])
+    for i, column in enumerate(("users_new", "users_returning", "users_active")):
+        out[column] = pd.Series([s[i] for s in shown], index=out.index, dtype=int)
     return out
 
 
@@ -554,7 +619,7 @@ def _users_estimated(
     """HyperLogLog estimates for the given buckets, each clipped to [lo, hi]: whole months
     from the month sketches, everything else from the day sketches."""
     if not starts:
-        return pd.DataFrame(columns=["period", "users_active"])
+        return pd.DataFrame(columns=["period", "users_active", "cell"])
     region = Where().isin("region", f.regions)
     bucket = TIME_GRAINS[grain]
     first, last = event_days(r)
@@ -602,6 +667,7 @@ def _users_estimated(
         {
             "period": periods,
             "users_active": [round(sketch.estimate_from_histogram(row)) for row in counts],
+            "cell": [privacy.sketch_cell("users_active", row) for row in counts],
         }
     )
 

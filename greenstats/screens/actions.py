@@ -61,7 +61,7 @@ def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsD
     )
     # New users are counted per month when the other charts are, or would be by default.
     users_grain = "month" if "month" in (grain, auto) else grain
-    users = queries.users_series(r, f, users_grain)
+    users = queries.users_shown(r, f, users_grain)
     return ActionsData(
         grain=grain,
         cards=_cards(queries.page_summary(r, f), lang),
@@ -408,13 +408,13 @@ def _brands_chart(by_brand: pd.DataFrame, names: dict[str, str], f: Filters, lan
 
 def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int = K_ANONYMITY
             ) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # fmt: skip
-    """New and returning users per bar, so that no count under k can be read or worked out.
+    """New and returning users per bar, so that no count under k can be read or worked out:
+    `series` holds the counts as shown (queries.users_shown: 0, under k, or a multiple of k).
 
     A bar whose new or returning users are fewer than k shows only its active users (when
-    those are k or more), so the small part is not its total minus the other part; a bar of
-    fewer than k active users is not drawn. Returns the bars to draw (long form), the table as
-    shown (one row per bar, counts in words) and the sentence, from the latest bar whose split
-    is shown.
+    those are k or more); a bar of fewer than k active users is not drawn. Returns the bars to
+    draw (long form), the table as shown (one row per bar, counts in words) and the sentence,
+    from the latest bar whose split is shown.
     """
     drawn, table = [], []
     insight = ""
@@ -494,8 +494,8 @@ def _users_chart(series: pd.DataFrame, grain: str, f: Filters, lang: str) -> Cha
 
 def _users_note(series: pd.DataFrame, f: Filters, lang: str, k: int = K_ANONYMITY) -> str:
     """Whether the users' bars are exact counts, estimates, or exact but for the bars the
-    period's ends cut (users_series flags each); how small counts show; and that users are
-    counted across all actions and brands."""
+    period's ends cut (users_series flags each); how small counts show; that users are
+    counted across all actions and brands; and that counts of people are rounded."""
     estimated = int((~series["exact"].astype(bool)).sum())
     margin = words.estimate_margin(lang)
     if estimated == 0:
@@ -516,4 +516,5 @@ def _users_note(series: pd.DataFrame, f: Filters, lang: str, k: int = K_ANONYMIT
         notes.append(t("actions.users_note_merged", lang, k=k))
     if f.actions or f.brands:
         notes.append(t("actions.users_all_actions", lang))
+    notes.append(t("privacy.rounded", lang, k=k))
     return _SPACE.get(lang, " ").join(notes)

@@ -8,6 +8,7 @@ from functools import partial
 
 import pandas as pd
 
+from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.warehouse import Reader
@@ -124,7 +125,8 @@ def needs_attention(r: Reader, f: Filters, lang: str) -> Attention:
 
 def _delta(change: tuple[float, float | None] | None, key: str, s: dict, lang: str) -> str | None:
     """The change of one card against the comparison period, hidden where it would give away a
-    count of fewer than k people (a small count now or before)."""
+    count of fewer than k people (a small count now or before). A count of people is compared
+    as shown (queries.page_summary rounds both), so its change says nothing the two do not."""
     if change is None or change[1] is None:
         return None
     if catalog.BY_KEY[key].people and (
@@ -229,7 +231,8 @@ def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> li
 
     shown = {
         "users_active": (fmt.people(s["users_active"], lang),
-                         t("kpi.users_note", lang, margin=words.estimate_margin(lang)),
+                         t("kpi.users_note", lang, margin=words.estimate_margin(lang),
+                           k=K_ANONYMITY),
                          t("help.users", lang)),
         "actions": (fmt.compact_quantity(s["actions"], "unit.actions", lang),
                     t("kpi.energy_note", lang, energy=fmt.compact_quantity(
