@@ -33,6 +33,15 @@ DbOption = Annotated[
     typer.Option("--db", help="Warehouse folder (default: $GREENSTATS_DB or data/warehouse)."),
 ]
 
+ForceOption = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="With --reference: use a methodology that drops codes loaded rows use (their "
+        "carbon becomes 0).",
+    ),
+]
+
 MartsOption = Annotated[
     str | None,
     typer.Option(
@@ -141,22 +150,31 @@ def ingest(
             "Spark writes this load's lake files (default: the warehouse's lake folder).",
         ),
     ] = None,
+    force: ForceOption = False,
 ) -> None:
     """Load a folder per the contract, keep bad rows aside, publish a new snapshot.
 
     Exit code 0 when every file was read (even with rejected rows), 1 when any was refused.
     """
     from greenstats.data.methodology import MethodologyError
+    from greenstats.data.paths import shown
     from greenstats.data.pipeline import ingest_folder
     from greenstats.data.warehouse import WarehouseError
 
     _spark_only(engine, marts=marts, lake=lake)
     table = RichTable(
         "file", "table", "accepted", "already loaded", "rejected", "note",
-        title=f"Ingest of {escape(str(folder))}",
+        title=f"Ingest of {escape(shown(folder))}",
     )  # fmt: skip
 
+    progress = {"files": 0}
+    status = None
+
     def on_file(r):
+        progress["files"] += 1
+        if progress["files"] > MANY_FILES:  # a folder of many files: one line that counts
+            status.update(f"Loading… {progress['files']:,} files read")
+            return
         done = "refused" if r.refused else f"{r.accepted:,} accepted"
         err.print(f"  {escape(r.name)}: {done}", highlight=False)
 
@@ -171,23 +189,25 @@ def ingest(
 
                 try:
                     result = ingest_on_spark(
-                        folder, db, reference, marts=marts, lake=lake, on_step=step
-                    )
+                        folder, db, reference, marts=marts, lake=lake, on_step=step,
+                        force=force, on_warning=_warn,
+                    )  # fmt: skip
                 except SparkUnavailableError as exc:
                     raise _fail(str(exc)) from exc
             else:
-                result = ingest_folder(folder, db, reference, on_file=on_file)
+                result = ingest_folder(
+                    folder, db, reference, on_file=on_file, force=force, on_warning=_warn
+                )
     except (WarehouseError, MethodologyError) as exc:
         raise _fail(str(exc)) from exc
     # The table is made from the final reports: the end of a load may count a row as already
     # loaded (a key loaded before in another month) after its file's progress line.
-    for r in result.reports:
+    for name, r in _table_rows(result.reports):
         warnings = escape("; ".join(r.warnings))
         note = f"[red]refused: {escape(r.refused)}[/red]" if r.refused else warnings
         table.add_row(
-            escape(r.name), r.table, f"{r.accepted:,}", f"{r.already_loaded:,}",
-            f"{r.rejected:,}", note,
-        )  # fmt: skip
+            name, r.table, f"{r.accepted:,}", f"{r.already_loaded:,}", f"{r.rejected:,}", note
+        )
     out.print(table)
     for r in result.reports:
         for warning in r.warnings:
@@ -195,7 +215,7 @@ def ingest(
                 f"[yellow]warning[/yellow] {escape(r.name)}: {escape(warning)}", highlight=False
             )
     for path in result.ignored:
-        name = escape(str(path.relative_to(folder)))
+        name = escape(shown(path.relative_to(folder)))
         out.print(f"[yellow]ignored[/yellow] {name}: not a contract table name", highlight=False)
     out.print(
         f"Published snapshot {result.snapshot.version} in "
@@ -206,10 +226,45 @@ def ingest(
         for r in result.reports:
             if r.refused:
                 err.print(
-                    f"[red]refused[/red] {escape(str(folder / r.name))}: {escape(r.refused)}",
+                    f"[red]refused[/red] {escape(shown(folder) + '/' + r.name)}: "
+                    f"{escape(r.refused)}",
                     highlight=False,
                 )
         raise typer.Exit(1)
+
+
+#: Above this many files, ingest counts its progress on one line, and its table lists only the
+#: files with something to say (refused, rejected rows, a warning), the others summed by table.
+MANY_FILES = 50
+
+
+def _table_rows(reports: list) -> list[tuple[str, object]]:
+    """The rows of ingest's table: a row per file, or for a folder of many files a row per
+    file that has something to say and one per table for the rest ("9,990 other files")."""
+    from greenstats.data.ingest import FileReport
+
+    if len(reports) <= MANY_FILES:
+        return [(escape(r.name), r) for r in reports]
+    rows: list[tuple[str, object]] = []
+    quiet: dict[str, list] = {}
+    for r in reports:
+        if r.refused or r.rejected or r.warnings:
+            rows.append((escape(r.name), r))
+        else:
+            quiet.setdefault(r.table, []).append(r)
+    for table, group in quiet.items():
+        total = FileReport(
+            table, "", sum(r.rows_read for r in group), sum(r.accepted for r in group),
+            sum(r.already_loaded for r in group),
+        )  # fmt: skip
+        other = "other " if len(group) < sum(r.table == table for r in reports) else ""
+        rows.append((f"({len(group):,} {other}files)", total))
+    return rows
+
+
+def _warn(warning: str) -> None:
+    """A warning of a write that goes on (e.g. a methodology that drops codes, with --force)."""
+    err.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
 
 
 def _spark_only(engine: Engine, **settings: str | None) -> None:
@@ -230,6 +285,7 @@ def build(
         typer.Option(help="Run the models on DuckDB here, or on Spark (README: Running on Spark)."),
     ] = Engine.duckdb,
     marts: MartsOption = None,
+    force: ForceOption = False,
 ) -> None:
     """Rebuild every model from the lake and publish a new snapshot."""
     from greenstats.data.methodology import MethodologyError
@@ -248,11 +304,13 @@ def build(
                 from greenstats.data.spark.session import SparkUnavailableError
 
                 try:
-                    snap = rebuild_on_spark(db, reference, marts=marts, on_step=step)
+                    snap = rebuild_on_spark(
+                        db, reference, marts=marts, on_step=step, force=force, on_warning=_warn
+                    )
                 except SparkUnavailableError as exc:
                     raise _fail(str(exc)) from exc
             else:
-                snap = rebuild(db, reference, on_step=step)
+                snap = rebuild(db, reference, on_step=step, force=force, on_warning=_warn)
     except (WarehouseError, MethodologyError) as exc:
         raise _fail(str(exc)) from exc
     out.print(f"Published snapshot {snap.version}")

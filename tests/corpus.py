@@ -11,6 +11,7 @@ load by hand (`python -m greenstats ingest OUT/<case> --db ...`).
 
 from __future__ import annotations
 
+import codecs
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -336,6 +337,21 @@ def _csv_cases() -> list[Case]:
         Case("csv-line-break-in-name", "a line break inside a quoted project name",
              {"projects.csv": lines(P, proj("P7"), proj("Pbad", name='"Saxaul\nbelt"'))},
              good={"projects": 1}, rejects=[("projects.csv", 3, "control_char")]),
+        Case("csv-c1-control-in-name", "C1 controls (U+0085 NEL, U+009B CSI) in project names",
+             {"projects.csv": lines(P, proj("P7"), proj("Pbad", name="Saxaul\u0085belt"),
+                                    proj("Pcsi", name="\u009b31mRed"))},
+             good={"projects": 1}, rejects=[("projects.csv", 3, "control_char"),
+                                            ("projects.csv", 4, "control_char")]),
+        Case("csv-trailing-empty-fields", "empty fields past the header's (spreadsheet commas)",
+             {"actions.csv": lines(A, act("g0") + ",", act("g1") + ',,""', act("bad") + ", ",
+                                   act("bad2") + ',"x"')},
+             good={"actions": 2}, rejects=[("actions.csv", 4, "too_many_fields"),
+                                           ("actions.csv", 5, "too_many_fields")]),
+        Case("csv-trailing-empty-fields-blank-line", "the same, in a file with a blank line",
+             {"actions.csv": lines(A, act("g0") + ",", "", act("g1") + ',,""', act("bad") + ", ",
+                                   act("bad2") + ',"x"')},
+             good={"actions": 2}, rejects=[("actions.csv", 5, "too_many_fields"),
+                                           ("actions.csv", 6, "too_many_fields")]),
         Case("csv-padded-values", "spaces and tabs around values (trimmed)",
              {"actions.csv": lines(A, " g0 ,\tu1 , 2025-03-05 10:00 , walking , CN-GD , 10 ,")},
              good={"actions": 1}),
@@ -361,18 +377,27 @@ def _csv_cases() -> list[Case]:
              refused={"actions.csv": "lacks required column"}),
         Case("csv-utf16", "a UTF-16 file",
              {"actions.csv": lines(A, act("g0")).decode().encode("utf-16")},
-             refused={"actions.csv": "neither UTF-8 nor GB18030"}),
+             refused={"actions.csv": "is UTF-16 text, not UTF-8: save it as UTF-8"}),
         Case("csv-bad-row-in-plain-file", "a plain file whose rows break rules (DuckDB's reader)",
              {"actions.csv": lines(A, act("g0"), act("bad", energy="1.5"), act("g1"),
                                    act("bad2", at="2025-13-01 10:00"))},
              good={"actions": 2},
              rejects=[("actions.csv", 3, "not_int"), ("actions.csv", 5, "not_timestamp")]),
+        # Issue 26, item 14: it got Python's hint about "universal-newline mode".
+        Case("csv-cr-line-ends", "lines ended by a lone CR (old Mac), beside a good part",
+             {"actions/mac.csv": lines(A, act("g0"), act("g1"), end="\r"),
+              "actions/ok.csv": lines(A, act("g2"))},
+             good={"actions": 1},
+             refused={"actions/mac.csv": "ends its lines with a lone carriage return (CR, as old "
+                                         "Mac programs save text): save it with LF or CRLF"}),
     ]  # fmt: skip
 
 
 def _enc_cases() -> list[Case]:
     gbk_rows = lines(A, act("g0"), act("g1", user="用户甲")).decode()
     latin = act("bad", user="caf\xe9").encode("latin-1")
+    wide = lines(A, act("g0", user="用户甲")).decode()  # text for the UTF-16 and UTF-32 cases
+    utf16 = "is UTF-16 text, not UTF-8: save it as UTF-8"
     return [
         Case("enc-gbk-rows", "two rows in GBK among UTF-8 rows",
              {"actions.csv": lines(A, act("g0")) + act("g1", user="张三").encode("gbk") + b"\n"
@@ -410,6 +435,22 @@ def _enc_cases() -> list[Case]:
         Case("enc-chinese-names", "names in Chinese, UTF-8",
              {"brands.csv": lines(B, "B2,Alipay,支付宝", "B3,,饿了么")},
              good={"brands": 1}, rejects=[("brands.csv", 3, "missing")]),
+        # Issue 26, item 14: without a byte order mark, UTF-16 was refused as "lacks required
+        # column 'event_id'" (each name read with a NUL byte beside each letter).
+        Case("enc-utf16le-no-bom", "UTF-16 LE without a byte order mark",
+             {"actions.csv": wide.encode("utf-16-le")}, refused={"actions.csv": utf16}),
+        Case("enc-utf16be-bom", "UTF-16 BE with a byte order mark",
+             {"actions.csv": codecs.BOM_UTF16_BE + wide.encode("utf-16-be")},
+             refused={"actions.csv": utf16}),
+        Case("enc-utf16be-no-bom", "UTF-16 BE without a byte order mark, beside a good part",
+             {"actions/be.csv": wide.encode("utf-16-be"), "actions/ok.csv": lines(A, act("g1"))},
+             good={"actions": 1}, refused={"actions/be.csv": utf16}),
+        Case("enc-utf32le-bom", "UTF-32 LE with a byte order mark",
+             {"actions.csv": codecs.BOM_UTF32_LE + wide.encode("utf-32-le")},
+             refused={"actions.csv": "is UTF-32 text, not UTF-8: save it as UTF-8"}),
+        Case("enc-utf32be-no-bom", "UTF-32 BE without a byte order mark",
+             {"actions.csv": wide.encode("utf-32-be")},
+             refused={"actions.csv": "is UTF-32 text, not UTF-8: save it as UTF-8"}),
     ]  # fmt: skip
 
 
@@ -565,6 +606,19 @@ def _pq_cases() -> list[Case]:
              {"actions/p.parquet": parquet(PQ_ACTIONS.replace(
                  "TIMESTAMPTZ '2025-03-05 10:00:00+08'", "TIMESTAMP_NS '2025-03-05 10:00:00'"))},
              good={"actions": 3}),
+        # A nanosecond before the first day allowed is before it: cut to the microsecond, as a
+        # CSV's text is, not rounded up into the day after.
+        Case("pq-timestamp-ns-cut", "TIMESTAMP_NS 1999-12-31 23:59:59.999999999 (China time)",
+             {"actions/p.parquet": pq_actions(
+                 occurred_at="TIMESTAMP_NS '1999-12-31 23:59:59.999999999'")},
+             good={"actions": 3}, rejects=[("actions/p.parquet", 4, "too_early")]),
+        Case("pq-timestamptz-ns-cut", "TIMESTAMPTZ_NS 1999-12-31 15:59:59.999999999 UTC",
+             {"actions/p.parquet": pq_actions(
+                 occurred_at="TIMESTAMPTZ_NS '1999-12-31 15:59:59.999999999+00'")},
+             good={"actions": 3}, rejects=[("actions/p.parquet", 4, "too_early")]),
+        Case("pq-column-twice", "two energy_g columns (pandas, a join)",
+             {"actions/p.parquet": _pq_column_twice},
+             refused={"actions/p.parquet": "its schema names column 'energy_g' twice"}),
         Case("pq-units-not-finite", "redemption units NaN and inf",
              {"redemptions/p.parquet": parquet(
                  "SELECT 'q' || i AS redemption_id, 'u1' AS user_id, "
@@ -661,6 +715,50 @@ def _dup_cases() -> list[Case]:
         Case("dup-other-month-in-one-file", "the same id twice in one file, two months",
              {"actions.csv": lines(A, act("g0", "2025-03-05 10:00"), act("g0", "2025-06-05 10:00"))},
              good={"actions": 1}, rejects=[("actions.csv", 3, "duplicate_key")]),
+        *_resend_cases(),
+    ]  # fmt: skip
+
+
+def _pq_column_twice(path: Path) -> None:
+    """Good actions whose Parquet schema names energy_g twice (DuckDB cannot write that)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    names = ["event_id", "user_id", "occurred_at", "action", "region", "energy_g", "energy_g"]
+    values = ["q1", "u1", "2025-03-05 10:00:00+08:00", "walking", "CN-GD", 10, 999999999]
+    pq.write_table(pa.table([pa.array([v]) for v in values], names=names), path)
+
+
+def _pq_one_action(event_id: str) -> Writer:
+    """One good action as typed Parquet, its event_id the SQL given (a DOUBLE, a BIGINT…)."""
+    return parquet(f"""SELECT {event_id} AS event_id, 'u1' AS user_id,
+        TIMESTAMPTZ '2025-03-05 10:00:00+08' AS occurred_at, 'walking' AS action,
+        'CN-GD' AS region, 10::BIGINT AS energy_g, NULL::VARCHAR AS brand_id""")
+
+
+def _resend_cases() -> list[Case]:
+    """One event re-sent in another form is one key (docs/CONTRACT.md, Keys: an identifier is
+    compared as its canonical form): each is loaded twice, and counted once."""
+    nbsp, ideographic, bom = "\u00a0", "\u3000", "\ufeff"
+    return [
+        Case("dup-resend-csv-then-parquet-double", "9002 in a CSV, then 9002.0 as a Parquet DOUBLE",
+             {"actions/a.csv": lines(A, act("9002")), "actions/b.parquet": _pq_one_action("9002.0::DOUBLE")},
+             good={"actions": 1}, already={"actions": 1}, twice=True),
+        Case("dup-resend-parquet-bigint-then-float-text", "9003 as a Parquet BIGINT, then \"9003.0\" in a CSV",
+             {"actions/a.parquet": _pq_one_action("9003::BIGINT"), "actions/b.csv": lines(A, act("9003.0"))},
+             good={"actions": 1}, already={"actions": 1}, twice=True),
+        Case("dup-resend-no-break-space", "an id loaded before, with a trailing NO-BREAK SPACE",
+             {"actions.csv": lines(A, act(f"b1{nbsp}", "2025-01-05 10:00"), act(f"g0{nbsp}"))},
+             good={"actions": 1}, already={"actions": 1}, twice=True),
+        Case("dup-resend-ideographic-space", "an id loaded before, behind an IDEOGRAPHIC SPACE",
+             {"actions.csv": lines(A, act(f"{ideographic}b2", "2025-01-06 10:00"))},
+             already={"actions": 1}, twice=True),
+        Case("dup-resend-bom-mid-file", "a second file appended without its header: a BOM mid-file",
+             {"actions.csv": lines(A, act("g0"), f"{bom}{act('b1', '2025-01-05 10:00')}")},
+             good={"actions": 1}, already={"actions": 1}, twice=True),
+        Case("dup-resend-decomposed", "an id in NFC, then decomposed (NFD)",
+             {"actions/a.csv": lines(A, act("caf\u00e9")), "actions/b.csv": lines(A, act("cafe\u0301"))},
+             good={"actions": 1}, already={"actions": 1}, twice=True),
     ]  # fmt: skip
 
 
@@ -743,11 +841,18 @@ def _refdir_cases() -> list[Case]:
              good={"actions": 1}),
         Case("refdir-not-utf8", "species.csv in Latin-1", folder,
              reference=None, error=refused),
+        # Its carbon would silently become 0 (issue 26): refused, unless --force (test_cli.py).
+        Case("refdir-drops-used-code", "a methodology without 'walking', which loaded actions use",
+             folder, reference=reference(actions=REF_ACTIONS.format(c=100).replace(
+                 "walking,100,50,150\n", "")),
+             error="drops action code 'walking' (4 rows), which loaded rows use", cli=True),
     ]  # fmt: skip
 
 
 def _name_cases() -> list[Case]:
     two = lines(A, act("g0"))
+    link_out = ("is a link to a file outside the input folder, and only what the folder holds is "
+                "loaded: copy the file into the folder")  # fmt: skip
     return [
         Case("name-star", "a file named a*.csv beside ab.csv",
              {"actions/a*.csv": two, "actions/ab.csv": lines(A, act("g1"))},
@@ -788,10 +893,28 @@ def _name_cases() -> list[Case]:
              {"actions.csv/x.csv": two}),
         Case("name-file-not-folder", "ingest given a file instead of a folder",
              {"actions.csv": two}, folder_is_file=True, error="", cli=True),
-        Case("name-symlinked-file", "actions.csv a link to a file elsewhere",
-             {"actions.csv": _link_to(two)}, good={"actions": 1}),
+        Case("name-symlinked-file", "actions.csv a link to a file outside the folder",
+             {"actions.csv": _link_to(two)}, refused={"actions.csv": link_out}),
         Case("name-newline-in-name", "a part whose name holds a line break",
              {"actions/a\nb.csv": two}, good={"actions": 1}),
+        # Issue 26, item 12: one name that is not UTF-8 stopped the load (std::bad_cast).
+        Case("name-not-utf8", "a part named in GBK bytes (B6 AB, from a Windows zip), and a good one",
+             {"actions/\udcb6\udcab.csv": two, "actions/ok.csv": lines(A, act("g1"))},
+             good={"actions": 1},
+             refused={"actions/\\xb6\\xab.csv": "its name is not UTF-8 text (in GBK, as a zip made "
+                                                "on Windows names files, it reads 东.csv): rename it"},
+             cli=True),
+        # Issue 26, item 13: actions/passwd.csv, a link to /etc/passwd, was read.
+        Case("name-link-out-of-folder", "a part a link to a file outside the folder, and a good one",
+             {"actions/passwd.csv": _outside(two, depth=2), "actions/ok.csv": lines(A, act("g1"))},
+             good={"actions": 1}, refused={"actions/passwd.csv": link_out}, cli=True),
+        Case("name-link-inside-folder", "a part a link to a file inside the folder: followed",
+             {"actions/a.csv": _inside(two)}, good={"actions": 1}),
+        Case("name-linked-folder-out", "actions/ a link to a folder outside, and projects.csv",
+             {"actions": _outside(two, folder=True), "projects.csv": lines(P, proj("P5"))},
+             good={"projects": 1},
+             refused={"actions": "is a link to a folder outside the input folder, and only what "
+                                 "the folder holds is loaded: copy its files into the folder"}),
     ]  # fmt: skip
 
 
@@ -801,6 +924,33 @@ def _link_to(content: bytes) -> Writer:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)
         path.symlink_to(target)
+
+    return write
+
+
+def _outside(content: bytes, depth: int = 1, folder: bool = False) -> Writer:
+    """A link to a file outside the input folder (`folder`: to a folder holding it as p.csv),
+    for a path `depth` folders below the input folder (1: at its top)."""
+
+    def write(path: Path) -> None:
+        top = path.parents[depth - 1]
+        target = top.parent / f"{top.name}-outside" / path.name
+        data = target / "p.csv" if folder else target
+        data.parent.mkdir(parents=True, exist_ok=True)
+        data.write_bytes(content)
+        path.symlink_to(target)
+
+    return write
+
+
+def _inside(content: bytes) -> Writer:
+    """A part that is a link to spare/<its name>, a folder of the input folder (relative)."""
+
+    def write(path: Path) -> None:
+        target = path.parent.parent / "spare" / path.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        path.symlink_to(Path("..") / "spare" / path.name)
 
     return write
 

@@ -16,6 +16,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -24,8 +25,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from greenstats.data.warehouse import Warehouse
-from tests import ops
+from greenstats.data import audit, sessions
+from greenstats.data.warehouse import Warehouse, WarehouseError
+from tests import corpus, ops
 from tests.conftest import ROOT
 
 COMMANDS = ("ingest", "build", "summary", "rejects", "info")
@@ -343,3 +345,90 @@ def test_the_dashboard_shows_a_broken_warehouse_in_one_sentence(
     shown = re.sub(r"\\(.)", r"\1", errors[0])
     assert str(db) in shown
     assert shown.endswith(".")
+
+
+# --- what a writer creates ------------------------------------------------------------------
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    """The usual umask, under which a file is made 0644 (anyone may read it), for one test."""
+    before = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(before)
+
+
+def _modes(db: Path) -> tuple[set[str], set[str]]:
+    """The modes of every file, and of every folder (the warehouse's own too), of a warehouse,
+    but its spill folder (tmp/spill, always 0700)."""
+    files, folders = set(), {oct(stat.S_IMODE(db.stat().st_mode))}
+    for p in db.rglob("*"):
+        if p != db / "tmp" / "spill":
+            (folders if p.is_dir() else files).add(oct(stat.S_IMODE(p.lstat().st_mode)))
+    return files, folders
+
+
+def test_a_warehouse_is_its_owner_s_only_unless_its_group_may_read_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, umask_022: None
+) -> None:
+    """Its files hold pseudonyms and rejected rows: 0600 in folders of 0700, as the user key
+    and the audit log, not the 0644 a umask of 022 gives; with GREENSTATS_SHARE_GROUP=1 the
+    group may read them (0640, 0750), but the spill folder (raw rows): 0700. After each
+    command the process's umask is its own again."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rows = corpus.lines(corpus.A, corpus.act("g0"), corpus.act("bad", energy="-1"))
+    (folder / "actions.csv").write_bytes(rows)
+    for share, files, folders in (("", "0o600", "0o700"), ("1", "0o640", "0o750")):
+        monkeypatch.setenv("GREENSTATS_SHARE_GROUP", share)
+        db = tmp_path / f"wh{share}"
+        code, _, err = ops.cli("ingest", str(folder), "--db", str(db), "--reference",
+                               str(corpus.REFERENCE_MIN))  # fmt: skip
+        assert code == 0, err
+        code, _, err = ops.cli("build", "--db", str(db))  # a snapshot copied, then published
+        assert code == 0, err
+        assert _modes(db) == ({files}, {folders})
+        assert stat.S_IMODE((db / "tmp" / "spill").stat().st_mode) == 0o700
+        assert os.umask(0o022) == 0o022
+    monkeypatch.setenv("GREENSTATS_SHARE_GROUP", "yes")
+    code, _, err = ops.cli("build", "--db", str(db))
+    assert code == 1
+    assert ops.one_sentence(err).startswith("error: GREENSTATS_SHARE_GROUP='yes' is neither 1")
+
+
+def test_a_writer_empties_the_spill_folder_first_and_keeps_it_private(
+    tmp_path: Path, umask_022: None
+) -> None:
+    """A killed writer leaves DuckDB's spill files, which hold rows as read (raw user ids): the
+    next writer removes them before anything else, even one that then stops (at a damaged
+    CURRENT here); a writer spills into tmp/spill, which only its owner can open, emptied
+    when it opens and when it closes."""
+    wh = Warehouse(tmp_path / "wh")
+    left = wh.root / "tmp" / "spill" / "duckdb_temp_storage_S32K-0.tmp"
+    left.parent.mkdir(parents=True)
+    left.write_bytes(b"u-raw-1,walking")
+    (wh.root / "CURRENT").write_text("half a line of someth")
+    with pytest.raises(WarehouseError, match="names no snapshot"), wh.writer_lock():
+        pass
+    assert not left.exists()
+    left.parent.chmod(0o755)
+    left.write_bytes(b"u-raw-1,walking")
+    with wh.work_connection() as con:
+        assert not left.exists()
+        assert stat.S_IMODE(left.parent.stat().st_mode) == 0o700
+        (spill,) = con.execute("SELECT current_setting('temp_directory')").fetchone()
+        assert spill == str(left.parent)
+        left.write_bytes(b"u-raw-1,walking")  # as DuckDB spills while the writer runs
+    assert list(left.parent.iterdir()) == []
+
+
+def test_the_sign_in_store_is_its_owner_s_only_as_the_audit_log(
+    tmp_path: Path, umask_022: None
+) -> None:
+    """data/sessions.sqlite keeps subjects and when they signed out: 0600, as the audit log."""
+    store, log = tmp_path / "sessions.sqlite", tmp_path / "audit.jsonl"
+    sessions.record_sign_out("sub-1", path=store)
+    audit.record("sign_out", identity="a@example.org", role="staff", path=log)
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in (store, log)} == {"0o600"}

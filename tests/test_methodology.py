@@ -125,3 +125,39 @@ def test_restate_with_walking_doubled_changes_only_the_carbon_avoided(
     # The published snapshot was only read.
     assert Warehouse(db).current() == published
     assert published.path.stat().st_mtime_ns == mtime
+
+
+def test_a_methodology_that_drops_a_used_code_needs_force_and_says_so(
+    handbuilt_db: Path, tmp_path: Path
+) -> None:
+    """Issue 26, 11: dropping an action code that loaded events use made their carbon 0 with
+    exit 0 and no word. Now `build --reference` refuses it, naming the code and its rows, and
+    with --force goes on with a warning that says the same."""
+    from tests import handbuilt
+
+    db = tmp_path / "wh"
+    shutil.copytree(handbuilt_db, db, symlinks=True)
+    other = tmp_path / "ref"
+    shutil.copytree(handbuilt.REFERENCE_MIN, other)
+    rows = (other / "actions.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    dropped = rows[1].split(",")[0]
+    (other / "actions.csv").write_text("".join(rows[:1] + rows[2:]), encoding="utf-8")
+    with Warehouse(db).open_snapshot() as r:
+        used = r.scalar(
+            "SELECT sum(count_actions) FROM mart_actions_daily WHERE action = ?", [dropped]
+        )
+        before = Warehouse(db).current()
+    assert used > 0
+
+    refused = run_cli("build", "--db", str(db), "--reference", str(other))
+    assert refused.returncode == 1
+    assert f"drops action code {dropped!r} ({used:,} rows)" in refused.stderr
+    assert "--force" in refused.stderr
+    assert Warehouse(db).current() == before  # nothing published
+
+    forced = run_cli("build", "--db", str(db), "--reference", str(other), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert f"warning the methodology drops action code {dropped!r}" in " ".join(
+        forced.stderr.split()
+    )
+    assert Warehouse(db).current() != before

@@ -12,9 +12,13 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import random
 import re
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -24,7 +28,7 @@ from greenstats.data import pseudonym
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse, WarehouseError
 from tests import handbuilt
-from tests.conftest import run_cli, summary_json
+from tests.conftest import ROOT, run_cli, summary_json
 
 KEY_A = "test-key-A-0123456789abcdef"
 KEY_B = "another key, not hex: 用户密钥 0042"
@@ -184,10 +188,24 @@ PARQUET_ROWS = [
     ("q2", "x42", "2025-03-01 02:00:00+00", "walking", "uid-SECRET-LEAK42", 100, None),
 ]
 
+# Numeric user ids (Alipay's are 16 digits), which a number's bound must not let through:
+# a Parquet file whose user_id is a DOUBLE (pandas writes integer ids so when one is missing),
+# and a CSV file whose header names user_id and energy_g in each other's place. Row n2 was
+# written for the real order: its user id lands in energy_g, breaks its bound and is rejected.
+# Row n3 was written for the header as it stands: accepted, its user id hashed.
+NUMERIC = "20881234567890"  # the start of every numeric id: searched for like MARK
+NUMERIC_PARQUET_ROWS = [("n1", 2088123456789001.0, "2025-03-02 02:00:00+00", "walking", "CN-GD",
+                         100, None)]  # fmt: skip
+SWAPPED = """\
+event_id,energy_g,occurred_at,action,region,user_id,brand_id
+n2,2088123456789002,2025-01-10 10:00,walking,CN-GD,100,
+n3,100,2025-01-10 10:00,walking,CN-GD,2088123456789003,
+"""
+
 ACCEPTED_USERS = {
     "uid-SECRET-LEAK01", "uid-SECRET-LEAK02", "用户-SECRET-LEAK03", "uid-SECRET-LEAK21",
     "uid-SECRET-LEAK25",
-    "uid-SECRET-LEAK31", "uid-SECRET-LEAK41",
+    "uid-SECRET-LEAK31", "uid-SECRET-LEAK41", "2088123456789001", "2088123456789003",
 }  # fmt: skip
 
 
@@ -205,7 +223,12 @@ def _leaky_folder(folder: Path) -> Path:
     )
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", PARQUET_ROWS)
     con.execute(f"COPY t TO '{folder / 'actions' / 'q.parquet'}' (FORMAT parquet)")
+    con.execute("CREATE OR REPLACE TABLE t AS SELECT * REPLACE (NULL::DOUBLE AS user_id) FROM t "
+                "LIMIT 0")  # fmt: skip
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?, ?, ?)", NUMERIC_PARQUET_ROWS)
+    con.execute(f"COPY t TO '{folder / 'actions' / 'numeric.parquet'}' (FORMAT parquet)")
     con.close()
+    (folder / "actions" / "swapped.csv").write_text(SWAPPED, encoding="utf-8")
     return folder
 
 
@@ -277,6 +300,8 @@ def test_no_file_the_ingest_wrote_holds_a_raw_user_id(leaky) -> None:
     assert any(k.startswith("snapshots/") for k in written)
     leaks = {name: text.count(MARK) for name, text in written.items() if MARK in text}
     assert not leaks
+    numeric = {name: text.count(NUMERIC) for name, text in written.items() if NUMERIC in text}
+    assert not numeric
     # Nor cut short: no file holds the start of one either.
     assert not [name for name, text in written.items() if "uid-SECRET" in text or "用户-" in text]
 
@@ -286,6 +311,7 @@ def test_nothing_the_cli_printed_holds_a_raw_user_id(leaky) -> None:
     for text in shown:
         assert MARK not in text
         assert "uid-SECRET" not in text
+        assert NUMERIC not in text
     records = json.loads(shown[1])["rejects"]
     assert records  # the rejects were listed, only without the ids
 
@@ -308,7 +334,7 @@ def test_the_lake_holds_each_user_ids_pseudonym(leaky) -> None:
     assert all(len(u) == 16 and int(u, 16) >= 0 for u in stored)
 
 
-def test_a_rejected_value_is_hidden_unless_it_broke_a_bound(leaky) -> None:
+def test_a_rejected_value_is_hidden_unless_it_is_a_date_or_a_time(leaky) -> None:
     _, db, _ = leaky
     key = pseudonym.user_key({pseudonym.ENV_VAR: KEY_A})
     with Warehouse(db).open_snapshot() as r:
@@ -322,7 +348,7 @@ def test_a_rejected_value_is_hidden_unless_it_broke_a_bound(leaky) -> None:
 
     line = pseudonym.LINE_HIDDEN
     assert got == {
-        ("actions.csv", 5): ("energy_g", "below_min", "-5"),
+        ("actions.csv", 5): ("energy_g", "below_min", hidden("-5")),
         ("actions.csv", 6): ("energy_g", "not_int", hidden("abc")),
         ("actions.csv", 7): ("occurred_at", "not_timestamp", hidden("uid-SECRET-LEAK06")),
         ("actions.csv", 8): ("region", "unknown_regions", hidden("uid-SECRET-LEAK07")),
@@ -335,10 +361,12 @@ def test_a_rejected_value_is_hidden_unless_it_broke_a_bound(leaky) -> None:
         ("actions.csv", 16): (None, "too_few_fields", line),
         ("actions.csv", 17): ("brand_id", "control_char", hidden("uid-SECRET-LEAK16\x01")),
         ("actions/part.csv", 3): (None, "too_many_fields", line),
-        ("actions/part.csv", 4): ("energy_g", "below_min", "-1"),
+        ("actions/part.csv", 4): ("energy_g", "below_min", hidden("-1")),
         ("actions/part.csv", 5): (None, "unclosed_quote", line),
         ("actions/q.parquet", 2): ("region", "unknown_regions", hidden("uid-SECRET-LEAK42")),
-        ("redemptions.csv", 3): ("units", "not_above", "0"),
+        # A numeric user id in energy_g (a swapped header) breaks a number's bound: hidden too.
+        ("actions/swapped.csv", 2): ("energy_g", "above_max", hidden("2088123456789002")),
+        ("redemptions.csv", 3): ("units", "not_above", hidden("0")),
         ("redemptions.csv", 4): ("project_id", "unknown_projects", hidden("uid-SECRET-LEAK33")),
         ("redemptions.csv", 5): ("species", "unknown_species", hidden("uid-SECRET-LEAK34")),
         ("redemptions.csv", 6): (None, "too_few_fields", line),
@@ -431,7 +459,8 @@ def test_the_methodology_page_shows_neither_an_id_nor_its_hash(leaky, lang: str)
     assert "(hidden" not in shown
     assert "(line hidden" not in shown
     assert t("method.value_hidden", lang) in shown
-    assert re.search(r": -[15]\n|: 2099-01-10 10:00", shown)  # a value that broke a bound
+    assert re.search(r": 2099-01-10 10:00", shown)  # a time that broke a bound
+    assert NUMERIC not in shown
 
 
 def test_a_snapshot_from_before_pseudonyms_is_still_masked_by_rule() -> None:
@@ -443,5 +472,68 @@ def test_a_snapshot_from_before_pseudonyms_is_still_masked_by_rule() -> None:
                                       "unknown_regions")  # fmt: skip
     assert MARK not in hidden
     assert methodology._shown_value("actions", "region", "CN-ZZ", "en", None) == hidden
-    assert methodology._shown_value("actions", "energy_g", "-5", "en", "below_min") == "-5"
+    assert methodology._shown_value("actions", "occurred_at", "2099-01-10 10:00", "en",
+                                    "too_late") == "2099-01-10 10:00"  # fmt: skip
+    # A number out of bounds may be a numeric user id (a swapped header): not shown.
+    numeric = methodology._shown_value("actions", "energy_g", "2088123456789002", "en", "above_max")
+    assert numeric == hidden
     assert methodology._shown_value("projects", "kind", "orchard", "en", "x") == "orchard"
+
+
+# --- 5. nor does DuckDB's spill folder ------------------------------------------------------
+
+SPILL_MARK = b"SPILL-LEAK"
+
+
+def test_a_load_killed_while_spilling_leaves_no_raw_user_id_on_disk(tmp_path: Path) -> None:
+    """Issue 26, 5: under a 40 MB memory limit an 800,000-row load spills to <db>/tmp/spill,
+    and its spill files held the raw ids (a CSV file is read into a table first), left there
+    by a kill until the next writer. The ids are now hashed as they are read; the spill folder
+    is its owner's only and emptied by the next writer before anything else."""
+    folder, db = tmp_path / "in", tmp_path / "wh"
+    (folder / "actions").mkdir(parents=True)
+    with (folder / "actions" / "big.csv").open("w", encoding="utf-8") as out:
+        out.write(ACTIONS_HEAD + "\n")
+        for i in range(800_000):
+            out.write(f"e{i},uid-SPILL-LEAK{i:07d},2025-0{1 + i % 9}-05 10:00,walking,CN-GD,"
+                      f"{i % 300},\n")  # fmt: skip
+    env = {**os.environ, "GREENSTATS_MEMORY_LIMIT": "40MB", pseudonym.ENV_VAR: KEY_A}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "greenstats", "ingest", str(folder), "--db", str(db)],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    spill = db / "tmp" / "spill"
+    spilled: list[bytes] = []
+    deadline = time.monotonic() + 300
+    try:
+        while proc.poll() is None and not spilled and time.monotonic() < deadline:
+            for path in spill.glob("*"):
+                try:
+                    data = path.read_bytes()
+                except OSError:
+                    continue  # removed as it was read
+                if data.strip(b"\0"):
+                    spilled.append(data)
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert spilled, "the load never spilled: nothing was tested"
+    assert not [d for d in spilled if SPILL_MARK in d]
+    left = [p for p in spill.rglob("*") if p.is_file()]
+    assert left  # the kill left its spill files behind, as it did before
+    assert spill.stat().st_mode & 0o777 == 0o700
+    for path in db.rglob("*"):
+        if path.is_file():
+            assert SPILL_MARK not in path.read_bytes(), path
+    # The next writer empties the folder before it does anything else.
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    (tiny / "actions.csv").write_text(ACTIONS_HEAD + "\nt1,u1,2025-01-10 10:00,walking,CN-GD,1,\n")
+    mp = pytest.MonkeyPatch()
+    mp.setenv(pseudonym.ENV_VAR, KEY_A)
+    try:
+        assert run_cli("ingest", str(tiny), "--db", str(db)).returncode == 0
+    finally:
+        mp.undo()
+    assert not list(spill.iterdir())

@@ -49,6 +49,8 @@ PARITY_CLASSES = ("csv", "enc", "val", "pq", "dup", "ref")
 #: Corpus cases the Spark engine does not load as the DuckDB engine does, and why.
 SPARK_DIFFERS = {
     "pq-timestamp-ns": "Spark's Parquet reader does not read nanosecond timestamps: refused",
+    "pq-timestamp-ns-cut": "the same",
+    "pq-timestamptz-ns-cut": "the same",
     "pq-struct-as-text": "a nested column read as text: refused (Spark writes it otherwise)",
     "pq-corrupt-page": "a damaged data page fails the Spark job instead of refusing the file",
 }
@@ -307,6 +309,29 @@ def test_a_file_named_like_a_pattern_is_refused(spark, user_key, load_day, tmp_p
     assert (reports["actions/ab.csv"].refused, reports["actions/ab.csv"].accepted) == (None, 1)
 
 
+def test_a_name_not_utf8_and_a_link_out_of_the_folder_are_refused_as_by_duckdb(
+    spark, user_key, load_day, tmp_path
+):
+    """Both engines find files with `discover` (issue 26): a part named in GBK bytes and a part
+    that links out of the folder are refused with the words the corpus gives the DuckDB engine,
+    and the good part beside them loads."""
+    cases = {c.name: c for c in corpus.cases()}
+    both = [cases["name-not-utf8"], cases["name-link-out-of-folder"]]
+    folder = corpus.Case("both", "", {k: v for c in both for k, v in c.files.items()}).write(
+        tmp_path / "input"
+    )
+    reference = load_reference(corpus.REFERENCE_MIN)
+    result = ingest_folder_spark(spark, folder, str(tmp_path / "lake"), reference, user_key,
+                                 load_day)  # fmt: skip
+    refused = {r.name: r.refused for r in result.reports if r.refused}
+    expected = {name: words for c in both for name, words in c.refused.items()}
+    assert set(refused) == set(expected)
+    for name, words in expected.items():
+        assert words in refused[name]
+    loaded = [(r.name, r.accepted) for r in result.reports if not r.refused]
+    assert loaded == [("actions/ok.csv", 1)]
+
+
 def test_a_lake_that_is_not_empty_is_refused(spark, user_key, load_day, tmp_path):
     (tmp_path / "lake" / "actions").mkdir(parents=True)
     (tmp_path / "lake" / "actions" / "old.parquet").write_bytes(b"PAR1")
@@ -331,6 +356,10 @@ TYPED_VALUES = {
               "+.5e-3"],
     "planted_on": ["2024-04-10", "2025-02-30", "2024-4-10", "20240410", " 2024-04-10 "],
     "name": ["  Saxaul belt ", "\t", "x\ty", "梭梭林", ""],
+    # An identifier's canonical form: Unicode white space, BOMs, integral decimals, NFC.
+    "event_id": ["9002", "9002.0", " 9002.00 ", "-5.", "9002\u00a0", "\u30009002", "\ufeff9002",
+                 "90\ufeff02", "\x0b9002\x0c", "9.5", "9.0e3", "cafe\u0301", "caf\u00e9", "\u2028",
+                 "\u00a0\u00a0", "x\u200ay", "\x1f9", None],
 }  # fmt: skip
 
 

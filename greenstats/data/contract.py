@@ -6,6 +6,8 @@ methodology page renders them; nothing else restates them.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal, NamedTuple
@@ -40,6 +42,31 @@ MAX_OFFSET_MINUTES = 14 * 60
 TEXT_MAX_CHARS = 1000
 
 
+#: What an identifier is trimmed of at either end: Unicode's White_Space characters (the ASCII
+#: ones, NEL, NO-BREAK SPACE, the typographic spaces, IDEOGRAPHIC SPACE…) and the byte order
+#: mark, which is also removed wherever it stands (a file appended to another keeps its BOM
+#: in the middle of the text).
+KEY_SPACE = (
+    "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+    "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+BOM = "\ufeff"
+#: An integral number written with a decimal point (`9002.0`, `-5.`): pandas writes integer ids
+#: so when their column has a missing value. Its canonical form is the integer (`9002`).
+INTEGRAL_DECIMAL = r"[+-]?\d+\.0*"
+
+
+def canonical_key(value: str) -> str:
+    """An identifier's canonical form (docs/CONTRACT.md, Keys): every BOM removed, Unicode
+    white space trimmed at either end, NFC, an integral decimal written as its integer. Two
+    values with one canonical form are one key. Ingest computes the same in SQL on both
+    engines (greenstats.data.ingest._canonical); tests hold the two to each other."""
+    text = unicodedata.normalize("NFC", value.replace(BOM, "").strip(KEY_SPACE))
+    if "." in text and re.fullmatch(INTEGRAL_DECIMAL, text, flags=re.ASCII):
+        return text[: text.index(".")]
+    return text
+
+
 def bound_text(bound: float) -> str:
     """A numeric bound as reasons and docs write it: 90, -180, 0.5, 1,000,000."""
     return format(bound, ",.15g")
@@ -62,6 +89,13 @@ class Column:
     # later than the load's start plus FUTURE_SLACK_DAYS).
     earliest: date | None = None
     latest: date | Literal["load"] | None = None
+    #: An identifier (a key, a reference to one, a user or brand id): compared and stored as
+    #: its canonical form (`canonical_key`), so a re-sent value is the same value.
+    identifier: bool = False
+
+    @property
+    def is_identifier(self) -> bool:
+        return self.identifier or self.references is not None
 
     def rule_text(self) -> str:
         """The column's rules in words, as the rejects report and the docs show them."""
@@ -146,8 +180,8 @@ CODE_LISTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _id(name: str, desc: str = "") -> Column:
-    return Column(name, "text", description=desc)
+def _id(name: str, desc: str = "", required: bool = True) -> Column:
+    return Column(name, "text", required, description=desc, identifier=True)
 
 
 def _event_time(name: str) -> Column:
@@ -181,7 +215,7 @@ ACTIONS = Table(
         Column(
             "energy_g", "int", min_value=0, max_value=1e6, description="green energy awarded, g"
         ),
-        Column("brand_id", "text", required=False, description="partner brand that credited it"),
+        _id("brand_id", "partner brand that credited it", required=False),
     ),
     partition_by="occurred_at",
 )
@@ -283,7 +317,7 @@ AREA_SPECIES = Table(
     key=("area_id", "scientific_name"),
     columns=(
         Column("area_id", "text", references="protected_areas.area_id"),
-        Column("scientific_name", "text"),
+        Column("scientific_name", "text", identifier=True),
         Column("iucn_category", "text", allowed="iucn_categories"),
         Column("common_name", "text", required=False),
         Column("common_name_zh", "text", required=False, description="common name in Chinese"),

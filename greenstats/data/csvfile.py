@@ -12,6 +12,9 @@ a time, so that one bad row never costs the rest of the file:
 - blank lines (empty or only spaces) are not rows;
 - every row keeps the physical line it starts on, the header being line 1, which is what a
   partner sees at that line in an editor.
+
+A file in UTF-16 or UTF-32, or whose lines end in a lone CR, is refused with words that say so
+(not_csv_text): read line by line, it would be a header of odd names, or one long line.
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ _BLOCK = 1 << 24
 _BLANK_LINE = re.compile(rb"(?:\A|\n)[ \t]*\r?\n")
 _ODD_QUOTES = re.compile(rb'(?m)^[^"\n]*"(?:[^"\n]*"[^"\n]*")*[^"\n]*$')
 _BOM = codecs.BOM_UTF8
+#: The bytes of a file's start that tell text in UTF-16 or UTF-32, or lines ended by a lone CR.
+_HEAD = 64 * 1024
+#: Byte order marks of text that is not UTF-8 (UTF-32 LE's starts with UTF-16 LE's: first).
+_WIDE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16"),
+)  # fmt: skip
+#: The same without a byte order mark: a header row of column names (ASCII) in one of these
+#: has a NUL byte beside every character.
+_WIDE_CODECS = (("utf-32-le", "UTF-32"), ("utf-32-be", "UTF-32"), ("utf-16-le", "UTF-16"),
+                ("utf-16-be", "UTF-16"))  # fmt: skip
 
 
 class CsvRefusedError(Exception):
@@ -187,6 +201,10 @@ class Reader:
         return self._lines.gb18030
 
     def _read_header(self) -> Header:
+        with open(self.path, "rb") as fh:
+            why = not_csv_text(fh.read(_HEAD))
+        if why:
+            raise CsvRefusedError(why)
         lines = self._lines
         lines.start()
         try:
@@ -240,12 +258,50 @@ class Reader:
                 yield Row(first, None, "bad_encoding", raw=raw)
             elif fields is None:
                 yield _unreadable(first, error or "", raw)
-            elif len(fields) > width:
+            elif len(fields) > width and any(fields[width:]):
                 yield Row(first, None, "too_many_fields", raw=raw)
+            elif len(fields) > width:
+                # Empty fields past the header's (trailing commas, as spreadsheets write them)
+                # are no data: the row is read without them, as DuckDB's reader reads it.
+                yield Row(first, fields[:width])
             elif len(fields) < width:
                 yield Row(first, None, "too_few_fields", raw=raw)
             else:
                 yield Row(first, fields)
+
+
+def not_csv_text(head: bytes) -> str | None:
+    """Why a file that starts with these bytes is not CSV text greenstats reads, in words a
+    partner can act on (None: it may be): text in UTF-16 or UTF-32, with or without a byte
+    order mark (what Excel calls "Unicode Text", Notepad "Unicode"), or lines ended by a lone
+    carriage return (old Mac programs). Python's reader would take the first for a header
+    of odd names and choke on the second."""
+    wide = next((name for bom, name in _WIDE_BOMS if head.startswith(bom)), None)
+    first = head.split(b"\n", 1)[0]
+    if wide is None and b"\x00" in first:
+        wide = next((name for codec, name in _WIDE_CODECS if _ascii_header(head, codec)), None)
+    if wide is not None:
+        return f"is {wide} text, not UTF-8: save it as UTF-8 (in Excel: CSV UTF-8)"
+    # The header row holds or ends in a lone CR (its line, up to the first LF or the whole
+    # start of the file, without a CRLF's CR), and lone CRs outnumber LFs.
+    header_cr = b"\r" in (first.removesuffix(b"\r") if b"\n" in head else first)
+    if header_cr and head.count(b"\r") - head.count(b"\r\n") > head.count(b"\n"):
+        return (
+            "ends its lines with a lone carriage return (CR, as old Mac programs save text): "
+            "save it with LF or CRLF line ends"
+        )
+    return None
+
+
+def _ascii_header(head: bytes, codec: str) -> bool:
+    """Whether the start of a file, read in this codec, is a line of ASCII text (a header row)."""
+    try:
+        text = codecs.getincrementaldecoder(codec)().decode(head)
+    except UnicodeDecodeError:
+        return False
+    header = text.split("\n", 1)[0]
+    ascii_chars = sum(c < "\x80" for c in header)
+    return bool(header) and "\x00" not in header and ascii_chars > 0.9 * len(header)
 
 
 def _blank(fields: list[str]) -> bool:
@@ -265,4 +321,6 @@ def _unreadable(line: int, error: str, raw: str) -> Row:
 def _error_text(exc: BaseException) -> str:
     if isinstance(exc, _RunawayQuoteError):
         return "a quote is never closed"
+    if "new-line character" in str(exc):
+        return "a lone carriage return, CR, inside a name"
     return str(exc)

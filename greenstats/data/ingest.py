@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -21,11 +22,14 @@ from zoneinfo import ZoneInfo
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from greenstats.data import csvfile, keyindex, pseudonym
 from greenstats.data.contract import (
+    BOM,
     CODE_LISTS,
     FUTURE_SLACK_DAYS,
+    KEY_SPACE,
     LOCAL_TZ,
     MAX_OFFSET_MINUTES,
     REJECT_RULES,
@@ -41,6 +45,7 @@ from greenstats.data.contract import (
 )
 from greenstats.data.keyindex import IndexFile, KeyIndex
 from greenstats.data.methodology import Reference
+from greenstats.data.paths import shown
 from greenstats.data.warehouse import LakeFile, sql_literal
 
 SUFFIXES = (".csv", ".parquet")
@@ -53,9 +58,10 @@ _INTEGER = r"[+-]?\d+"
 _NUMBER = r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?"
 #: An offset at the end of a timestamp: sign, hours, optional minutes.
 _OFFSET = r"([+-])(\d{2}):?(\d{2})?$"
-#: Text without the characters a text value may not hold: C0 controls (line breaks, tabs, NUL)
-#: and DEL.
-_NOT_CONTROL = r"[^\x00-\x1f\x7f]*"
+#: Text without the characters a text value may not hold: C0 controls (line breaks, tabs, NUL),
+#: DEL and the C1 controls U+0080-U+009F (NEL, CSI…: a terminal acts on them, a PDF font has
+#: no glyph for them).
+_NOT_CONTROL = r"[^\x00-\x1f\x7f-\x9f]*"
 #: What a text value is trimmed of at either end.
 _TRIM = " \t\r\n"
 #: Characters DuckDB's readers take for a glob pattern: a file named with one is read through a
@@ -63,6 +69,13 @@ _TRIM = " \t\r\n"
 _GLOB_CHARS = set("*?[]{}\\")
 #: Rows sent to DuckDB at a time by the row-by-row CSV reader.
 _BATCH_ROWS = 50_000
+#: A CSV file of at most this many bytes is small: consecutive small files of one table with
+#: one header are read and checked together (`Loader.load_small_csvs`), and their rows go to
+#: one lake file per month. Checked one by one, each cost about 0.26 s of statements (10,000
+#: one-row files: 43 minutes, and 10,000 lake files).
+SMALL_FILE_BYTES = 256 * 1024
+#: The most bytes of small files read and checked together.
+SMALL_BATCH_BYTES = 32 * 1024 * 1024
 
 _INT_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER",
               "UBIGINT", "HUGEINT", "UHUGEINT")  # fmt: skip
@@ -89,36 +102,72 @@ class FileReport:
 
 @dataclass
 class Discovery:
-    """The files of an input folder that name a contract table, in load order, and the rest."""
+    """The files of an input folder that name a contract table, in load order, and the rest;
+    `refused`: those that name a table but cannot be taken (see discover), each with why."""
 
     files: list[tuple[Table, Path]]
     ignored: list[Path]
+    refused: list[FileReport] = field(default_factory=list)
 
 
 def discover(folder: Path) -> Discovery:
-    """Find `<table>.csv|.parquet` and `<table>/*.csv|*.parquet` in load order."""
+    """Find `<table>.csv|.parquet` and `<table>/*.csv|*.parquet` in load order.
+
+    Refused here, each with a report saying why and what to do, while the other files load:
+    a file whose name is not UTF-8 (a zip made on Windows in China names its files in GBK),
+    which no reader, report or terminal could take; and a symbolic link, file or table folder,
+    that leads out of the folder (only what the folder holds is loaded: a link to /etc/passwd
+    is not read). A link that stays inside the folder is followed.
+    """
     files: list[tuple[Table, Path]] = []
+    refused: list[FileReport] = []
     recognised: set[Path] = set()
+    inside = folder.resolve()
+
+    def why_not(path: Path, what: str) -> str | None:
+        name = path.relative_to(folder)
+        if shown(name) != str(name):
+            try:
+                gbk = os.fsencode(path.name).decode("gb18030")
+                read = f" (in GBK, as a zip made on Windows names files, it reads {gbk})"
+            except UnicodeDecodeError:
+                read = ""
+            return f"its name is not UTF-8 text{read}: rename it and load it again"
+        if not path.resolve().is_relative_to(inside):
+            copy = "the file" if what == "file" else "its files"
+            return (
+                f"is a link to a {what} outside the input folder, and only what the folder "
+                f"holds is loaded: copy {copy} into the folder instead of linking to it"
+            )
+        return None
+
+    def take(table: Table, path: Path, what: str = "file") -> bool:
+        recognised.add(path)
+        why = why_not(path, what)
+        if why is not None:
+            refused.append(FileReport(table.name, shown(path.relative_to(folder)), refused=why))
+        elif what == "file":
+            files.append((table, path))
+        return why is None
+
     for table in TABLES:
         for suffix in SUFFIXES:
             single = folder / f"{table.name}{suffix}"
             if single.is_file():
-                files.append((table, single))
-                recognised.add(single)
+                take(table, single)
         part_dir = folder / table.name
-        if part_dir.is_dir():
+        if part_dir.is_dir() and take(table, part_dir, "folder"):
             for part in sorted(part_dir.iterdir()):
                 # A hidden part (a macOS "._x.csv", an editor's lock file) is not data.
                 hidden = part.name.startswith(".")
                 if part.is_file() and not hidden and part.suffix.lower() in SUFFIXES:
-                    files.append((table, part))
-                    recognised.add(part)
+                    take(table, part)
     ignored = sorted(
         p
         for p in folder.rglob("*")
         if p.is_file() and p not in recognised and not _hidden(p, folder)
     )
-    return Discovery(files, ignored)
+    return Discovery(files, ignored, refused)
 
 
 def _hidden(path: Path, folder: Path) -> bool:
@@ -148,6 +197,9 @@ def _parquet_reader(path: Path) -> str:
 def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict[str, str], str]:
     """The SQL source of a Parquet file, its columns with types, and the expression for its
     line (its row's position, the first row being line 1)."""
+    twice = column_named_twice(path)
+    if twice:
+        raise FileRefusedError(twice)
     source = _parquet_reader(path)
     try:
         described = con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()
@@ -155,6 +207,22 @@ def _open_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[str, dict
         raise FileRefusedError(f"cannot be read: {_first_line(exc)}") from exc
     columns = {name: ctype for name, ctype, *_ in described if name != "file_row_number"}
     return source, columns, "file_row_number + 1"
+
+
+def column_named_twice(path: Path) -> str | None:
+    """Why a Parquet file is refused whose schema names a column twice (DuckDB's reader would
+    rename the second `energy_g_1` and load the first; a CSV file's header is refused so too),
+    or None. Read from the footer; a file that cannot be read is left to the reader."""
+    try:
+        names = pq.read_schema(path).names
+    except Exception:  # pyarrow's errors are of many classes: the reader says why
+        return None
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return f"its schema names column {name!r} twice"
+        seen.add(name)
+    return None
 
 
 def lacks_column(table: Table, columns: Iterable[str]) -> str | None:
@@ -183,13 +251,55 @@ def _first_line(exc: Exception) -> str:
 # --- the rules, compiled to SQL -------------------------------------------------------------
 
 
-def _trimmed(value: str) -> str:
-    """SQL for a text value without spaces, tabs and line breaks at either end. Most values
-    have none, and only those are passed to trim(), which is slow with a set of characters
-    (this is faster than DuckDB's plain trim(), which strips spaces only)."""
+def _trimmed(value: str, chars: str = _TRIM) -> str:
+    """SQL for a text value without spaces, tabs and line breaks (or other ASCII `chars`) at
+    either end. Most values have none, and only those are passed to trim(), which is slow with
+    a set of characters (this is faster than DuckDB's plain trim(), which strips spaces only)."""
     return (
         f"CASE WHEN ascii({value}) <= 32 OR ascii({value}[-1]) <= 32 "
-        f"THEN trim({value}, {sql_literal(_TRIM)}) ELSE {value} END"
+        f"THEN trim({value}, {sql_literal(chars)}) ELSE {value} END"
+    )
+
+
+def _char_class(chars: str) -> str:
+    """A class of a regular expression of these characters, runs written as ranges (RE2 and
+    Java read `\\x{…}` alike)."""
+    codes = sorted({ord(c) for c in chars})
+    runs: list[list[int]] = []
+    for code in codes:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    return (
+        "["
+        + "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in runs)
+        + "]"
+    )
+
+
+#: KEY_SPACE as a class of a regular expression.
+_KEY_SPACE_CLASS = _char_class(KEY_SPACE)
+#: An integral decimal (contract.INTEGRAL_DECIMAL) with its integer as group 1.
+_INTEGRAL_CUT = r"^([+-]?\d+)\.0*$"
+
+
+def _canonical(value: str) -> str:
+    """SQL for an identifier's canonical form (contract.canonical_key). Most values are ASCII
+    (`strlen`, the bytes, equals `length`, the characters): they only need the ASCII trim of
+    `_trimmed`, and, when they hold a point, to be cut to their integer if they are an integral
+    decimal (`9002.0`). Any other loses its BOMs and the Unicode white space at either end in
+    one regular expression (the BOM is white space to it), is brought to NFC and cut so too.
+    Short on purpose: each pattern is compiled when a statement is planned, and a load plans
+    its statements once a file (a form with three long patterns cost 45 ms a file more)."""
+    ascii_space = "".join(ch for ch in KEY_SPACE if ord(ch) < 128)
+    trimmed = _trimmed(value, ascii_space)
+    ends = f"'^{_KEY_SPACE_CLASS}+|{_KEY_SPACE_CLASS}+$|\\x{{{ord(BOM):X}}}'"
+    unicode = f"nfc_normalize(regexp_replace({value}, {ends}, '', 'g'))"
+    return (
+        f"CASE WHEN strlen({value}) = length({value}) THEN (CASE WHEN contains({value}, '.') "
+        f"THEN regexp_replace({trimmed}, '{_INTEGRAL_CUT}', '\\1') ELSE {trimmed} END) "
+        f"ELSE regexp_replace({unicode}, '{_INTEGRAL_CUT}', '\\1') END"
     )
 
 
@@ -198,8 +308,21 @@ def _typed(col: Column, src_type: str | None) -> str:
     if src_type is None:
         return f"CAST(NULL AS {SQL_TYPES[col.type]})"
     c = q(col.name)
+    if src_type == HASHED:
+        return c  # a user id's pseudonym, read so (NULL when blank)
     text = src_type == "VARCHAR"
     t = _trimmed(c)
+    if col.type == "text" and col.is_identifier:
+        if text:
+            return f"nullif({_canonical(c)}, '')"
+        if src_type in _FLOAT_TYPES or src_type.startswith("DECIMAL"):
+            # 9002.0 is the id 9002 (pandas writes integer ids as floats): written as its
+            # integer, as the canonical form of the text "9002.0" is.
+            return (
+                f"CASE WHEN {c} = round({c}) AND abs({c}) < 1e18 "
+                f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE TRY_CAST({c} AS VARCHAR) END"
+            )
+        return f"TRY_CAST({c} AS VARCHAR)"
     if col.type == "text":
         return f"nullif({t}, '')" if text else f"TRY_CAST({c} AS VARCHAR)"
     if col.type == "int":
@@ -230,6 +353,14 @@ def _typed(col: Column, src_type: str | None) -> str:
                 f"CASE WHEN regexp_full_match({t}, '{_ISO_TIMESTAMP}') "
                 f"THEN TRY_CAST({t} AS TIMESTAMPTZ) END"
             )
+        if src_type in ("TIMESTAMP_NS", "TIMESTAMPTZ_NS"):
+            # Nanoseconds are cut to the microsecond, as the text's are (a cast would round
+            # 23:59:59.999999999 up into the next day). A TIMESTAMP_NS without a zone is China
+            # time, as a TIMESTAMP is.
+            micros = f"((epoch_ns({c}) - (epoch_ns({c}) % 1000 + 1000) % 1000) // 1000)"
+            if src_type == "TIMESTAMP_NS":
+                return f"CAST(make_timestamp({micros}) AS TIMESTAMPTZ)"
+            return f"timezone('UTC', make_timestamp({micros}))"
         if src_type.startswith("TIMESTAMP"):
             # ±infinity is caught by the column's bounds (every timestamp column has them).
             return f"CAST({c} AS TIMESTAMPTZ)"
@@ -304,7 +435,8 @@ def _checks(table: Table, columns: dict[str, str], load_day: date) -> list[Check
         present = col.name in columns
         if not present:
             continue  # an optional column the file does not have
-        is_text = columns[col.name] == "VARCHAR"
+        hashed = columns[col.name] == HASHED
+        is_text = columns[col.name] == "VARCHAR" or hashed
         trimmed = _trimmed(raw)
         blank = f"({raw} IS NULL OR {trimmed} = '')" if is_text else f"{raw} IS NULL"
         if col.type == "text" and is_text:
@@ -338,7 +470,8 @@ def _checks(table: Table, columns: dict[str, str], load_day: date) -> list[Check
             )
         if col in _free_text(table):
             bound = {"bound": bound_text(TEXT_MAX_CHARS)}
-            checks.append(Check(col.name, f"length({v}) > {TEXT_MAX_CHARS}", "too_long", bound))
+            chars = _chars_column(col.name) if hashed else f"length({v})"
+            checks.append(Check(col.name, f"{chars} > {TEXT_MAX_CHARS}", "too_long", bound))
         if col in _shown_text(table):
             # _ctl (see _control_guard) is false for most rows, which skip the column's test.
             checks.append(Check(col.name, f"_ctl AND {_has_control(v)}", "control_char"))
@@ -423,12 +556,59 @@ def _shortened(value: str) -> str:
     return f"CASE WHEN length({value}) > {n} THEN left({value}, {n}) || '…' ELSE {value} END"
 
 
-def _stored(table: Table, col: Column) -> str:
-    """SQL for a column's value as the lake stores it: its typed value, a user id's pseudonym."""
+def _stored(table: Table, col: Column, hashed: bool = False) -> str:
+    """SQL for a column's value as the lake stores it: its typed value, a user id's pseudonym
+    (`hashed`: the value read is already the pseudonym, see HASHED)."""
     v = q(f"{col.name}__v")
-    if col.name == "user_id" and table.name in pseudonym.TABLES_WITH_USERS:
+    if _is_user_id(table, col.name) and not hashed:
         return pseudonym.sql(v)
     return v
+
+
+def _is_user_id(table: Table, column: str) -> bool:
+    return column == "user_id" and table.name in pseudonym.TABLES_WITH_USERS
+
+
+#: The "type" of a user id column read from a CSV file: the value is already its pseudonym,
+#: and `_<column>_chars` the length of its canonical form (for the length rule). A CSV file is
+#: read into a temporary table (f_src), which DuckDB spills to disk when memory runs short:
+#: the raw ids are hashed as they are read, before anything can spill.
+HASHED = "PSEUDONYM"
+
+
+def _chars_column(column: str) -> str:
+    return q(f"_{column}_chars")
+
+
+def _hashed_read(table: Table, column: str, value: str) -> str:
+    """SQL that reads a raw text value of a CSV file into f_src: a user id as its pseudonym and
+    the length of its canonical form; any other value as it is."""
+    if not _is_user_id(table, column):
+        return f"{value} AS {q(column)}"
+    canonical = f"nullif({_canonical(value)}, '')"
+    return (
+        f"{pseudonym.sql(canonical)} AS {q(column)}, length({canonical}) AS {_chars_column(column)}"
+    )
+
+
+def _raw(table: Table, columns: dict[str, str]) -> str:
+    """SQL listing a file's columns that the table has (a hashed user id with its length)."""
+    return ", ".join(
+        q(c) + (f", {_chars_column(c)}" if t == HASHED else "")
+        for c, t in columns.items()
+        if c in table.names
+    )
+
+
+def _small_csv_header(table: Table, path: Path) -> list[str] | None:
+    """The header of a small CSV file that can be read with others (load_small_csvs): one
+    that csvfile reads and that has every required column; None for any other."""
+    try:
+        with csvfile.Reader(path) as reader:
+            names = reader.header.names
+    except (csvfile.CsvRefusedError, OSError):
+        return None
+    return names if lacks_column(table, names) is None else None
 
 
 def _line_kept(table: Table, line: str | None) -> str:
@@ -446,7 +626,7 @@ def _error_case(checks: list[Check]) -> str:
     return f"CASE\n{whens}\n  END"
 
 
-def _failed_value(checks: list[Check]) -> str:
+def _failed_text(checks: list[Check]) -> str:
     """SQL for the value a failed check names (its column's, as text), by check number."""
     by_column: dict[str, list[int]] = {}
     for i, c in enumerate(checks):
@@ -454,6 +634,34 @@ def _failed_value(checks: list[Check]) -> str:
     whens = " ".join(
         f"WHEN _check IN ({', '.join(map(str, numbers))}) THEN TRY_CAST({q(column)} AS VARCHAR)"
         for column, numbers in by_column.items()
+    )
+    return f"CASE {whens} END"
+
+
+def _failed_value(table: Table, checks: list[Check], columns: dict[str, str]) -> str:
+    """SQL for the value a reject keeps of the check a row failed (by `_check`), from `_raw`,
+    the value as text (_failed_text): none for a blank; in a table with user ids, the pseudonym
+    marker of the value unless the rule is one of pseudonym.SHOWN_RULES (the value may be a
+    user id: docs/CONTRACT.md, Privacy); else the value, shortened. It is computed as the row
+    is checked, so no raw id is held even in f_bad (which can spill to disk: a swapped header
+    makes every row bad). Written over `_raw` once, not per column: a statement this long is
+    planned once per file, and a long one costs a small file more than its rows."""
+    users = table.name in pseudonym.TABLES_WITH_USERS
+    ways: dict[str, list[int]] = {}
+    for i, c in enumerate(checks):
+        way = "blank" if c.rule == "missing" else "shown"
+        if users and c.rule not in pseudonym.SHOWN_RULES:
+            way = "marked" if columns.get(c.column) == HASHED else "hidden"
+        ways.setdefault(way, []).append(i)
+    value = {
+        "blank": "CAST(NULL AS VARCHAR)",
+        "shown": _shortened("_raw"),
+        "hidden": pseudonym.hidden_sql(_canonical("_raw")),
+        "marked": f"'{pseudonym.HIDDEN_PREFIX}' || _raw || ')'",
+    }
+    whens = " ".join(
+        f"WHEN _check IN ({', '.join(map(str, numbers))}) THEN {value[way]}"
+        for way, numbers in ways.items()
     )
     return f"CASE {whens} END"
 
@@ -490,8 +698,11 @@ class Loader:
         self.new_files: list[LakeFile] = []
         self._file_index = 0
         self._report_of: dict[str, FileReport] = {}  # the report of the file that wrote it
+        #: A batch's lake files (load_small_csvs): the report of the file that sent each key.
+        self._batch_keys: dict[str, dict[str, FileReport]] = {}
         self._report: FileReport | None = None
         self._gb18030_header = False
+        self._hashed = False  # whether the file's user ids were hashed as read (HASHED)
         con.execute("CREATE OR REPLACE TEMP TABLE codes (list VARCHAR, code VARCHAR)")
         for name, codes in code_lists(reference).items():
             con.execute("INSERT INTO codes SELECT ?, unnest(?::VARCHAR[])", [name, list(codes)])
@@ -532,8 +743,10 @@ class Loader:
             return self._refused(report, name, f"cannot be read: {_first_line(exc)}", link)
         written = len(self.new_files)
         try:
-            report.rows_read = structural + bad + good
-            accepted, already, repeated = self._dedupe_and_write(table, name, valid, good, months)
+            report.rows_read = structural + bad[0] + good[0]
+            accepted, already, repeated = self._dedupe_and_write(
+                table, [name], valid, good, months, [report]
+            )
         except duckdb.Error as exc:
             # A fault found only while writing (a Parquet page that cannot be decoded): the
             # file adds nothing, not even the lake files it had begun to write.
@@ -542,16 +755,79 @@ class Loader:
         finally:
             if link is not None:
                 link.unlink(missing_ok=True)
-        report.rejected = structural + bad + repeated
-        report.accepted, report.already_loaded = accepted, already
+        report.rejected = structural + bad[0] + repeated[0]
+        report.accepted, report.already_loaded = accepted[0], already[0]
         return report
+
+    def load_small_csvs(self, table: Table, files: list[tuple[Path, str]]) -> list[FileReport]:
+        """Load consecutive small CSV files of one table (each at most SMALL_FILE_BYTES) as
+        `load_file` loads each, with the same reports, rejects and rows, but read and checked
+        together: each row carries its file's number (`_file`), a repeat of a key within a
+        file is a reject, and a key of an earlier file of the batch counts as already loaded in
+        a later one. Their rows go to one lake file per month. A file whose header cannot be
+        read or lacks a column, and every file after it with another header, is loaded by
+        `load_file`; so is the whole batch if DuckDB fails on it."""
+        reports: list[FileReport] = []
+        run: list[tuple[Path, str, list[str]]] = []
+        for path, name in files:
+            names = _small_csv_header(table, path)
+            if names is None or (run and names != run[0][2]):
+                reports += self._load_csv_run(table, run)
+                run = []
+            if names is None:
+                reports.append(self.load_file(table, path, name))
+            else:
+                run.append((path, name, names))
+        return reports + self._load_csv_run(table, run)
+
+    def _load_csv_run(
+        self, table: Table, run: list[tuple[Path, str, list[str]]]
+    ) -> list[FileReport]:
+        """Load small CSV files with one header, which has every required column."""
+        if len(run) < 2:
+            return [self.load_file(table, path, name) for path, name, _ in run]
+        names = [name for _, name, _ in run]
+        reports = [FileReport(table.name, name) for name in names]
+        header = run[0][2]
+        columns = dict.fromkeys(header, "VARCHAR")
+        wanted = [n for n in header if n in table.names]
+        columns.update({n: HASHED for n in wanted if _is_user_id(table, n)})
+        extra = extra_columns(table, columns)
+        written = len(self.new_files)
+        self._report = None
+        try:
+            sink = _RowSink(self.con, table, wanted)
+            structural = [
+                sink.append(path, name, header, report, i)
+                for i, ((path, name, _), report) in enumerate(zip(run, reports, strict=True))
+            ]
+            sink.flush()
+            bad, good, months, valid = self._check_rows(table, columns, "f_src", names)
+            accepted, already, repeated = self._dedupe_and_write(
+                table, names, valid, good, months, reports
+            )
+        except (duckdb.Error, FileRefusedError):
+            # Checked one by one instead: each file's own verdict (a refusal names it).
+            self._forget(self.new_files[written:])
+            self.con.execute(
+                "DELETE FROM new_rejects WHERE table_name = ? AND file IN (SELECT unnest(?))",
+                [table.name, names],
+            )
+            return [self.load_file(table, path, name) for path, name, _ in run]
+        for i, report in enumerate(reports):
+            if extra:
+                report.warnings.insert(0, extra)
+            report.rows_read = structural[i] + bad[i] + good[i]
+            report.rejected = structural[i] + bad[i] + repeated[i]
+            report.accepted, report.already_loaded = accepted[i], already[i]
+        return reports
 
     def _check(
         self, table: Table, path: Path, readable: Path, name: str, report: FileReport
-    ) -> tuple[int, int, int, tuple[str, str] | None, str]:
+    ) -> tuple[int, Counter, Counter, tuple[str, str] | None, str]:
         """Read a file and check every row: returns the rows that could not be split into
-        columns, those that break a rule (both already in new_rejects), the good ones, the
-        months they cover, and the SQL of the good rows."""
+        columns, those that break a rule (both already in new_rejects), the good ones (these
+        two by file number: 0), the months they cover, and the SQL of the good rows."""
         con = self.con
         if path.suffix.lower() == ".csv":
             columns, structural = self._read_csv(table, path, readable, name, report)
@@ -568,28 +844,42 @@ class Loader:
         extra = extra_columns(table, columns)
         if extra:
             report.warnings.insert(0, extra)
+        if path.suffix.lower() != ".csv":
+            src = f"(SELECT 0 AS _file, {line} AS _line, {_raw(table, columns)} FROM {source})"
+        bad, good, months, valid = self._check_rows(table, columns, src, [name])
+        return structural, bad, good, months, valid
+
+    def _check_rows(
+        self, table: Table, columns: dict[str, str], src: str, names: list[str]
+    ) -> tuple[Counter, Counter, tuple[str, str] | None, str]:
+        """Check every row of `src` (`_file`, `_line` and the columns of the files `names`,
+        by number): returns the rows that break a rule (in new_rejects) and those that break
+        none, by file number, the months they cover, and the SQL of the good rows."""
         typed = ",\n  ".join(
             f"{_typed(c, columns.get(c.name))} AS {q(c.name + '__v')}" for c in table.columns
         )
-        raw = ", ".join(q(c) for c in columns if c in table.names)
+        raw = _raw(table, columns)
+        self._hashed = HASHED in columns.values()
         checks = _checks(table, columns, self.load_day)
-        if path.suffix.lower() != ".csv":
-            src = f"(SELECT {line} AS _line, {raw} FROM {source})"
-        checked = f"(SELECT _line, {raw},\n  {typed}\n  FROM {src})"
+        checked = f"(SELECT _file, _line, {raw},\n  {typed}\n  FROM {src})"
         guard = _control_guard(table, columns)
-        con.execute(
+        self.con.execute(
             f"""CREATE OR REPLACE TEMP TABLE f_bad AS
-            SELECT _line, _check, {_failed_value(checks)} AS _value FROM (
-              SELECT _line, {raw}, {_error_case(checks)} AS _check
+            SELECT _file, _line, _check, {_failed_value(table, checks, columns)} AS _value
+            FROM (SELECT _file, _line, _check, {_failed_text(checks)} AS _raw FROM (
+              SELECT _file, _line, {raw}, {_error_case(checks)} AS _check
               FROM (SELECT *, {guard} AS _ctl FROM {checked}))
-            WHERE _check IS NOT NULL"""
+            WHERE _check IS NOT NULL)"""
         )
-        bad = self._rule_rejects(table, name, checks)
+        bad = self._rule_rejects(table, names, checks)
         valid = checked
         if bad:
-            valid = f"(SELECT * FROM {checked} WHERE _line NOT IN (SELECT _line FROM f_bad))"
+            # One file's rows are told apart by their line alone (the usual case: a pair of
+            # columns makes the anti-join slower on every row).
+            row = "_line" if len(names) == 1 else "(_file, _line)"
+            valid = f"(SELECT * FROM {checked} WHERE {row} NOT IN (SELECT {row} FROM f_bad))"
         good, months = self._valid_rows(table, valid)
-        return structural, bad, good, months, valid
+        return bad, good, months, valid
 
     def _refused(
         self, report: FileReport, name: str, message: str, link: Path | None
@@ -624,6 +914,7 @@ class Loader:
             raise FileRefusedError(f"cannot be read: {exc.strerror or exc}") from None
         columns = dict.fromkeys(names, "VARCHAR")
         wanted = [n for n in names if n in table.names]
+        columns.update({n: HASHED for n in wanted if _is_user_id(table, n)})
         if all(c in columns for c in table.required) and csvfile.is_plain(path):
             try:
                 return columns, self._read_csv_duckdb(table, readable, name, names, wanted)
@@ -646,11 +937,12 @@ class Loader:
             n and n != d for n, d in zip(names, described, strict=True)
         ):
             raise _NotPlainError
-        cols = ", ".join(q(c) for c in wanted)
+        cols = ", ".join(_hashed_read(table, c, q(c)) for c in wanted)
         # Read once, in file order: a plain file's rows are its lines, numbered by position.
         con.execute(
             f"CREATE OR REPLACE TEMP TABLE f_src AS "
-            f"SELECT row_number() OVER () + 1 AS _line{', ' if cols else ''}{cols} FROM {source}"
+            f"SELECT 0 AS _file, row_number() OVER () + 1 AS _line{', ' if cols else ''}{cols} "
+            f"FROM {source}"
         )
         return self._structural_rejects(table, name)
 
@@ -665,62 +957,9 @@ class Loader:
     ) -> int:
         """Read the file row by row (csvfile.Reader) into f_src, in batches; rows that cannot
         be split into the header's columns go to new_rejects with their physical line."""
-        con = self.con
-        cols = ", ".join(f"{q(c)} VARCHAR" for c in wanted)
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE f_src (_line BIGINT{', ' if cols else ''}{cols})"
-        )
-        positions = [names.index(c) for c in wanted]
-        structural = 0
-        lines: list[int] = []
-        values: list[list[str]] = [[] for _ in wanted]
-        rejects: list[tuple] = []
-
-        def flush() -> None:
-            if lines:
-                batch = pa.table(
-                    {"_line": pa.array(lines, pa.int64())}
-                    | {c: pa.array(v, pa.string()) for c, v in zip(wanted, values, strict=True)}
-                )
-                con.register("f_batch", batch)
-                try:
-                    con.execute("INSERT INTO f_src SELECT * FROM f_batch")
-                finally:
-                    con.unregister("f_batch")
-                lines.clear()
-                for v in values:
-                    v.clear()
-            if rejects:
-                con.executemany("INSERT INTO new_rejects VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
-                                rejects)  # fmt: skip
-                rejects.clear()
-
-        try:
-            with csvfile.Reader(path) as reader:
-                for row in reader.rows():
-                    if row.fields is None:
-                        structural += 1
-                        reason = REJECT_RULES[row.rule].format(**row.detail)
-                        rejects.append((table.name, name, row.line, reason,
-                                        _line_kept(table, row.raw), row.rule,
-                                        _detail(row.detail)))  # fmt: skip
-                    else:
-                        lines.append(row.line)
-                        for v, i in zip(values, positions, strict=True):
-                            v.append(row.fields[i])
-                    if len(lines) >= _BATCH_ROWS or len(rejects) >= _BATCH_ROWS:
-                        flush()
-                flush()
-                gb = reader.gb18030_lines
-        except OSError as exc:
-            raise FileRefusedError(f"cannot be read: {exc.strerror or exc}") from None
-        if len(gb) == 1:
-            report.warnings.append(f"line {gb[0]} is not UTF-8 and was read as GB18030")
-        elif gb:
-            shown = ", ".join(str(n) for n in gb[:5]) + (", …" if len(gb) > 5 else "")
-            report.warnings.append(
-                f"lines {shown} ({len(gb):,} in all) are not UTF-8 and were read as GB18030"
-            )
+        sink = _RowSink(self.con, table, wanted)
+        structural = sink.append(path, name, names, report)
+        sink.flush()
         return structural
 
     def _structural_rejects(self, table: Table, name: str) -> int:
@@ -761,90 +1000,101 @@ class Loader:
 
     # --- rules and keys ----------------------------------------------------------------------
 
-    def _rule_rejects(self, table: Table, name: str, checks: list[Check]) -> int:
-        if not self.con.execute("SELECT count(*) FROM f_bad").fetchone()[0]:
-            return 0
-        # The checks' columns, reasons, rules and details as lists, by check number + 1.
+    def _rule_rejects(self, table: Table, names: list[str], checks: list[Check]) -> Counter:
+        """Keep the rows of f_bad as rejects; returns how many, by file number."""
+        counts = Counter(dict(self.con.execute(
+            "SELECT _file, count(*) FROM f_bad GROUP BY _file"
+        ).fetchall()))  # fmt: skip
+        if not counts:
+            return counts
+        # The checks' columns, reasons, rules and details as lists, by check number + 1; the
+        # value is kept as f_bad has it (_failed_value: hidden where it may be a user id).
         lists = [[c.column for c in checks], [c.reason for c in checks],
                  [c.rule for c in checks], [_detail(c.detail) for c in checks]]  # fmt: skip
-        # In a table with user ids, a value that broke a type, code, length or control rule may
-        # be anything, a user id shifted into another column included: only its pseudonym is
-        # kept (a value that broke a bound is a number, a date or a time: kept as it is).
-        hide = [table.name in pseudonym.TABLES_WITH_USERS and c.rule not in
-                pseudonym.SHOWN_RULES for c in checks]  # fmt: skip
-        value = (
-            f"CASE WHEN (?::BOOLEAN[])[_check + 1] "
-            f"THEN {pseudonym.hidden_sql(_trimmed('_value'))} ELSE {_shortened('_value')} END"
-        )
-        return self.con.execute(
-            f"""INSERT INTO new_rejects
-            SELECT ?, ?, _line, (?::VARCHAR[])[_check + 1], (?::VARCHAR[])[_check + 1],
-                   {value}, (?::VARCHAR[])[_check + 1],
+        self.con.execute(
+            """INSERT INTO new_rejects
+            SELECT ?, (?::VARCHAR[])[_file + 1], _line, (?::VARCHAR[])[_check + 1],
+                   (?::VARCHAR[])[_check + 1], _value, (?::VARCHAR[])[_check + 1],
                    (?::VARCHAR[])[_check + 1]
             FROM f_bad""",
-            [table.name, name, *lists[:2], hide, *lists[2:]],
-        ).fetchone()[0]
+            [table.name, names, *lists],
+        )
+        return counts
 
-    def _valid_rows(self, table: Table, valid: str) -> tuple[int, tuple[str, str] | None]:
-        """How many rows break no rule, and (for a table partitioned by month) the first and
-        last month they fall in, or None if there are none."""
+    def _valid_rows(self, table: Table, valid: str) -> tuple[Counter, tuple[str, str] | None]:
+        """How many rows break no rule, by file number, and (for a table partitioned by month)
+        the first and last month they fall in, or None if there are none."""
         if not table.partition_by:
-            return self.con.execute(f"SELECT count(*) FROM {valid}").fetchone()[0], None
+            rows = self.con.execute(f"SELECT _file, count(*) FROM {valid} GROUP BY _file")
+            return Counter(dict(rows.fetchall())), None
         ts = q(table.partition_by + "__v")
-        count, first, last = self.con.execute(
-            f"SELECT count(*), strftime(timezone('{LOCAL_TZ}', min({ts})), '%Y-%m'), "
-            f"strftime(timezone('{LOCAL_TZ}', max({ts})), '%Y-%m') FROM {valid}"
-        ).fetchone()
-        return count, (first, last) if first is not None else None
+        rows = self.con.execute(
+            f"SELECT _file, count(*), strftime(timezone('{LOCAL_TZ}', min({ts})), '%Y-%m'), "
+            f"strftime(timezone('{LOCAL_TZ}', max({ts})), '%Y-%m') FROM {valid} GROUP BY _file"
+        ).fetchall()
+        counts = Counter({f: n for f, n, _, _ in rows})
+        firsts, lasts = [r[2] for r in rows if r[2]], [r[3] for r in rows if r[3]]
+        return counts, (min(firsts), max(lasts)) if firsts else None
 
     def _dedupe_and_write(
         self,
         table: Table,
-        name: str,
+        names: list[str],
         valid: str,
-        valid_rows: int,
+        valid_rows: Counter,
         months: tuple[str, str] | None,
-    ) -> tuple[int, int, int]:
-        """Reject repeats of a key within the file, skip keys already loaded, write the rest.
+        reports: list[FileReport],
+    ) -> tuple[Counter, Counter, Counter]:
+        """Reject repeats of a key within a file, skip keys already loaded, write the rest.
 
-        `valid` is the SQL of the file's rows that break no rule. Repeats are found with one
-        hash aggregate that keeps only keys seen more than once (with the lines they are on);
-        the rows are filtered against that usually empty table as they are written. Keys
-        already loaded are skipped here when they were loaded in the months the file covers;
-        one loaded in another month is found by the key index at the end of the load (finish).
-        Returns (accepted, already loaded, repeats rejected).
+        `valid` is the SQL of the rows that break no rule, of the files `names` (by number).
+        Repeats are found with one hash aggregate that keeps only keys seen more than once in
+        a file (with the lines they are on); the rows are filtered against that usually empty
+        table as they are written. Keys already loaded are skipped here when they were loaded
+        in the months the files cover; one loaded in another month is found by the key index
+        at the end of the load (finish). Of several small files (a batch), a key of an earlier
+        file counts as already loaded in a later one. Returns (accepted, already loaded,
+        repeats rejected), by file number.
         """
         con = self.con
-        if not valid_rows:
-            return 0, 0, 0
+        if not sum(valid_rows.values()):
+            return Counter(), Counter(), Counter()
         key = " || chr(31) || ".join(q(f"{k}__v") for k in table.key)
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE f_repeats AS
-            SELECT {key} AS _key, min(_line) AS _first, list(_line) AS _lines FROM {valid}
-            GROUP BY ALL HAVING count(*) > 1"""
+            SELECT _file, {key} AS _key, min(_line) AS _first, list(_line) AS _lines
+            FROM {valid} GROUP BY ALL HAVING count(*) > 1"""
         )
         key_label = " + ".join(table.key)
-        repeated = 0
+        repeated: Counter = Counter()
         if con.execute("SELECT count(*) FROM f_repeats").fetchone()[0]:
-            repeated = con.execute(
+            con.execute(
                 f"""INSERT INTO new_rejects
-                SELECT ?, ?, line, ?, 'duplicate ' || ? || ' within the file (first at line '
-                       || _first || ')', {_shortened("_key")}, 'duplicate_key',
+                SELECT ?, (?::VARCHAR[])[_file + 1], line, ?,
+                       'duplicate ' || ? || ' within the file (first at line ' || _first || ')',
+                       {_shortened("_key")}, 'duplicate_key',
                        json_object('first_line', CAST(_first AS VARCHAR), 'id', ?)::VARCHAR
-                FROM (SELECT _key, _first, unnest(_lines) AS line FROM f_repeats)
+                FROM (SELECT _file, _key, _first, unnest(_lines) AS line FROM f_repeats)
                 WHERE line > _first""",
-                [table.name, name, table.key[0], key_label, key_label],
-            ).fetchone()[0]
-        values = ", ".join(f"{_stored(table, c)} AS {q(c.name)}" for c in table.columns)
+                [table.name, names, table.key[0], key_label, key_label],
+            )
+            repeated.update(dict(con.execute(
+                "SELECT _file, sum(len(_lines) - 1) FROM f_repeats GROUP BY _file"
+            ).fetchall()))  # fmt: skip
+        values = ", ".join(
+            f"{_stored(table, c, self._hashed)} AS {q(c.name)}" for c in table.columns
+        )
         derived = ""
         if table.partition_by:
             ts = q(table.partition_by + "__v")
             derived = f", CAST(timezone('{LOCAL_TZ}', {ts}) AS DATE) AS day"
-        firsts = f"SELECT {values}{derived} FROM {valid} AS c"
+        batch = len(names) > 1
+        kept = ", _file, _line" if batch else ""
+        firsts = f"SELECT {values}{derived}{kept} FROM {valid} AS c"
         if repeated:
             firsts += (
                 f" WHERE NOT EXISTS (SELECT 1 FROM f_repeats AS r "
-                f"WHERE r._key = {key} AND c._line > r._first)"
+                f"WHERE r._file = c._file AND r._key = {key} AND c._line > r._first)"
             )
         if table.partition_by:
             firsts = f"SELECT *, strftime(day, '%Y-%m') AS month FROM ({firsts})"
@@ -855,14 +1105,57 @@ class Loader:
             firsts = f"""SELECT * FROM ({firsts}) WHERE {key_expr} NOT IN (
                   SELECT {key_expr} FROM read_parquet(?::VARCHAR[]))"""
             params = [existing]
-        written = self._write_lake(table, firsts, params, months)
-        accepted = sum(f.rows for f in written)
+        if batch:
+            accepted, written = self._write_batch(table, firsts, params, months, key_expr, reports)
+        else:
+            written = self._write_lake(table, firsts, params, months)
+            accepted = Counter({0: sum(f.rows for f in written)})
         if written and table.name in ("projects", "protected_areas"):
             con.execute(
                 f"INSERT INTO known_keys SELECT ?, {q(table.key[0])} FROM read_parquet(?)",
                 [table.name, [str(self.root / f.path) for f in written]],
             )
-        return accepted, valid_rows - repeated - accepted, repeated
+        already = Counter({f: n - repeated[f] - accepted[f] for f, n in valid_rows.items()})
+        return accepted, already, repeated
+
+    def _write_batch(
+        self,
+        table: Table,
+        firsts: str,
+        params: list,
+        months: tuple[str, str] | None,
+        key_expr: str,
+        reports: list[FileReport],
+    ) -> tuple[Counter, list[LakeFile]]:
+        """Write the rows of a batch of small files (`firsts`: each with `_file` and `_line`)
+        that no earlier file of the batch holds; returns the rows each file added and the lake
+        files written. Which file added each key is kept (`_batch_keys`), for finish() to
+        count a key it drops against the file that sent it. A batch is small (at most
+        SMALL_BATCH_BYTES of input): its rows are held in a table."""
+        con = self.con
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE f_batch_rows AS
+            SELECT * FROM ({firsts})
+            QUALIFY row_number() OVER (PARTITION BY {key_expr} ORDER BY _file, _line) = 1""",
+            params,
+        )
+        accepted = Counter(dict(con.execute(
+            "SELECT _file, count(*) FROM f_batch_rows GROUP BY _file"
+        ).fetchall()))  # fmt: skip
+        month = ", month" if table.partition_by else ", NULL"
+        by_month: dict[str | None, dict[str, FileReport]] = {}
+        for k, file_no, m in con.execute(
+            f"SELECT {key_expr}, _file{month} FROM f_batch_rows"
+        ).fetchall():
+            by_month.setdefault(m, {})[k] = reports[file_no]
+        written = self._write_lake(
+            table, "SELECT * EXCLUDE (_file, _line) FROM f_batch_rows", [], months
+        )
+        for f in written:
+            self._report_of.pop(f.path, None)
+            self._batch_keys[f.path] = by_month.get(f.month, {})
+        con.execute("DROP TABLE f_batch_rows")
+        return accepted, written
 
     def _existing_paths(self, table: Table, months: tuple[str, str] | None) -> list[str]:
         """The lake files that could already hold one of the file's keys: for a table
@@ -1013,6 +1306,11 @@ class Loader:
         if report is not None:
             report.accepted -= dropped
             report.already_loaded += dropped
+        senders = self._batch_keys.pop(lake_file.path, None)
+        if senders is not None:  # a batch's file: each key counts against the file that sent it
+            for k in losers:
+                senders[k].accepted -= 1
+                senders[k].already_loaded += 1
         position = self.new_files.index(lake_file)
         self.files[table.name].remove(lake_file)
         self.new_files.remove(lake_file)
@@ -1025,6 +1323,8 @@ class Loader:
         self.new_files.insert(position, replacement)
         if report is not None:
             self._report_of[replacement.path] = report
+        if senders is not None:
+            self._batch_keys[replacement.path] = senders
 
     def _forget(self, files: list[LakeFile]) -> None:
         """Remove lake files of this load, as if never written."""
@@ -1032,12 +1332,100 @@ class Loader:
             self.files[f.table].remove(f)
             self.new_files.remove(f)
             self._report_of.pop(f.path, None)
+            self._batch_keys.pop(f.path, None)
             (self.root / f.path).unlink(missing_ok=True)
 
     def discard_new_files(self) -> None:
         """Remove what this load wrote to the lake (a failed load leaves no trace)."""
         for f in self.new_files:
             (self.root / f.path).unlink(missing_ok=True)
+
+
+class _RowSink:
+    """CSV files read row by row (csvfile.Reader) into a new f_src: `_file` (the file's
+    number), `_line` (its physical line) and the columns `wanted` as text, its user ids hashed
+    (HASHED: the rows wait in Python's memory, f_src may spill to disk). Rows go to DuckDB
+    _BATCH_ROWS at a time, whatever file they come from (one statement per small file cost
+    12 ms); rows that cannot be split into the header's columns go to new_rejects."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, table: Table, wanted: list[str]) -> None:
+        self.con, self.table, self.wanted = con, table, wanted
+        cols = ", ".join(
+            f"{q(c)} VARCHAR" + (f", {_chars_column(c)} BIGINT" if _is_user_id(table, c) else "")
+            for c in wanted
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE f_src "
+            f"(_file INTEGER, _line BIGINT{', ' if cols else ''}{cols})"
+        )
+        self.insert = (
+            "INSERT INTO f_src SELECT _file, _line"
+            + "".join(f", {_hashed_read(table, c, q(c))}" for c in wanted)
+            + " FROM f_batch"
+        )
+        self.files: list[int] = []
+        self.lines: list[int] = []
+        self.values: list[list[str]] = [[] for _ in wanted]
+        self.rejects: list[tuple] = []
+
+    def append(
+        self, path: Path, name: str, names: list[str], report: FileReport, file_no: int = 0
+    ) -> int:
+        """Read one file as file `file_no`; returns its rows that could not be split."""
+        table = self.table
+        positions = [names.index(c) for c in self.wanted]
+        structural = 0
+        try:
+            with csvfile.Reader(path) as reader:
+                for row in reader.rows():
+                    if row.fields is None:
+                        structural += 1
+                        reason = REJECT_RULES[row.rule].format(**row.detail)
+                        self.rejects.append((table.name, name, row.line, reason,
+                                             _line_kept(table, row.raw), row.rule,
+                                             _detail(row.detail)))  # fmt: skip
+                    else:
+                        self.files.append(file_no)
+                        self.lines.append(row.line)
+                        for v, i in zip(self.values, positions, strict=True):
+                            v.append(row.fields[i])
+                    if len(self.lines) >= _BATCH_ROWS or len(self.rejects) >= _BATCH_ROWS:
+                        self.flush()
+                gb = reader.gb18030_lines
+        except OSError as exc:
+            raise FileRefusedError(f"cannot be read: {exc.strerror or exc}") from None
+        if len(gb) == 1:
+            report.warnings.append(f"line {gb[0]} is not UTF-8 and was read as GB18030")
+        elif gb:
+            shown = ", ".join(str(n) for n in gb[:5]) + (", …" if len(gb) > 5 else "")
+            report.warnings.append(
+                f"lines {shown} ({len(gb):,} in all) are not UTF-8 and were read as GB18030"
+            )
+        return structural
+
+    def flush(self) -> None:
+        """Send the rows and rejects waiting to DuckDB."""
+        con = self.con
+        if self.lines:
+            batch = pa.table(
+                {"_file": pa.array(self.files, pa.int32()),
+                 "_line": pa.array(self.lines, pa.int64())}
+                | {c: pa.array(v, pa.string())
+                   for c, v in zip(self.wanted, self.values, strict=True)}
+            )  # fmt: skip
+            con.register("f_batch", batch)
+            try:
+                con.execute(self.insert)
+            finally:
+                con.unregister("f_batch")
+            self.files.clear()
+            self.lines.clear()
+            for v in self.values:
+                v.clear()
+        if self.rejects:
+            con.executemany("INSERT INTO new_rejects VALUES (?, ?, ?, NULL, ?, ?, ?, ?)",
+                            self.rejects)  # fmt: skip
+            self.rejects.clear()
 
 
 class _NotPlainError(Exception):
@@ -1064,11 +1452,47 @@ def load_folder(
     files: Iterable[tuple[Table, Path]],
     on_file: Callable[[FileReport], None] | None = None,
 ) -> list[FileReport]:
-    """Load each recognised file of a folder in turn; report each as it is done."""
-    reports = []
+    """Load each recognised file of a folder in turn, consecutive small CSV files of a table
+    together (Loader.load_small_csvs); report each file as it is done."""
+    reports: list[FileReport] = []
+    pending: list[tuple[Path, str]] = []
+    pending_table: Table | None = None
+    pending_bytes = 0
+
+    def done(new: list[FileReport]) -> None:
+        reports.extend(new)
+        for report in new:
+            if on_file:
+                on_file(report)
+
+    def flush() -> None:
+        nonlocal pending, pending_bytes
+        if pending:
+            done(loader.load_small_csvs(pending_table, pending))
+        pending, pending_bytes = [], 0
+
     for table, path in files:
-        report = loader.load_file(table, path, str(path.relative_to(folder)))
-        reports.append(report)
-        if on_file:
-            on_file(report)
+        name = str(path.relative_to(folder))
+        size = _small_size(path)
+        if size is None:
+            flush()
+            done([loader.load_file(table, path, name)])
+            continue
+        if table is not pending_table or pending_bytes + size > SMALL_BATCH_BYTES:
+            flush()
+        pending_table = table
+        pending.append((path, name))
+        pending_bytes += size
+    flush()
     return reports
+
+
+def _small_size(path: Path) -> int | None:
+    """The size of a small CSV file (SMALL_FILE_BYTES), None for any other file."""
+    if path.suffix.lower() != ".csv" or _GLOB_CHARS & set(str(path)):
+        return None
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    return size if size <= SMALL_FILE_BYTES else None

@@ -3,6 +3,7 @@ shipped methodology. No I/O here, so any layer may import it."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -22,3 +23,10 @@ _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 def is_uri(location: str) -> bool:
     """Whether a location is a URI (a lake or marts Spark wrote elsewhere), not a local path."""
     return bool(_URI.match(location)) and not re.match(r"^[A-Za-z]:[\\/]", location)
+
+
+def shown(path: str | Path) -> str:
+    """A path as text that can be printed and stored: a byte of its name that is not UTF-8
+    (Python holds it as a lone surrogate, which no terminal, DuckDB or JSON takes) written
+    as `\\xNN`."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")

@@ -11,7 +11,7 @@ from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.ingest import FileReport, Loader, discover, load_folder
 from greenstats.data.keyindex import IndexFile, remove_unlisted
 from greenstats.data.methodology import Reference, load_reference
-from greenstats.data.paths import DEFAULT_REFERENCE, DEMO_MARKER, is_uri
+from greenstats.data.paths import DEFAULT_REFERENCE, DEMO_MARKER, is_uri, shown
 from greenstats.data.warehouse import (
     LakeFile,
     Snapshot,
@@ -116,13 +116,67 @@ def _check_user_key(
 
 
 def _reference(
-    warehouse: Warehouse, prev: Snapshot | None, reference_dir: str | Path | None
+    warehouse: Warehouse,
+    prev: Snapshot | None,
+    reference_dir: str | Path | None,
+    force: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Reference:
-    if reference_dir is not None:
-        return load_reference(reference_dir)
-    if prev is not None:
-        return reference_of(warehouse, prev)
-    return load_reference(DEFAULT_REFERENCE)
+    """The methodology of a write: the folder given, else the one in force, else the default.
+    A folder that drops a code loaded rows use is refused unless `force` (then warned of)."""
+    if reference_dir is None:
+        return (
+            reference_of(warehouse, prev) if prev is not None else load_reference(DEFAULT_REFERENCE)
+        )
+    reference = load_reference(reference_dir)
+    dropped = dropped_codes(warehouse, prev, reference) if prev is not None else []
+    if dropped and not force:
+        raise WarehouseError(
+            f"The methodology in {shown(Path(reference_dir))} drops {'; '.join(dropped)}, "
+            "which loaded rows use and whose carbon would become 0: nothing was written; add "
+            "the codes back, or pass --force to drop them."
+        )
+    if dropped and on_warning is not None:
+        on_warning(f"the methodology drops {'; '.join(dropped)}: their carbon is now 0 (--force)")
+    return reference
+
+
+#: The codes of the methodology that loaded rows name, and where they are counted: (kind, the
+#: reference's codes, SQL of each code used and its rows in a snapshot).
+_USED_CODES = (
+    ("action", "action_codes",
+     "SELECT action, sum(count_actions) FROM mart_actions_daily GROUP BY ALL"),
+    ("species", "species_codes",
+     "SELECT species, sum(n) FROM (SELECT species, count_redemptions AS n "
+     "FROM mart_redemptions_daily UNION ALL SELECT species, count(*) FROM stg_plantings "
+     "GROUP BY ALL UNION ALL SELECT species, count(*) FROM stg_surveys GROUP BY ALL) "
+     "GROUP BY ALL"),
+)  # fmt: skip
+
+
+def dropped_codes(warehouse: Warehouse, snap: Snapshot, reference: Reference) -> list[str]:
+    """What a methodology drops that a snapshot's rows use, in words: "action code 'walking'
+    (1,234 rows)"; empty when it drops none."""
+    out = []
+    with warehouse.open_snapshot(snap) as reader:
+        for kind, attribute, sql in _USED_CODES:
+            codes = set(getattr(reference, attribute))
+            used = sorted((c, int(n)) for c, n in reader.rows(sql) if c not in codes and n)
+            if used:
+                listed = ", ".join(f"{c!r} ({n:,} rows)" for c, n in used)
+                out.append(f"{kind} code{'s' if len(used) > 1 else ''} {listed}")
+    return out
+
+
+def check_folder_name(folder: Path) -> None:
+    """Refuse an input folder whose path is not UTF-8 text (no reader could open its files)."""
+    path = folder.resolve()
+    if shown(path) != str(path):
+        raise WarehouseError(
+            f"The path of the input folder {shown(path)} is not UTF-8 text, which no reader "
+            "can open: nothing was loaded; rename the folder (a zip made on Windows in China "
+            "names its folders in GBK) and run ingest again."
+        )
 
 
 def ingest_folder(
@@ -132,19 +186,22 @@ def ingest_folder(
     *,
     on_file: Callable[[FileReport], None] | None = None,
     on_step: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Load every recognised file of `folder` and publish a snapshot with what was accepted."""
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise WarehouseError(
-            f"{folder} is a file, not a folder: nothing was loaded; pass ingest the folder that "
-            "holds your input files (docs/CONTRACT.md, Inputs)."
+            f"{shown(folder)} is a file, not a folder: nothing was loaded; pass ingest the folder "
+            "that holds your input files (docs/CONTRACT.md, Inputs)."
         )
     if not folder.is_dir():
         raise WarehouseError(
-            f"There is no folder {folder} to ingest: nothing was loaded; pass the folder that "
-            "holds your input files."
+            f"There is no folder {shown(folder)} to ingest: nothing was loaded; pass the folder "
+            "that holds your input files."
         )
+    check_folder_name(folder)
     warehouse = Warehouse(db)
     found = discover(folder)
     demo = True if (folder / DEMO_MARKER).exists() else None
@@ -152,7 +209,7 @@ def ingest_folder(
     # A full disk, a read-only folder or a damaged file: one sentence, nothing published.
     with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.current()
-        reference = _reference(warehouse, prev, reference_dir)
+        reference = _reference(warehouse, prev, reference_dir, force, on_warning)
         key = pseudonym.user_key()
         lake_files, key_index = _lake_files(warehouse, prev)
         _refuse_lake_at_uri(warehouse, lake_files, "load into")
@@ -162,7 +219,10 @@ def ingest_folder(
             listed = {f.path for files in key_index.values() for f in files}
             loader = Loader(con, warehouse.root, number, reference, lake_files, key_index, key)
             try:
-                reports = load_folder(loader, folder, found.files, on_file)
+                for report in found.refused:  # refused on discovery: named, not read
+                    if on_file:
+                        on_file(report)
+                reports = found.refused + load_folder(loader, folder, found.files, on_file)
                 key_index = loader.finish()
                 rows = [
                     (r.table, r.name, r.rows_read, r.accepted, r.already_loaded, r.rejected,
@@ -189,13 +249,15 @@ def rebuild(
     reference_dir: str | Path | None = None,
     *,
     on_step: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Snapshot:
     """Rebuild every model from the lake (optionally under another methodology) and publish."""
     warehouse = Warehouse(db)
     with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.require_current()
         _refuse_lake_at_uri(warehouse, _lake_files(warehouse, prev)[0], "build")
-        reference = _reference(warehouse, prev, reference_dir)
+        reference = _reference(warehouse, prev, reference_dir, force, on_warning)
         number = warehouse.next_number()
         with warehouse.work_connection() as con:
             return build_snapshot(

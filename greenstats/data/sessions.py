@@ -11,8 +11,9 @@ log writes `sign_in` once per sign-in and `session_resumed` for every other brow
 same cookie opens.
 
 SQLite (the standard library's), one small file at GREENSTATS_SESSIONS, else
-data/sessions.sqlite: several server processes may share it, each write is one transaction,
-and nothing in it identifies a user of the action logs.
+data/sessions.sqlite, made 0600 (its owner's only, as the audit log): several server processes
+may share it, each write is one transaction, and nothing in it identifies a user of the action
+logs.
 """
 
 from __future__ import annotations
@@ -65,6 +66,8 @@ def max_hours() -> float:
 def _connect(path: Path | None) -> sqlite3.Connection:
     target = path or store_path()
     target.parent.mkdir(parents=True, exist_ok=True)
+    # Its owner's only, as the audit log (SQLite gives its journal the file's mode).
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
     con = sqlite3.connect(target, timeout=30, isolation_level=None)
     con.executescript(_SCHEMA)
     return con

@@ -6,11 +6,17 @@ A warehouse is a folder (``--db PATH`` or ``GREENSTATS_DB``):
     snapshots/NNNNNN.duckdb    one published snapshot: marts, small tables, methodology,
                                rejects and the manifest of lake files it stands on
     CURRENT                    the name of the published snapshot (replaced atomically)
-    tmp/                       DuckDB spill space and snapshots being built
+    tmp/                       snapshots being built; tmp/spill/, DuckDB's spill space
+    rounding_seed              the secret of the rounding of counts of people (written by
+                               ingest: greenstats/data/privacy_seed.py)
 
 Readers open the snapshot that CURRENT names, read-only. A writer builds the next snapshot
 under tmp/, and publishes it by renaming it into snapshots/ and then replacing CURRENT, each
 an atomic rename; a build that dies before that leaves the published snapshot untouched.
+
+What a writer creates is its owner's only, files 0600 and folders 0700 (the lake and the
+rejects hold pseudonyms, the spill files raw rows), unless GREENSTATS_SHARE_GROUP=1 lets the
+folder's group read it (0640, 0750): see writer_umask.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import errno
 import fcntl
 import os
 import re
+import shutil
 import threading
 import time
 from collections import OrderedDict
@@ -47,6 +54,10 @@ WRITER_MEMORY_LIMIT = os.environ.get("GREENSTATS_MEMORY_LIMIT", "3GB")
 
 _SNAPSHOT_NAME = re.compile(r"^(\d{6})\.duckdb$")
 
+#: `1`: the warehouse's group may read what a writer creates (files 0640, folders 0750), for a
+#: dashboard that runs as another user of that group; unset or `0`: its owner only (0600, 0700).
+ENV_SHARE_GROUP = "GREENSTATS_SHARE_GROUP"
+
 
 class WarehouseError(RuntimeError):
     """A warehouse that is missing, locked, damaged or cannot be written, with what to do about
@@ -55,6 +66,45 @@ class WarehouseError(RuntimeError):
 
 class WarehouseBusyError(WarehouseError):
     """Another ingest or build holds the writer lock."""
+
+
+def writer_umask() -> int:
+    """The umask a writer creates the warehouse's files and folders with: 0o077 (its owner's
+    only), or 0o027 with GREENSTATS_SHARE_GROUP=1 (its group may read them too)."""
+    value = os.environ.get(ENV_SHARE_GROUP, "").strip()
+    if value in ("", "0"):
+        return 0o077
+    if value == "1":
+        return 0o027
+    raise WarehouseError(
+        f"{ENV_SHARE_GROUP}={value[:40]!r} is neither 1 (the warehouse's group may read what "
+        "ingest and build write) nor 0 (its owner only): nothing was changed; set it to 1 or "
+        "0, or unset it."
+    )
+
+
+_umask_lock = threading.Lock()
+#: The writers of this process running (a umask is the process's) and the umask before them.
+_umask_state = {"writers": 0, "before": 0}
+
+
+@contextlib.contextmanager
+def _writer_umask() -> Iterator[None]:
+    """The process's umask is writer_umask() while a writer runs (DuckDB, like Python, creates
+    files 0666 and folders 0777 less the umask), and what it was once the last writer of the
+    process is done (the tests write in-process)."""
+    mask = writer_umask()
+    with _umask_lock:
+        if _umask_state["writers"] == 0:
+            _umask_state["before"] = os.umask(mask)
+        _umask_state["writers"] += 1
+    try:
+        yield
+    finally:
+        with _umask_lock:
+            _umask_state["writers"] -= 1
+            if _umask_state["writers"] == 0:
+                os.umask(_umask_state["before"])
 
 
 def resolve_db(db: str | Path | None = None) -> Path:
@@ -123,6 +173,8 @@ class Warehouse:
         self.lake = self.root / "lake"
         self.snapshots = self.root / "snapshots"
         self.tmp = self.root / "tmp"
+        #: DuckDB's spill space for writers: emptied when a writer connection opens and closes.
+        self.spill = self.tmp / "spill"
         self.current_file = self.root / "CURRENT"
 
     # --- reading -----------------------------------------------------------------------
@@ -213,7 +265,14 @@ class Warehouse:
     @contextlib.contextmanager
     def writer_lock(self) -> Iterator[None]:
         """Only one writer (ingest or build) at a time; a second one fails at once. The writer
-        that gets the lock first removes what a killed one left (collect_garbage)."""
+        that gets the lock first empties the spill folder (a killed writer's spill files may
+        hold raw user ids) and removes what a killed one left (collect_garbage). What it
+        creates is its owner's only (writer_umask)."""
+        with _writer_umask(), self._locked():
+            yield
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
         self.check_root()
         with self.faults(writing=True):
             self.root.mkdir(parents=True, exist_ok=True)
@@ -226,6 +285,7 @@ class Warehouse:
                     f"Another ingest or build is writing {self.root}; wait for it to finish."
                 ) from exc
             try:
+                self._empty_spill()
                 self.collect_garbage()
                 yield
             finally:
@@ -233,13 +293,31 @@ class Warehouse:
 
     @contextlib.contextmanager
     def work_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An in-memory DuckDB for one ingest or build: bounded memory, spilling to tmp/."""
+        """An in-memory DuckDB for one ingest or build (under writer_lock): bounded memory,
+        spilling to tmp/spill/, which is emptied before it opens and after it closes."""
+        self._empty_spill()
         con = duckdb.connect()
         try:
-            configure(con, tmp_dir=self.tmp)
+            configure(con, tmp_dir=self.spill)
             yield con
         finally:
             con.close()
+            with contextlib.suppress(OSError):  # if not now, the next writer empties it
+                self._empty_spill()
+
+    def _empty_spill(self) -> None:
+        """Remove whatever tmp/spill/ holds, and make it its owner's only (0700), whatever
+        GREENSTATS_SHARE_GROUP says: spill files hold rows as read, raw user ids included."""
+        if self.spill.is_symlink() or (self.spill.exists() and not self.spill.is_dir()):
+            self.spill.unlink()
+        elif self.spill.is_dir():
+            for p in self.spill.iterdir():
+                if p.is_dir() and not p.is_symlink():
+                    shutil.rmtree(p)
+                else:
+                    p.unlink(missing_ok=True)
+        self.spill.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.spill.chmod(0o700)
 
     def next_number(self) -> int:
         """The number the next snapshot gets: one past any that exists or is being built."""
@@ -293,8 +371,9 @@ class Warehouse:
     def collect_garbage(self) -> None:
         """Remove what no reader can need: published snapshots beyond the KEEP_SNAPSHOTS before
         the current one, snapshots newer than the current one (a publish killed between its
-        two renames: never published), everything under tmp/ (builds and spill files of a
-        killed writer), pointer files never renamed, and lake files no kept snapshot lists.
+        two renames: never published), everything under tmp/ (builds of a killed writer) but
+        the spill folder (emptied by _empty_spill), pointer files never renamed, and lake files
+        no kept snapshot lists.
 
         Run under the writer lock (writer_lock runs it first, publish after). It removes no
         lake file unless it could read the list of every kept snapshot, and raises a
@@ -346,6 +425,8 @@ class Warehouse:
             p.unlink(missing_ok=True)
         if self.tmp.is_dir():
             for p in sorted(self.tmp.rglob("*"), reverse=True):
+                if p == self.spill or self.spill in p.parents:
+                    continue  # _empty_spill's: the writer's connection may be spilling there
                 if p.is_dir():
                     p.rmdir()
                 else:

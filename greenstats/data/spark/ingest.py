@@ -22,6 +22,9 @@ tests/test_spark_ingest.py, and the whole against the DuckDB ingest):
   methodology's lists).
 - `x IN (SELECT key FROM known_keys WHERE table_name = 'T')`: a boolean column, true when a
   left join with T's keys accepted by this load (broadcast) found x.
+- `nfc_normalize(x)` (an identifier's canonical form): ICU4J's
+  `reflect('com.ibm.icu.text.Normalizer', 'compose', x, false)`; `strlen(x)`, the bytes of x:
+  `octet_length(x)`; a group in a replacement of `regexp_replace`, `\\1`: `$1`.
 - `getvariable('greenstats_user_…pad')`, the HMAC pads of the pseudonyms: a column of the pad's
   bytes made with `sf.lit`, so the key is never SQL text.
 - `CAST(column AS VARCHAR)` of a file's typed column (the value a reject keeps): a DOUBLE as
@@ -52,6 +55,7 @@ Spark cannot read at all says "cannot be read: …" in Spark's words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -78,13 +82,14 @@ from greenstats.data.ingest import (
     _control_guard,
     _detail,
     _error_case,
+    _failed_text,
     _failed_value,
     _line_kept,
     _shortened,
     _stored,
-    _trimmed,
     _typed,
     code_lists,
+    column_named_twice,
     discover,
     extra_columns,
     lacks_column,
@@ -106,6 +111,8 @@ _TIMESTAMP_PARTS = (
 #: so that Java's regular expressions do not recurse once per character of a long value.
 _QUOTED = r'"(?:[^"]++|"")*+"'
 _CSV_LINE = rf'^(?:{_QUOTED}|[^",]*+)(?:,(?:{_QUOTED}|[^",]*+))*+$'
+#: A field that is an empty quoted value (`""`), with the comma before it, if any.
+_EMPTY_QUOTED = r'(^|,)""(?=,|$)'
 #: Why a CSV file that is not plain is refused.
 NOT_PLAIN = (
     "is not a plain CSV file (one physical line per row, UTF-8, one kind of line end, no blank "
@@ -174,6 +181,26 @@ class SparkAdapter:
         if isinstance(node, exp.Anonymous) and node.name.lower() == "isfinite":
             infinity = exp.cast(exp.Literal.string("Infinity"), exp.DataType.Type.DOUBLE)
             return exp.LT(this=exp.Abs(this=self._sub(node.expressions[0])), expression=infinity)
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "nfc_normalize":
+            # ICU4J, which Spark ships, composes to NFC in a static method `reflect` can call
+            # (which fails on NULL: NULL stays NULL before it).
+            value = self._sub(node.expressions[0])
+            composed = exp.Anonymous(
+                this="reflect",
+                expressions=[exp.Literal.string("com.ibm.icu.text.Normalizer"),
+                             exp.Literal.string("compose"), value, exp.false()],
+            )  # fmt: skip
+            return exp.If(this=exp.Is(this=value.copy(), expression=exp.Null()),
+                          true=exp.Null(), false=composed)  # fmt: skip
+        if isinstance(node, exp.RegexpReplace) and "\\" in node.args["replacement"].name:
+            # A group in the replacement: `\1` to RE2, `$1` to Java.
+            node = node.copy()
+            group = re.sub(r"\\(\d)", r"$\1", node.args["replacement"].name)
+            node.set("replacement", exp.Literal.string(group))
+            node.set("this", self._sub(node.this))
+            return node
+        if isinstance(node, exp.Anonymous) and node.name.lower() == "strlen":
+            return exp.Anonymous(this="octet_length", expressions=[self._sub(node.expressions[0])])
         if isinstance(node, exp.Anonymous) and node.name.lower() == "getvariable":
             return exp.column(_pad_column(node.expressions[0].name))
         if isinstance(node, exp.Bracket) and _is_last(node):
@@ -318,6 +345,9 @@ def _parquet_schema(path: Path) -> str:
 
 def _parquet_columns(spark: SparkSession, table: Table, path: Path) -> dict[str, str]:
     """The columns of a Parquet file as Spark reads them, with DuckDB's type names."""
+    twice = column_named_twice(path)
+    if twice:
+        raise FileRefusedError(twice)
     try:
         schema = spark.read.parquet(str(path)).schema
     except Exception as exc:  # e.g. nanosecond timestamps, which Spark does not read
@@ -400,10 +430,15 @@ def _read_csv(spark: SparkSession, group: _Group) -> tuple[DataFrame, DataFrame]
     )
     # Line 1 is the header; a plain file has no blank line but the end of its last line.
     lines = lines.where((sf.col("_line") > 1) & (sf.col("_raw") != ""))
-    fields = sf.size(sf.split(sf.regexp_replace("_raw", _QUOTED, ""), ",", -1))
+    # Each quoted field as `q`, an empty one (`""`) as nothing: then the fields are split at
+    # the commas. Empty fields past the header's (trailing commas) are no data: a row is too
+    # long only when a field past the header's holds something (as DuckDB's reader reads it).
+    bare = sf.regexp_replace(sf.regexp_replace("_raw", _EMPTY_QUOTED, "$1"), _QUOTED, "q")
+    fields = sf.size(sf.split(bare, ",", -1))
+    filled = sf.size(sf.split(sf.regexp_replace(bare, ",+$", ""), ",", -1))
     rule = (
         sf.when(~sf.col("_raw").rlike(_CSV_LINE), "bad_quoting")
-        .when(fields > len(names), "too_many_fields")
+        .when(filled > len(names), "too_many_fields")
         .when(fields < len(names), "too_few_fields")
     )
     lines = lines.withColumn("_rule", rule)
@@ -482,7 +517,8 @@ class SparkLoader:
         checked = self._join_known_keys(checked, adapter.lookups)
         checked = self._with_pads(checked).withColumn("_check", sf.expr(error_case))
         bad = checked.where(sf.col("_check").isNotNull())
-        bad = bad.withColumn("_value", sf.expr(adapter(_failed_value(checks))))
+        bad = bad.withColumn("_raw", sf.expr(adapter(_failed_text(checks))))
+        bad = bad.withColumn("_value", sf.expr(adapter(_failed_value(table, checks, columns))))
         rejects.append(self._rule_rejects(group, checks, bad))
         return rejects, self._stored(table, checked.where(sf.col("_check").isNull()))
 
@@ -509,20 +545,15 @@ class SparkLoader:
 
     def _rule_rejects(self, group: _Group, checks: list[Check], bad: DataFrame) -> DataFrame:
         """The rejects of rows that broke a rule, as `Loader._rule_rejects` writes them: the
-        check's column, reason, rule and detail by its number, the value hidden or shortened."""
-        table = group.table
+        check's column, reason, rule and detail by its number, the value as `_failed_value`
+        keeps it (hidden or shortened)."""
 
         def pick(values: list) -> SparkColumn:
             return sf.element_at(sf.array(*(sf.lit(v) for v in values)), sf.col("_check") + 1)
 
-        hide = [table.name in pseudonym.TABLES_WITH_USERS and c.rule not in
-                pseudonym.SHOWN_RULES for c in checks]  # fmt: skip
-        adapter = self.adapter()
-        hidden = sf.expr(adapter(pseudonym.hidden_sql(_trimmed("_value"))))
-        shown = sf.expr(adapter(_shortened("_value")))
         return _rejects(
             bad, group, pick([c.column for c in checks]), pick([c.reason for c in checks]),
-            sf.when(pick(hide), hidden).otherwise(shown), pick([c.rule for c in checks]),
+            sf.col("_value"), pick([c.rule for c in checks]),
             pick([_detail(c.detail) for c in checks]).cast("string"),
         )  # fmt: skip
 
@@ -649,8 +680,10 @@ def ingest_folder_spark(
         if holds_files(spark, location):
             raise FileExistsError(f"{location} is not empty: the Spark ingest writes a new lake")
     loader = SparkLoader(spark, reference, user_key, load_day, earlier)
-    reports: list[_Numbered] = []
-    groups = _groups(spark, folder, discover(folder).files, reports)
+    found = discover(folder)
+    # A file refused on discovery (see discover) is numbered apart from those read.
+    reports = [_Numbered(-1 - i, report) for i, report in enumerate(found.refused)]
+    groups = _groups(spark, folder, found.files, reports)
     rejects_parts: list[DataFrame] = []
     cached: list[DataFrame] = []
     written: list[str] = []

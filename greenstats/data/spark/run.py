@@ -22,8 +22,14 @@ from typing import TYPE_CHECKING
 from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.contract import TABLES
 from greenstats.data.keyindex import remove_unlisted
-from greenstats.data.paths import is_uri
-from greenstats.data.pipeline import IngestResult, _check_user_key, _lake_files, _reference
+from greenstats.data.paths import is_uri, shown
+from greenstats.data.pipeline import (
+    IngestResult,
+    _check_user_key,
+    _lake_files,
+    _reference,
+    check_folder_name,
+)
 from greenstats.data.warehouse import (
     LakeFile,
     Snapshot,
@@ -52,6 +58,8 @@ def rebuild_on_spark(
     *,
     marts: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> Snapshot:
     """Build every model on Spark from the current snapshot's lake, write the marts to `marts`
     (default: <warehouse>/spark/marts) and publish a snapshot of them."""
@@ -61,7 +69,7 @@ def rebuild_on_spark(
     warehouse = Warehouse(db)
     with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.require_current()
-        reference = _reference(warehouse, prev, reference_dir)
+        reference = _reference(warehouse, prev, reference_dir, force, on_warning)
         with warehouse.open_snapshot(prev) as reader:
             lake = {t.name: reader.lake_paths(t.name) for t in TABLES}
         location = marts or str(warehouse.root / DEFAULT_MARTS)
@@ -146,6 +154,8 @@ def ingest_on_spark(
     marts: str | None = None,
     lake: str | None = None,
     on_step: Callable[[str], None] | None = None,
+    force: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """`greenstats ingest --engine spark`: check every row of `folder` on Spark, write the
     accepted rows to the warehouse's lake and the rejects beside them (Parquet), build every
@@ -167,7 +177,8 @@ def ingest_on_spark(
     check_available()
     folder = Path(folder)
     if not folder.is_dir():
-        raise WarehouseError(f"There is no folder {folder} to ingest: nothing was loaded.")
+        raise WarehouseError(f"There is no folder {shown(folder)} to ingest: nothing was loaded.")
+    check_folder_name(folder)
     if lake is not None and not is_uri(lake):
         raise WarehouseError(
             f"--lake {lake} is not a URI: give one such as s3a://bucket/lake, hdfs://…, "
@@ -176,7 +187,7 @@ def ingest_on_spark(
     warehouse = Warehouse(db)
     with warehouse.faults(writing=True), warehouse.writer_lock():
         prev = warehouse.current()
-        reference = _reference(warehouse, prev, reference_dir)
+        reference = _reference(warehouse, prev, reference_dir, force, on_warning)
         key = pseudonym.user_key()
         before, _ = _lake_files(warehouse, prev)
         _check_user_key(warehouse, prev, before, key)

@@ -7,6 +7,11 @@
 - Parquet timestamps are written as INT64 microseconds, which DuckDB and every other reader
   take as they are (Spark's INT96 default is a legacy type).
 - Partition values are read back as text: `month=2024-01` is the string the model wrote.
+- Hadoop's file systems, which write Spark's files and set their modes themselves (0644 by
+  default), create them with the warehouse's umask (warehouse.writer_umask: 0600 files and
+  0700 folders, or 0640 and 0750 with GREENSTATS_SHARE_GROUP=1). A file system Hadoop opened
+  before (a session that wrote elsewhere first) keeps the umask it was opened with: under
+  spark-submit, pass `--conf spark.hadoop.fs.permissions.umask-mode=077` (or 027).
 
 On a cluster the master, memory and shuffle partitions come from `spark-submit` (README,
 "Running on Spark"); `local_session` is for one machine, the tests and the benchmarks.
@@ -19,6 +24,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from greenstats.data.contract import LOCAL_TZ
+from greenstats.data.warehouse import writer_umask
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -33,6 +39,8 @@ REQUIRED_CONF: dict[str, str] = {
     "spark.sql.sources.partitionColumnTypeInference.enabled": "false",
 }
 
+#: Hadoop's umask for the files and folders its file systems create (default 022).
+HADOOP_UMASK = "fs.permissions.umask-mode"
 #: The environment variable that sets a local session's master (default local[*]).
 ENV_MASTER = "GREENSTATS_SPARK_MASTER"
 #: The environment variable that sets spark.sql.shuffle.partitions of a local session.
@@ -73,9 +81,11 @@ def get_session(app_name: str = "greenstats") -> SparkSession:
     active = SparkSession.getActiveSession()
     if active is None and submitted():
         active = SparkSession.builder.appName(app_name).getOrCreate()
+    umask = f"{writer_umask():03o}"
     if active is not None:
         for key, value in REQUIRED_CONF.items():
             active.conf.set(key, value)
+        active.sparkContext._jsc.hadoopConfiguration().set(HADOOP_UMASK, umask)
         return active
     builder = (
         SparkSession.builder.appName(app_name)
@@ -85,6 +95,7 @@ def get_session(app_name: str = "greenstats") -> SparkSession:
         # One machine: a few shuffle partitions per core, not Spark's 200.
         .config("spark.sql.shuffle.partitions", os.environ.get(ENV_SHUFFLE, "8"))
         .config("spark.driver.memory", os.environ.get("GREENSTATS_SPARK_DRIVER_MEMORY", "4g"))
+        .config(f"spark.hadoop.{HADOOP_UMASK}", umask)
     )
     for key, value in REQUIRED_CONF.items():
         builder = builder.config(key, value)
