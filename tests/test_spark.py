@@ -551,3 +551,40 @@ def test_a_lake_at_a_uri_is_loaded_and_built_by_spark(
     proc = run_cli_here("ingest", str(later), "--db", str(db), "--lake", lake.as_uri())
     assert proc.returncode == 2
     assert "--lake is a setting of --engine spark" in proc.stderr
+
+
+def test_every_re_send_route_loaded_twice_on_spark_counts_once(spark, tmp_path: Path) -> None:
+    """Issue 26: one event re-sent in another form (CSV 9002 and Parquet DOUBLE 9002.0, BIGINT
+    and "9003.0", a NO-BREAK or IDEOGRAPHIC SPACE, a BOM mid-file, NFD) is one key on Spark as
+    on DuckDB: the corpus's dup-resend-* cases, their files as the parts of one folder on top
+    of the corpus's base, loaded twice by each engine; the second load adds nothing."""
+    from greenstats.data.spark.run import ingest_on_spark
+    from tests import corpus
+
+    base = corpus.Case("base", "", corpus.BASE).write(tmp_path / "base")
+    folder = tmp_path / "resend"
+    cases = [c for c in corpus.cases() if c.name.startswith("dup-resend-")]
+    assert len(cases) == 6
+    for case in cases:
+        for rel, content in case.files.items():
+            part = folder / "actions" / f"{case.name}--{Path(rel).name}"
+            part.parent.mkdir(parents=True, exist_ok=True)
+            if callable(content):
+                content(part)
+            else:
+                part.write_bytes(content)
+    expected_new = sum(c.good.get("actions", 0) for c in cases)
+    counts = {}
+    for engine, load in (("duckdb", ingest_folder), ("spark", ingest_on_spark)):
+        db = tmp_path / engine
+        ingest_folder(base, db, corpus.REFERENCE_MIN)
+        first, second = load(folder, db), load(folder, db)
+        assert sum(r.accepted for r in second.reports) == 0, engine
+        assert sum(r.already_loaded for r in second.reports) == sum(
+            r.rows_read for r in first.reports
+        ), engine
+        with Warehouse(db).open_snapshot() as r:
+            counts[engine] = r.scalar("SELECT sum(count_actions) FROM mart_actions_daily")
+    # BASE's 4 actions and the keys the cases add, less one: two cases send g0 (one with a
+    # NO-BREAK SPACE), which in one folder is one key.
+    assert counts["duckdb"] == counts["spark"] == corpus.BASE_ROWS["actions"] + expected_new - 1
