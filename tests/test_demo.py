@@ -643,3 +643,28 @@ def test_names_in_english_and_chinese(d200: duckdb.DuckDBPyConnection) -> None:
         ).fetchone()[0]
         == 0
     )
+
+
+def test_every_seed_gives_each_day_with_events_an_active_user() -> None:
+    """Issue 27: `demo --events 100000 --seed 7` crashed (IndexError in _pick_users): a user
+    moved to be a later week's newcomer had been the only one active on days that kept their
+    events. Every seed from 1 to 50 at 20,000, 100,000 and 1,000,000 events (the step that
+    failed, without writing files: 150 draws in about a second)."""
+    from greenstats.data.demo import people
+
+    cal = people._calendar()
+    for events in (20_000, 100_000, 1_000_000):
+        for seed in range(1, 51):
+            users = people._users(seed, events, cal.days.size)
+            users, counts = people._newcomers_and_days(seed, users, cal, events)
+            assert counts.sum() == events
+            assert not people._unattended(users, counts).size, (events, seed)
+
+
+@pytest.mark.parametrize(("events", "seed"), [(100_000, 7), (20_000, 34)])
+def test_a_seed_whose_newcomers_left_days_empty_generates(
+    events: int, seed: int, tmp_path: Path
+) -> None:
+    """The draws that failed, generated whole: every event has a user active on its day."""
+    result = generate(tmp_path / "demo", events, seed, bad_rows=False)
+    assert result.rows["actions"] == events

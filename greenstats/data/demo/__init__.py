@@ -56,10 +56,9 @@ from greenstats.data.demo.people import (
     DEMO_START,
     EVENTS_PER_USER,
     _calendar,
-    _day_counts,
+    _newcomers_and_days,
     _rng,
     _users,
-    _weekly_newcomers,
 )
 from greenstats.data.demo.projects import (
     FIELD_SCALE,
@@ -126,8 +125,7 @@ def generate(
     cal = _calendar()
     users = _users(seed, events, cal.days.size)
     cat = _catalog(seed)
-    counts = _day_counts(seed, users, cal, events)
-    users = _weekly_newcomers(users, counts, _rng(seed, 7))
+    users, counts = _newcomers_and_days(seed, users, cal, events)
     model = _Model(seed, users, cal, cat, counts, bad_rows)
     ledger = _stream(model, out_dir, progress)
 

@@ -381,14 +381,46 @@ def _brands(
 # --- actions ---------------------------------------------------------------------------------
 
 
-def _day_counts(seed: int, users: _Users, cal: _Calendar, events: int) -> np.ndarray:
-    """Events per day: the active users' activity × the day's rhythm, summing to `events`."""
+def _day_counts(
+    seed: int, users: _Users, cal: _Calendar, events: int, exact: bool = False
+) -> np.ndarray:
+    """Events per day: the active users' activity × the day's rhythm, summing to `events`.
+    `exact`: a day nobody is active on gets no event, where the sum of activities may leave a
+    rounding error's weight (off by default: it would change every seed's draws)."""
     n_days = cal.days.size
     joins = np.bincount(users.join, users.rate, n_days)
     gone = users.leave < n_days
     leaves = np.bincount(users.leave[gone], users.rate[gone], n_days)
     weight = np.clip(np.cumsum(joins - leaves), 0.0, None) * cal.intensity
+    if exact:
+        weight[_active_users(users, n_days) == 0] = 0.0
     return _rng(seed, 3).multinomial(events, weight / weight.sum())
+
+
+def _newcomers_and_days(
+    seed: int, users: _Users, cal: _Calendar, events: int
+) -> tuple[_Users, np.ndarray]:
+    """The users with their weekly newcomers (_weekly_newcomers), and the events per day. A
+    user moved to be a later week's newcomer may have been the only one active on some days
+    (a small demo: seed 7 at 100,000 events): then the days' events follow the users as they
+    now are, so that every event has a user active on its day (_pick_users)."""
+    counts = _day_counts(seed, users, cal, events)
+    users = _weekly_newcomers(users, counts, _rng(seed, 7))
+    if _unattended(users, counts).size:
+        counts = _day_counts(seed, users, cal, events, exact=True)
+    return users, counts
+
+
+def _active_users(users: _Users, n_days: int) -> np.ndarray:
+    """How many users are active on each day."""
+    joins = np.bincount(users.join, minlength=n_days + 1)[:n_days]
+    leaves = np.bincount(users.leave, minlength=n_days + 1)[:n_days]
+    return np.cumsum(joins - leaves)
+
+
+def _unattended(users: _Users, counts: np.ndarray) -> np.ndarray:
+    """The days that have events and no active user (each event needs one: _pick_users)."""
+    return np.flatnonzero((counts > 0) & (_active_users(users, counts.size) == 0))
 
 
 def _chunks(cal: _Calendar, counts: np.ndarray) -> list[list[np.ndarray]]:
