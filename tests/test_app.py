@@ -222,3 +222,19 @@ def test_a_warehouse_replaced_at_the_same_path_is_never_served_from_the_cache(
     shutil.copytree(other, db)
     at.run()
     assert number(metric(at, "Low-carbon actions")) == 1
+
+
+def test_switching_language_keeps_the_filters_and_names_nothing_ignored(app) -> None:
+    """Issue 27: a filter chosen, then the language switched: the link still held the filters
+    in the old language's words when the new language's page read it, and the page named them
+    "not recognised and ignored" though it kept them. The filters are the reader's once their
+    widgets exist: only a link's own values are checked."""
+    at = app("overview", region="Inner Mongolia", **ALL_TIME)
+    trees = metric(at, "Trees planted")
+    at.segmented_control(key="lang").set_value("zh").run()
+    assert not at.exception
+    assert not [i.value for i in at.info], [i.value for i in at.info]
+    assert number(metric(at, "种植树木")) == number(trees) == 1500
+    at.segmented_control(key="lang").set_value("en").run()
+    assert not [i.value for i in at.info], [i.value for i in at.info]
+    assert metric(at, "Trees planted") == trees

@@ -567,12 +567,19 @@ def _check_link(options: dict[str, dict[str, str]]) -> None:
         tr("link.ignored_value", field=tr("filter.lang"), value=v)
         for v in st.session_state.pop("_lang_ignored", [])
     ]
+    # Only a value that came with the link: once a filter's widget exists, its value is the
+    # reader's, and the link may still hold it in the words of the language just left (the
+    # widgets write it again in the new one as they run: _relabel_link).
     for key, labels in options.items():
+        if key in st.session_state:
+            continue
         accepted = set(labels.values())
         refused = [v for v in st.query_params.get_all(key) if v and v not in accepted]
         _audit_refused(key, refused)
         ignored += [tr("link.ignored_value", field=tr(f"filter.{key}"), value=v) for v in refused]
     for key in ("from", "to"):
+        if key in st.session_state:
+            continue
         for value in st.query_params.get_all(key):
             try:
                 date.fromisoformat(value)
