@@ -630,8 +630,12 @@ def filter_bar(applies: Iterable[str]) -> Filters:
     latest = _latest_day()
     side = st.sidebar
     side.markdown(f"**{tr('filter.heading')}**")
+    # The default period, until the widget has a value: once it has one, index 0 says "no
+    # default" (a keyed widget's identity is its key), so that _relabel_link may set the value
+    # again without Streamlit's warning of a default beside a value set through session state.
+    default = 0 if "period" in st.session_state else PERIODS.index(DEFAULT_PERIOD)
     period = side.selectbox(
-        tr("filter.period"), PERIODS, index=PERIODS.index(DEFAULT_PERIOD), key="period",
+        tr("filter.period"), PERIODS, index=default, key="period",
         bind="query-params", format_func=options["period"].get,
         disabled="period" not in applies, on_change=_clear_notice,
         help=_help("period", applies),

@@ -224,6 +224,10 @@ def test_switching_language_keeps_the_period(page: Page, app: App, then: str) ->
     assert filters_caption(page).startswith("全部时间"), filters_caption(page)
     check_chinese_trees(metrics(page)["种植树木"]["value"], s["trees_planted"])
     assert parse_qs(urlsplit(page.url).query).get("period") == ["全部时间"], page.url
+    # The filters were kept, and nothing says otherwise (issue 27): no notice of link values
+    # ignored, and no warning in the server's log of a widget's value set beside its default.
+    assert not page.get_by_test_id("stAlert").filter(has_text="已忽略").count()
+    assert "set via the Session State API" not in app.server.tail(200_000)
 
 
 def test_another_page_after_switching_language_with_a_region(page: Page, app: App) -> None:
