@@ -291,3 +291,32 @@ def test_csv_numbers_are_plain_digits(reader: Reader) -> None:
     assert "\nsand_willow,Desert,2400,1440,1.45," in text
     tiny = csv_bytes(pd.DataFrame({"t": [9e-05, 0.0007000000000000001]})).decode("utf-8-sig")
     assert tiny.split() == ["t", "0.00009", "0.0007"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_overview_card_with_nothing_recorded_says_whether_its_kind_of_project_is_there(
+    reader: Reader, lang: str
+) -> None:
+    """Issue 27: "Coastal area restored: None · No data in this period" under All time for an
+    inland region, which has no coastal project: the period was not the reason. The card now
+    names the missing project; where a project of its kind is there, the period is the
+    reason (Shandong's eelgrass, in a month before it started)."""
+    from greenstats.screens import overview
+    from greenstats.ui import geo
+    from greenstats.ui.i18n import t
+
+    def notes(region: str, lo: date | None = None, hi: date | None = None) -> dict[str, str]:
+        f = Filters(date_from=lo, date_to=hi, regions=(region,), as_of=latest_day(reader))
+        data = overview.load(reader, f, lang)
+        return {c.key or c.label: c.note for c in data.cards}
+
+    inner_mongolia = notes("CN-NM")  # P1, afforestation, only
+    place = t("empty.in_regions", lang, regions=geo.region_name("CN-NM", lang))
+    assert inner_mongolia["coastal_area_ha"] == t("kpi.no_coastal_project", lang, where=place)
+    assert inner_mongolia["trees_planted"] != t("kpi.no_tree_project", lang, where=place)
+    guangdong = notes("CN-GD")  # actions, and no project at all
+    place = t("empty.in_regions", lang, regions=geo.region_name("CN-GD", lang))
+    assert guangdong["trees_planted"] == t("kpi.no_tree_project", lang, where=place)
+    assert guangdong["area_planted_ha"] == t("kpi.no_planting_project", lang, where=place)
+    shandong = notes("CN-SD", date(2021, 1, 1), date(2021, 1, 31))  # P3 started 2022-06
+    assert shandong["coastal_area_ha"] == t("kpi.none_note", lang)

@@ -57,6 +57,7 @@ class OverviewData:
 def load(r: Reader, f: Filters, lang: str) -> OverviewData:
     """Everything the Overview shows for these filters."""
     s = queries.page_summary(r, f)
+    projects = queries.projects(r, f)
     before = f.comparison_period()
     change = stats.deltas(s, queries.page_summary(r, before)) if before else {}
     against = t("delta.short", lang) if before else ""
@@ -64,13 +65,19 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
         replace(card, against=against, delta=_delta(change.get(card.key), card.key, s, lang))
         if card.key in change
         else card
-        for card in overview_cards(s, ecosystem.carbon_stored(r, f, "trees"), lang)
+        for card in overview_cards(
+            s,
+            ecosystem.carbon_stored(r, f, "trees"),
+            lang,
+            set(projects["kind"]),
+            where_words(f, lang),
+        )
     ]
     tonnes = catalog.band(s, "co2e_avoided_kg", "t")
     first, last = queries.event_days(r)
     grain = words.trend_grain(f.date_from, f.date_to, first, last)
     trend, insight = carbon_trend(queries.carbon_series(r, f, grain, ()), grain, lang)
-    targets = target_progress(queries.progress(r, f), queries.projects(r, f), lang)
+    targets = target_progress(queries.progress(r, f), projects, lang)
     everyday = equivalents(load_equivalents(DEFAULT_REFERENCE), tonnes[0], lang)
     return OverviewData(
         compared=words.comparison_words(f, before, lang) if before else "",
@@ -220,8 +227,16 @@ CARD_METRICS = ("users_active", "actions", "co2e_avoided_kg", "trees_planted",
 NOT_BY_PERIOD = frozenset({"species_protected"})
 
 
-def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> list[Card]:
-    """The eight headline cards: each a metric of the catalog, its value, a note and help."""
+def overview_cards(
+    s: dict,
+    stored: tuple[float, float, float],
+    lang: str,
+    kinds: set[str] | None = None,
+    where: str = "",
+) -> list[Card]:
+    """The eight headline cards: each a metric of the catalog, its value, a note and help.
+    `kinds`: the kinds of project in the filters' regions (None: not known), so that a card
+    with nothing recorded says why: no project of its kind there, or none in this period."""
     carbon, band = fmt.carbon_parts(*catalog.band(s, "co2e_avoided_kg", "t"), lang)
     planted = s["trees_planted"]
 
@@ -261,7 +276,7 @@ def overview_cards(s: dict, stored: tuple[float, float, float], lang: str) -> li
         value, note, help_ = shown[key]
         card = Card(label=t(catalog.BY_KEY[key].name, lang), value=value, note=note, help=help_,
                     key="" if key in NOT_BY_PERIOD else key)  # fmt: skip
-        cards.append(_no_data(card, s, lang))
+        cards.append(_no_data(card, s, lang, kinds, where))
     return cards
 
 
@@ -270,7 +285,23 @@ NOTHING_RECORDED = ("actions", "trees_planted", "trees_surviving_est", "area_pla
                     "coastal_area_ha", "co2e_avoided_kg")  # fmt: skip
 
 
-def _no_data(card: Card, s: dict, lang: str) -> Card:
-    if card.key in NOTHING_RECORDED and not s[card.key]:
-        return replace(card, value=t("kpi.none_value", lang), note=t("kpi.none_note", lang))
-    return card
+#: The kinds of project that record a card's figure, and the words for "no such project here".
+NEEDS_PROJECT = {
+    "coastal_area_ha": ({"coastal"}, "kpi.no_coastal_project"),
+    "trees_planted": ({"afforestation"}, "kpi.no_tree_project"),
+    "trees_surviving_est": ({"afforestation"}, "kpi.no_tree_project"),
+    "area_planted_ha": ({"afforestation", "coastal"}, "kpi.no_planting_project"),
+}
+
+
+def _no_data(
+    card: Card, s: dict, lang: str, kinds: set[str] | None = None, where: str = ""
+) -> Card:
+    """A card with nothing recorded says so in words: "No coastal project in Gansu" where the
+    regions hold no project of its kind (whatever the period), else "No data in this period"."""
+    if card.key not in NOTHING_RECORDED or s[card.key]:
+        return card
+    needs, words_key = NEEDS_PROJECT.get(card.key, (None, ""))
+    if kinds is not None and needs is not None and not needs & kinds:
+        return replace(card, value=t("kpi.none_value", lang), note=t(words_key, lang, where=where))
+    return replace(card, value=t("kpi.none_value", lang), note=t("kpi.none_note", lang))
