@@ -15,7 +15,7 @@ import pickle
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -25,6 +25,7 @@ from filelock import FileLock
 
 from greenstats.data.demo import DemoResult, generate
 from greenstats.data.pipeline import IngestResult, ingest_folder
+from greenstats.data.warehouse import Reader, Warehouse
 from tests import handbuilt, hostile, shapes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,6 +278,15 @@ def demo_small(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, DemoResu
     """A demo of SMALL_DEMO_EVENTS: the smallest whose bad rows break every rule the
     million-event demo's break, and which fills every model (docs/TESTING.md)."""
     return demo_warehouse(tmp_path_factory, SMALL_DEMO_EVENTS)
+
+
+@pytest.fixture(scope="module")
+def demo_small_reader(demo_small: tuple[Path, DemoResult]) -> Iterator[Reader]:
+    """A reader of the small demo's published snapshot: the smallest demo with plantings of
+    every kind (the sweep's 20,000-event one has no coastal planting)."""
+    warehouse = Warehouse(demo_small[0])
+    with warehouse.open_snapshot(warehouse.require_current()) as r:
+        yield r
 
 
 @pytest.fixture(scope="session")

@@ -126,9 +126,9 @@ def test_the_users_note_says_exact_or_estimated_as_the_chart_is(app) -> None:
 def test_funnel_stages_equal_the_summary(app, handbuilt_db: Path) -> None:
     at = app("funnel", **ALL_TIME)
     s = summary_json(handbuilt_db)
-    assert number(metric(at, "Energy issued")) == s["energy_issued_g"]
+    assert number(metric(at, "Green energy issued")) == s["energy_issued_g"]
     # Conservation shares (r4, 5 m²) are adopted but never planted: left out of the funnel.
-    assert number(metric(at, "Units adopted")) == s["units_adopted"] - 5
+    assert number(metric(at, "Units adopted for planting")) == s["units_adopted"] - 5
 
 
 def test_trees_and_coastal_pages_equal_the_summary(app, handbuilt_db: Path) -> None:

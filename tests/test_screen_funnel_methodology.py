@@ -182,9 +182,9 @@ def test_funnel_energy_issued_equals_the_summary(handbuilt_db: Path, region: str
     with reader(handbuilt_db) as r:
         data = funnel.load(r, Filters(regions=(region,) if region else (), as_of=AS_OF), "en")
     cards = {c.label: c for c in data.cards}
-    assert number(cards["Energy issued"].value) == s["energy_issued_g"]
-    assert f"{s['energy_redeemed_g']:,} g" in cards["Energy redeemed"].help
-    assert f"{s['energy_issued_g']:,} g" in cards["Energy issued"].help
+    assert number(cards["Green energy issued"].value) == s["energy_issued_g"]
+    assert f"{s['energy_redeemed_g']:,} g" in cards["Green energy redeemed"].help
+    assert f"{s['energy_issued_g']:,} g" in cards["Green energy issued"].help
 
 
 def test_funnel_table_fits_a_phone_and_counts_in_whole_units(handbuilt_db: Path) -> None:
@@ -252,7 +252,7 @@ def test_one_of_each_reads_in_the_singular_and_the_chart_gives_bars_room(tmp_pat
         data = funnel.load(r, Filters(as_of=AS_OF), "en")
     cards = {c.label: c.value for c in data.cards}
     assert cards["Units planted"] == "1 unit"
-    assert cards["Units adopted"] == "2 units"
+    assert cards["Units adopted for planting"] == "2 units"
     assert "1 unit" in data.backlog.insight
     assert "1 project" in data.backlog.insight
     # One unit waits: a short project name over its species; the whole name in the hover;

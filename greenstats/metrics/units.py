@@ -1,4 +1,4 @@
-"""Units of mass and their conversions, in one place.
+"""Units of mass and area and their conversions, in one place.
 
 Carbon and green energy are masses: a factor gives grams of CO₂e, `summary` prints carbon
 avoided in kg and carbon stored in t, a page shows whichever of kg, t, kt… reads best. Every
@@ -28,3 +28,15 @@ def convert(value: Amount, from_unit: str, to_unit: str) -> Amount:
     or division by a power of ten, so kg → t is value / 1000, bit for bit)."""
     ratio = GRAMS[from_unit] / GRAMS[to_unit]
     return value * ratio if ratio >= 1 else value / (GRAMS[to_unit] / GRAMS[from_unit])
+
+
+#: Square metres in one of each unit of area.
+SQUARE_METRES: dict[str, float] = {"m2": 1.0, "ha": 1e4, "km2": 1e6}
+
+
+def convert_area(value: Amount, from_unit: str, to_unit: str) -> Amount:
+    """An area in another unit, e.g. convert_area(25_000, "m2", "ha") == 2.5."""
+    ratio = SQUARE_METRES[from_unit] / SQUARE_METRES[to_unit]
+    if ratio >= 1:
+        return value * ratio
+    return value / (SQUARE_METRES[to_unit] / SQUARE_METRES[from_unit])

@@ -3,6 +3,7 @@ carbon avoided, and whether new users keep coming."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -14,7 +15,7 @@ from greenstats.data.warehouse import Reader
 from greenstats.metrics import catalog, queries, stats, units
 from greenstats.metrics.filters import Filters
 from greenstats.ui import charts, fmt, geo, words
-from greenstats.ui.blocks import Card, Chart, empty_text, where_words
+from greenstats.ui.blocks import Card, Chart, empty_text, metric, where_words
 from greenstats.ui.i18n import t
 
 #: The bars a reader may pick for the charts over time.
@@ -103,7 +104,7 @@ def _cards(s: dict, lang: str) -> list[Card]:
     def exact(value: float, unit: str) -> str:
         return t("help.exact", lang, value=fmt.quantity(value, unit, lang))
 
-    return [
+    cards = [
         Card(label=t("metric.actions", lang), key="actions",
              value=fmt.compact_quantity(s["actions"], "unit.actions", lang),
              help=exact(s["actions"], "unit.actions")),
@@ -116,6 +117,7 @@ def _cards(s: dict, lang: str) -> list[Card]:
         Card(label=t("metric.brands", lang), key="brands", value=fmt.number(s["brands"], lang),
              help=t("help.brands", lang)),
     ]  # fmt: skip
+    return [dataclasses.replace(c, figures=(metric(c.key, s),)) for c in cards]
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -140,21 +142,29 @@ def _csv(frame: pd.DataFrame, lang: str, columns: list[str]) -> pd.DataFrame:
 
 
 def _energy_unit(grams: float, lang: str) -> tuple[float, str]:
-    """Grams per unit and the unit to draw energy in: g up to 10,000, else kg (no k on ticks)."""
+    """Grams per unit of a chart's energy axis, and its title: energy is in grams everywhere
+    (the cards' unit); a tall axis counts them in millions (万 in Chinese), as the cards'
+    compact figures do."""
     if abs(grams) < 10_000:
         return 1.0, t("unit.g_energy", lang)
-    return units.GRAMS["kg"], t("unit.kg_energy", lang)
+    return (1e4 if lang == "zh" else 1e6), t("unit.g_energy_compact", lang)
 
 
 def _top_share(frame: pd.DataFrame, name: str, value: str, scale: tuple[float, str], key: str,
                lang: str) -> str:  # fmt: skip
-    """'Low-carbon travel avoided the most: 1.2 kt CO₂e, 62% …', in the axis's unit."""
+    """'Low-carbon travel avoided the most: 1.2 kt CO₂e, 62% …': carbon in the axis's unit,
+    energy as the cards write it (49.9M g energy)."""
     totals = frame.groupby(name)[value].sum()
     total = float(totals.sum())
     if total <= 0:
         return ""
     top = totals.idxmax()
-    return t(key, lang, name=top, value=fmt.in_unit(float(totals[top]), *scale, lang),
+    amount = (
+        fmt.compact_quantity(float(totals[top]), "unit.g_energy", lang)
+        if value == "energy_g"
+        else fmt.in_unit(float(totals[top]), *scale, lang)
+    )
+    return t(key, lang, name=top, value=amount,
              pct=fmt.percent(float(totals[top]) / total, lang))  # fmt: skip
 
 
@@ -207,8 +217,8 @@ _OVER_TIME = {
 
 
 def _over_time(frame: pd.DataFrame, kind: str, grain: str, lang: str, empty: str) -> Chart:
-    """Carbon avoided (in the unit its tallest bar needs) or green energy issued (g or kg) per
-    bar, stacked by category."""
+    """Carbon avoided (in the unit its tallest bar needs) or green energy issued (g, in millions
+    when tall) per bar, stacked by category."""
     value, hover, unit_of, insight_key, columns = _OVER_TIME[kind]
     tallest = float(frame.groupby("period")[value].sum().max()) if len(frame) else 0.0
     scale = unit_of(tallest, lang)

@@ -10,6 +10,7 @@ definitions).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from functools import partial
@@ -21,7 +22,7 @@ from greenstats.data.warehouse import Reader
 from greenstats.metrics import queries, stats
 from greenstats.metrics.filters import Filters
 from greenstats.ui import charts, fmt, geo
-from greenstats.ui.blocks import Card, Chart, Table, empty_text
+from greenstats.ui.blocks import Card, Chart, Figure, Table, empty_text
 from greenstats.ui.i18n import t
 from greenstats.ui.words import readable, share_insight, vocab
 
@@ -36,13 +37,14 @@ KEYS: dict[str, dict[str, str]] = {
         "seasons": "trees.by_season", "cohorts": "trees.cohorts", "years": "trees.sequestration",
         "map": "trees.map", "history": "trees.to_date", "empty": "empty.eco_trees",
         "never": "empty.eco_trees_ever", "sites": "insight.eco_sites_trees",
-        "year_name": "kpi.sequestration_year",
+        "year_name": "kpi.sequestration_year", "stored": "trees.carbon_stored",
+        "area": "trees.area_planted",
     },
     "coastal": {
         "by_species": "coastal.by_habitat", "by_region": "coastal.by_region",
         "carbon": "coastal.blue_carbon_by", "survival": "coastal.survival",
         "map": "coastal.map", "empty": "empty.eco_coastal", "never": "empty.eco_coastal_ever",
-        "sites": "insight.eco_sites_coastal",
+        "sites": "insight.eco_sites_coastal", "stored": "coastal.blue_carbon",
     },
 }  # fmt: skip
 
@@ -199,15 +201,22 @@ def _round(frame: pd.DataFrame, columns: dict[str, int]) -> pd.DataFrame:
 
 def _cards(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> list[Card]:
     """Four headline figures for the period (`bounded`: a period is chosen); with no
-    plantings, each says so."""
+    plantings, each says so in words, as the Overview's cards do."""
+    cards = _figures(planted, ecosystem, lang, bounded)
+    if planted.empty:
+        return [dataclasses.replace(c, value=t("kpi.none_value", lang)) for c in cards]
+    return cards
+
+
+def _figures(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> list[Card]:
     total = {c: float(planted[c].sum()) for c in SUMS}
     none = t("kpi.eco_none" if bounded else "kpi.eco_none_ever", lang) if planted.empty else ""
     carbon, band = fmt.carbon_parts(*(total[c] for c in CARBON), lang)
+    carbon_name = KEYS[ecosystem]["stored"]
     carbon_card = Card(
-        label=t("metric.sequestration_tco2e" if ecosystem == "trees" else "coastal.blue_carbon",
-                lang),
-        value=carbon, note=none or t("kpi.range", lang, band=band),
+        label=t(carbon_name, lang), value=carbon, note=none or t("kpi.range", lang, band=band),
         help=t("help.sequestration" if ecosystem == "trees" else "help.blue_carbon", lang),
+        figures=(Figure(carbon_name, total[CARBON[0]]),),
     )  # fmt: skip
     exact_area = t("help.exact", lang, value=fmt.quantity(total["area_ha"], "unit.ha", lang, 4))
     if ecosystem == "trees":
@@ -217,29 +226,34 @@ def _cards(planted: pd.DataFrame, ecosystem: str, lang: str, bounded: bool) -> l
                  value=fmt.compact_quantity(planted_n, "unit.trees", lang),
                  note=none or t("help.exact", lang,
                                 value=fmt.quantity(planted_n, "unit.trees", lang)),
-                 key="trees_planted"),
+                 key="trees_planted", figures=(Figure("metric.trees_planted", planted_n),)),
             Card(label=t("metric.trees_surviving_est", lang),
                  value=fmt.compact_quantity(surviving, "unit.trees", lang),
                  note=none or t("kpi.survival_share", lang,
                                 share=fmt.percent(_share(surviving, planted_n), lang)),
-                 help=t("help.surviving", lang), key="trees_surviving_est"),
-            Card(label=t("metric.area_planted_ha", lang), value=fmt.area(total["area_ha"], lang),
-                 note=none or t("kpi.eco_area_trees", lang), help=exact_area),
+                 help=t("help.surviving", lang), key="trees_surviving_est",
+                 figures=(Figure("metric.trees_surviving_est", surviving),)),
+            Card(label=t(KEYS["trees"]["area"], lang), value=fmt.area(total["area_ha"], lang),
+                 note=none or t("kpi.eco_area_trees", lang), help=exact_area,
+                 figures=(Figure(KEYS["trees"]["area"], total["area_ha"]),)),
             carbon_card,
         ]  # fmt: skip
     area, surviving_area = total["area_ha"], total["area_surviving_ha"]
     return [
         Card(label=t("metric.coastal_area_ha", lang), value=fmt.area(area, lang),
              note=none or t("kpi.coastal_note", lang),
-             help=t("help.coastal", lang) + " " + exact_area, key="coastal_area_ha"),
+             help=t("help.coastal", lang) + " " + exact_area, key="coastal_area_ha",
+             figures=(Figure("metric.coastal_area_ha", area),)),
         Card(label=t("coastal.surviving_area", lang), value=fmt.area(surviving_area, lang),
              note=none or t("kpi.area_survival_share", lang,
                             share=fmt.percent(_share(surviving_area, area), lang)),
-             help=t("help.surviving_area", lang)),
+             help=t("help.surviving_area", lang),
+             figures=(Figure("coastal.surviving_area", surviving_area),)),
         carbon_card,
         Card(label=t("coastal.sites", lang),
              value=fmt.number(planted["project_id"].nunique(), lang),
-             note=none or t("coastal.sites_note", lang)),
+             note=none or t("coastal.sites_note", lang),
+             figures=(Figure("coastal.sites", planted["project_id"].nunique()),)),
     ]  # fmt: skip
 
 
@@ -347,8 +361,9 @@ def _carbon_by_species(
     if len(out) and out[CARBON[0]].sum() > 0:
         spread = (out[CARBON[2]] - out[CARBON[1]]) / out[CARBON[0]].where(out[CARBON[0]] > 0)
         widest = out.loc[spread.fillna(0).idxmax()]
-        low, high = (fmt.carbon_parts(widest[c], 0, 0, lang, shown)[0] for c in CARBON[1:])
-        insight = t("insight.blue_carbon", lang, name=widest["name"], low=low, high=high)
+        mid, low, high = (fmt.carbon_parts(widest[c], 0, 0, lang, shown)[0] for c in CARBON)
+        insight = t("insight.blue_carbon", lang, name=widest["name"], mid=mid, low=low,
+                    high=high)  # fmt: skip
     draw = None if out.empty else partial(
         charts.bars_with_range,
         out, category="name", value=f"{CARBON[0]}_shown", low=f"{CARBON[1]}_shown",
@@ -582,11 +597,13 @@ def _years(history: pd.DataFrame, f: Filters, ecosystem: str, lang: str, never: 
                                             strict=True)]  # fmt: skip
     insight = ""
     draw = None
+    figures: tuple[Figure, ...] = ()
     if len(out) and totals[2] > 0:
         last = out.iloc[-1]
         insight = t("insight.sequestration", lang, total=fmt.carbon(*totals, lang, unit),
-                    year=int(last["year"]),
+                    first=int(history["planted_on"].min().year), year=int(last["year"]),
                     last=fmt.carbon(*(float(last[c]) for c in CARBON), lang, unit))  # fmt: skip
+        figures = (Figure(KEYS[ecosystem]["stored"], totals[0], "all_time"),)
         draw = partial(
             charts.carbon_band,
             out, t(KEYS[ecosystem]["year_name"], lang), t("chart.range", lang), lang,
@@ -604,4 +621,5 @@ def _years(history: pd.DataFrame, f: Filters, ecosystem: str, lang: str, never: 
         draw=draw,
         frame=readable(csv, lang),
         empty=never,
+        figures=figures,
     )

@@ -13,7 +13,7 @@ from greenstats.data.warehouse import Reader
 from greenstats.metrics import queries, stats
 from greenstats.metrics.filters import Filters
 from greenstats.ui import charts, fmt, words
-from greenstats.ui.blocks import Card, Chart, Table, where_words
+from greenstats.ui.blocks import Card, Chart, Figure, Table, where_words
 from greenstats.ui.i18n import t
 
 #: The unit each stage is counted in.
@@ -23,6 +23,14 @@ STAGE_UNITS = {
     "units_adopted": "unit.units",
     "units_planted": "unit.units",
     "units_surviving": "unit.units",
+}
+#: The name of each stage: the metrics table's where it holds the figure (tests/test_one_figure.py).
+NAMES = {
+    "energy_issued": "metric.energy_issued_g",
+    "energy_redeemed": "metric.energy_redeemed_g",
+    "units_adopted": "funnel.units_adopted",  # for planting: not metric.units_adopted
+    "units_planted": "funnel.units_planted",
+    "units_surviving": "funnel.units_surviving",
 }
 #: The stage each one is a share of.
 PREVIOUS = {
@@ -88,14 +96,14 @@ def cards(values: dict[str, float], lang: str) -> list[Card]:
         if not value:
             note = t("funnel.none_in_period", lang)
         elif base:
-            before = t(f"funnel.{PREVIOUS[stage]}", lang)
+            before = t(NAMES[PREVIOUS[stage]], lang)
             note = t("funnel.share_of", lang, pct=fmt.percent(value / base, lang),
                      of=before.lower() if lang == "en" else before)  # fmt: skip
         else:
             note = ""
         out.append(
             Card(
-                label=t(f"funnel.{stage}", lang),
+                label=t(NAMES[stage], lang),
                 value=amount(value, STAGE_UNITS[stage], lang),
                 note=note,
                 help=("" if lang == "zh" else " ").join(
@@ -104,6 +112,7 @@ def cards(values: dict[str, float], lang: str) -> list[Card]:
                         t("help.exact", lang, value=fmt.quantity(value, STAGE_UNITS[stage], lang)),
                     ]
                 ),
+                figures=(Figure(NAMES[stage], value),),
             )
         )
     return out

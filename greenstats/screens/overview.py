@@ -16,7 +16,16 @@ from greenstats.metrics import alerts, catalog, queries, stats, units
 from greenstats.metrics.filters import Filters
 from greenstats.screens import ecosystem
 from greenstats.ui import alert_words, charts, fmt, words
-from greenstats.ui.blocks import Attention, Card, Chart, Markdown, empty_text, where_words
+from greenstats.ui.blocks import (
+    Attention,
+    Card,
+    Chart,
+    Figure,
+    Markdown,
+    empty_text,
+    metric,
+    where_words,
+)
 from greenstats.ui.i18n import t
 
 
@@ -60,7 +69,7 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
     projects = queries.projects(r, f)
     before = f.comparison_period()
     change = stats.deltas(s, queries.page_summary(r, before)) if before else {}
-    against = t("delta.short", lang) if before else ""
+    against = t("delta.short_year" if f.starts_a_year() else "delta.short", lang) if before else ""
     cards = [
         replace(card, against=against, delta=_delta(change.get(card.key), card.key, s, lang))
         if card.key in change
@@ -186,20 +195,25 @@ def target_progress(progress: pd.DataFrame, projects: pd.DataFrame, lang: str) -
             float(same["delivered"].clip(upper=same["target"]).sum()),
         )
         on_plan = int(same["status"].isin(["on plan", "target met"]).sum())
-        unit = (
-            "unit.ha"
-            if measure == "area_ha"
-            else ("unit.m2" if kind != "afforestation" else "unit.trees")
-        )
         rows.append({
             "kind": kind, "measure": measure, "delivered": done, "target": target,
             "share": done / target if target else 0.0, "projects": len(same), "on_plan": on_plan,
             "text": t("targets.line", lang, kind=t(f"kind.{kind}", lang),
-                      done=fmt.quantity(done, unit, lang, 1 if measure == "area_ha" else 0),
-                      target=fmt.quantity(target, unit, lang, 1 if measure == "area_ha" else 0),
+                      done=_target_amount(done, measure, kind, lang),
+                      target=_target_amount(target, measure, kind, lang),
                       on_plan=on_plan, projects=len(same)),
         })  # fmt: skip
     return pd.DataFrame(rows, columns=["kind", "share", "text"]) if not rows else pd.DataFrame(rows)
+
+
+def _target_amount(value: float, measure: str, kind: str, lang: str) -> str:
+    """Delivered or target as the cards write it: trees, or an area (m² of a coastal target in
+    units) in ha from 1 ha up."""
+    if measure == "area_ha":
+        return fmt.area(value, lang)
+    if kind != "afforestation":
+        return fmt.area(units.convert_area(value, "m2", "ha"), lang)
+    return fmt.quantity(value, "unit.trees", lang)
 
 
 def equivalents(table: pd.DataFrame, tco2e: float, lang: str) -> pd.DataFrame:
@@ -271,11 +285,13 @@ def overview_cards(
             t("kpi.threatened", lang, count=fmt.number(s["species_threatened"], lang)),
             t("help.not_cut_by_period", lang)),
     }  # fmt: skip
+    noted = {"trees_planted": (Figure(ecosystem.KEYS["trees"]["stored"], stored[0]),)}
     cards = []
     for key in CARD_METRICS:
         value, note, help_ = shown[key]
         card = Card(label=t(catalog.BY_KEY[key].name, lang), value=value, note=note, help=help_,
-                    key="" if key in NOT_BY_PERIOD else key)  # fmt: skip
+                    key="" if key in NOT_BY_PERIOD else key,
+                    figures=(metric(key, s), *noted.get(key, ())))  # fmt: skip
         cards.append(_no_data(card, s, lang, kinds, where))
     return cards
 

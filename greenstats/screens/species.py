@@ -13,7 +13,7 @@ from greenstats.data.warehouse import Reader
 from greenstats.metrics import queries, stats
 from greenstats.metrics.filters import Filters
 from greenstats.ui import charts, fmt, geo, words
-from greenstats.ui.blocks import Card, Chart, Table, empty_text
+from greenstats.ui.blocks import Card, Chart, Figure, Table, empty_text
 from greenstats.ui.i18n import t
 
 
@@ -85,15 +85,19 @@ def _cards(areas: pd.DataFrame, species: pd.DataFrame, lang: str) -> list[Card]:
     )  # fmt: skip
     partners = int(areas["partner"].nunique())
     return [
-        Card(t("species.areas", lang), fmt.number(len(areas), lang), key="protected_areas",
+        Card(t("metric.protected_areas", lang), fmt.number(len(areas), lang), key="protected_areas",
+             figures=(Figure("metric.protected_areas", len(areas)),),
              note=t("species.run_by", lang, partners=fmt.quantity(partners, "unit.partners", lang))
              if partners else ""),
-        Card(t("species.area", lang), fmt.quantity(hectares, "unit.ha", lang),
+        Card(t("metric.protected_area_ha", lang), fmt.quantity(hectares, "unit.ha", lang),
+             figures=(Figure("metric.protected_area_ha", hectares),),
              note=fmt.quantity(hectares / 100, "unit.km2", lang, 1 if hectares < 1000 else 0),
              key="protected_area_ha"),
         Card(t("metric.species_protected", lang), fmt.quantity(protected, "unit.species", lang),
+             figures=(Figure("metric.species_protected", protected),),
              key="species_protected"),
-        Card(t("species.threatened", lang), fmt.quantity(threatened, "unit.species", lang),
+        Card(t("metric.species_threatened", lang), fmt.quantity(threatened, "unit.species", lang),
+             figures=(Figure("metric.species_threatened", threatened),),
              note=t("species.threatened_share", lang, pct=fmt.percent(threatened / protected,
                                                                       lang))
              if protected else "", help=t("help.threatened", lang), key="species_threatened"),

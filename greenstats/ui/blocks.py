@@ -25,6 +25,27 @@ class Markdown(str):
     name or a link parameter never renders as a link, an image or markup."""
 
 
+#: What a figure counts over: the filters in force, or the same filters over all time.
+SCOPES = ("period", "all_time")
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure a block names, so that every block naming it can be held to one value
+    (tests/test_one_figure.py): `name` is the strings key of its name (`metric.<key>` for a
+    figure of the metrics table, whose value is then the table's), `value` the number behind
+    the words in that figure's unit, `scope` one of SCOPES."""
+
+    name: str
+    value: float
+    scope: str = "period"
+
+
+def metric(key: str, s: Mapping[str, float], scope: str = "period") -> Figure:
+    """The figure of the metrics table's `key` in a summary `s` (queries.page_summary)."""
+    return Figure(f"metric.{key}", float(s[key]), scope)
+
+
 @dataclass(frozen=True)
 class Card:
     """One headline figure: label, value with its unit, a note under it, help, change."""
@@ -36,7 +57,9 @@ class Card:
     delta: str | None = None  # e.g. '+12%', already formatted
     against: str = ""  # what the delta compares with, in words
     inverse: bool = False  # a rise is bad (backlog, …)
-    key: str = ""  # the metric key, when the card shows one of `summary`'s
+    key: str = ""  # the metric key, when the card shows one of `summary`'s (and its change)
+    #: The figures it shows: its value's first (its label is that figure's name), then its note's.
+    figures: tuple[Figure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +78,7 @@ class Chart:
     draw: Callable[[], go.Figure] | None
     frame: pd.DataFrame  # the CSV: readers' column headers, values as shown
     empty: str
+    figures: tuple[Figure, ...] = ()  # the figures its sentence names
 
     @cached_property
     def figure(self) -> go.Figure | None:
@@ -88,14 +112,32 @@ class Table:
 
 def walk(data: object) -> Iterator[Chart | Table]:
     """Every chart and table a screen's data holds (nested dataclasses and lists included)."""
-    if isinstance(data, Chart | Table):
+    yield from _blocks(data, (Chart, Table))
+
+
+def cards(data: object) -> Iterator[Card]:
+    """Every card a screen's data holds."""
+    yield from _blocks(data, (Card,))
+
+
+def figures(data: object) -> Iterator[tuple[Card | Chart, Figure]]:
+    """Every figure a screen's cards and chart sentences name, with the block naming it."""
+    for block in _blocks(data, (Card, Chart)):
+        for figure in block.figures:
+            yield block, figure
+
+
+def _blocks(data: object, kinds: tuple[type, ...]) -> Iterator:
+    if isinstance(data, kinds):
         yield data
+    elif isinstance(data, Chart | Table | Card):
+        return
     elif dataclasses.is_dataclass(data):
         for item in dataclasses.fields(data):
-            yield from walk(getattr(data, item.name))
+            yield from _blocks(getattr(data, item.name), kinds)
     elif isinstance(data, list | tuple):
         for item in data:
-            yield from walk(item)
+            yield from _blocks(item, kinds)
 
 
 def drawn_charts(data: object) -> list[Chart]:

@@ -7,6 +7,7 @@ import math
 import re
 
 import numpy
+import pandas as pd
 from babel.numbers import format_compact_decimal, format_decimal
 
 from greenstats.data.contract import K_ANONYMITY
@@ -30,10 +31,10 @@ def compact(value: float | None, lang: str = "en") -> str:
         return "–"
     if abs(value) < 10_000:
         return number(value, lang, 0 if abs(value) >= 100 or value == int(value) else 1)
-    if lang == "zh":
-        if abs(value) >= 1e8:
-            return number(value / 1e8, lang, 2) + "亿"
-        return number(value / 1e4, lang, 1) + "万"
+    if lang == "zh":  # three significant figures, at least: 1.23亿, 12.3万, 6,369万 (never .0)
+        scaled, suffix = (value / 1e8, "亿") if abs(value) >= 1e8 else (value / 1e4, "万")
+        text = number(scaled, lang, max(0, 2 - math.floor(math.log10(abs(scaled)))))
+        return (text.rstrip("0").rstrip(".") if "." in text else text) + suffix
     return format_compact_decimal(value, format_type="short", locale="en", fraction_digits=1)
 
 
@@ -97,16 +98,26 @@ def _sig(value: float, lang: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _carbon_texts(
+    central_t: float, low_t: float, high_t: float, lang: str, unit: tuple[float, str] | None
+) -> tuple[str, str, str]:
+    """The three numbers in one unit, and the unit with its separator: ('12.3', '9.8–15.1',
+    ' kt CO₂e')."""
+    per_unit, label = unit or carbon_unit(max(abs(central_t), abs(high_t)), lang)
+    c, lo, hi = (v / per_unit for v in (central_t, low_t, high_t))
+    sep = "" if lang == "zh" else " "
+    return _sig(c, lang), f"{_sig(lo, lang)}–{_sig(hi, lang)}", f"{sep}{label}"
+
+
 def carbon_parts(
     central_t: float, low_t: float, high_t: float, lang: str = "en",
     unit: tuple[float, str] | None = None,
 ) -> tuple[str, str]:  # fmt: skip
-    """Carbon and its range in one unit: ('12.3 kt CO₂e', '9.8–15.1'); the unit suits the
-    value unless given (tonnes per unit, label), e.g. the unit of the chart it describes."""
-    per_unit, unit = unit or carbon_unit(max(abs(central_t), abs(high_t)), lang)
-    c, lo, hi = (v / per_unit for v in (central_t, low_t, high_t))
-    sep = "" if lang == "zh" else " "
-    return f"{_sig(c, lang)}{sep}{unit}", f"{_sig(lo, lang)}–{_sig(hi, lang)}"
+    """Carbon and its range, each with the one unit: ('12.3 kt CO₂e', '9.8–15.1 kt CO₂e'); the
+    unit suits the value unless given (tonnes per unit, label), e.g. the unit of the chart it
+    describes."""
+    value, band, label = _carbon_texts(central_t, low_t, high_t, lang, unit)
+    return value + label, band + label
 
 
 def carbon(
@@ -114,8 +125,8 @@ def carbon(
     unit: tuple[float, str] | None = None,
 ) -> str:  # fmt: skip
     """Carbon with its range in one unit, e.g. '12.3 kt CO₂e (9.8–15.1)'."""
-    value, band = carbon_parts(central_t, low_t, high_t, lang, unit)
-    return f"{value} ({band})"
+    value, band, label = _carbon_texts(central_t, low_t, high_t, lang, unit)
+    return f"{value}{label} ({band})"
 
 
 def area_unit(largest_ha: float) -> tuple[float, str]:
@@ -182,6 +193,20 @@ def csv_safe(value: object) -> object:
 def tidy_float(value: float) -> float:
     """A float without binary noise (10 significant digits), for exports."""
     return value if not math.isfinite(value) else float(f"{value:.10g}")
+
+
+def column_digits(values: pd.Series) -> pd.Series:
+    """A column of floats as an export writes it: every row to the decimals the column needs
+    (its figure's precision, not each row's: 40.000 beside 39.990, never 40 beside 39.99),
+    without float noise (0.2987000000000001 is 0.2987: 10 significant digits) and never in
+    exponent form; empty where there is no value."""
+    tidy = [plain(tidy_float(v)) if pd.notna(v) else "" for v in values]
+    decimals = max((len(x.split(".")[1]) for x in tidy if "." in x), default=0)
+    return pd.Series(
+        [f"{float(v):.{decimals}f}" if x and math.isfinite(v) else x
+         for v, x in zip(values, tidy, strict=True)],
+        index=values.index, dtype=object,
+    )  # fmt: skip
 
 
 def plain(value: float) -> str:

@@ -850,9 +850,8 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(fmt.csv_safe)
         elif pd.api.types.is_float_dtype(safe[col]):
-            # 0.2987000000000001 is float noise, not precision: 10 significant digits.
-            safe[col] = safe[col].map(fmt.tidy_float)
-    return safe.to_csv(index=False, float_format=fmt.plain).encode("utf-8-sig")
+            safe[col] = fmt.column_digits(safe[col])
+    return safe.to_csv(index=False).encode("utf-8-sig")
 
 
 def page_filters() -> tuple[Filters, set[str]]:

@@ -100,8 +100,8 @@ def actions_figures(page: Page, app: App) -> None:
 def funnel_figures(page: Page, app: App) -> None:
     s = app.summary()
     cards = metrics(page)
-    check_figure("Energy issued", cards["Energy issued"]["value"], s["energy_issued_g"])
-    check_figure("Energy redeemed", cards["Energy redeemed"]["value"], s["energy_redeemed_g"])
+    check_figure("Energy issued", cards["Green energy issued"]["value"], s["energy_issued_g"])
+    check_figure("Energy redeemed", cards["Green energy redeemed"]["value"], s["energy_redeemed_g"])
     # Units planted: trees and m² of coastal habitat (1 ha = 10,000 m²).
     planted = s["trees_planted"] + s["coastal_area_ha"] * 10_000
     check_figure("Units planted", cards["Units planted"]["value"], planted)
