@@ -157,6 +157,25 @@ def test_projects_page_shows_one_projects_delivery_against_target(app) -> None:
     assert at.subheader[0].value == "Alxa saxaul belt"
 
 
+def test_filters_that_do_not_apply_are_folded_away_and_keep_their_values(app) -> None:
+    """Issue 27: no greyed-out filter stands in the bar (on Projects, a Projects filter beside
+    the page's own picker): the filters a page does not take are folded under "Kept for the
+    other pages", disabled, with the link's values. (AppTest loses the sidebar on a page
+    switch: the Overview shows the rule; the Projects page, which takes none, is in the
+    screenshots of the closing note.)"""
+    at = app("overview", region="Inner Mongolia", project="Alxa saxaul belt · P1", **ALL_TIME)
+    (kept,) = at.sidebar.expander
+    assert kept.label == "Kept for the other pages"
+    inside = {w.label: w for w in kept.multiselect}
+    assert set(inside) == {"Actions", "Partner brands", "Projects", "Species"}
+    assert all(w.disabled for w in inside.values())
+    assert inside["Projects"].value == ["P1"]
+    region = at.sidebar.multiselect(key="region")
+    assert region not in list(kept.multiselect)
+    assert region.value == ["CN-NM"]
+    assert not region.disabled
+
+
 def test_methodology_page_shows_the_version_and_every_rejected_row(app) -> None:
     at = app("methodology")
     text = " ".join(m.value for m in at.markdown)

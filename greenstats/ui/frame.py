@@ -622,7 +622,9 @@ def _relabel_link() -> None:
 def filter_bar(applies: Iterable[str]) -> Filters:
     """The one filter bar, in the sidebar on every page and bound to the URL.
 
-    Filters that do not apply to the page stay in the bar (disabled) so the link keeps them.
+    Filters that do not apply to the page stay in the bar so the link keeps them: disabled,
+    folded away under "Kept for the other pages" (the Projects page's own picker never stands
+    beside a greyed-out Projects filter).
     """
     applies = set(applies)
     options = _options()
@@ -630,11 +632,19 @@ def filter_bar(applies: Iterable[str]) -> Filters:
     latest = _latest_day()
     side = st.sidebar
     side.markdown(f"**{tr('filter.heading')}**")
+    here = side.container()
+    if not applies:
+        here.caption(tr("filter.none_here"))
+    kept = side.expander(tr("filter.elsewhere")) if {"period", *FILTER_KEYS} - applies else None
+
+    def place(key: str) -> Any:
+        return here if key in applies else kept
+
     # The default period, until the widget has a value: once it has one, index 0 says "no
     # default" (a keyed widget's identity is its key), so that _relabel_link may set the value
     # again without Streamlit's warning of a default beside a value set through session state.
     default = 0 if "period" in st.session_state else PERIODS.index(DEFAULT_PERIOD)
-    period = side.selectbox(
+    period = place("period").selectbox(
         tr("filter.period"), PERIODS, index=default, key="period",
         bind="query-params", format_func=options["period"].get,
         disabled="period" not in applies, on_change=_clear_notice,
@@ -642,7 +652,7 @@ def filter_bar(applies: Iterable[str]) -> Filters:
     )  # fmt: skip
     lo, hi = period_bounds(period, latest)
     if period == "custom":  # the dates are only part of the link for a custom period
-        col_from, col_to = side.columns(2)
+        col_from, col_to = place("period").columns(2)
         lo = col_from.date_input(
             tr("filter.from"), value=None, key="from", bind="query-params", format="YYYY-MM-DD",
             min_value=date(2010, 1, 1), max_value=date(2100, 1, 1), on_change=_clear_notice,
@@ -657,7 +667,7 @@ def filter_bar(applies: Iterable[str]) -> Filters:
             lo, hi = hi, lo
     chosen: dict[str, tuple[str, ...]] = {}
     for key in FILTER_KEYS:
-        values = side.multiselect(
+        values = place(key).multiselect(
             tr(f"filter.{key}"), list(options[key]), key=key, bind="query-params",
             format_func=options[key].get, disabled=key not in applies,
             placeholder=tr("filter.all"), on_change=_clear_notice, help=_help(key, applies),
