@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from greenstats.metrics.alerts import Alert, Number
+from greenstats.metrics.alerts import Alert, Number, ordered
 from greenstats.ui import fmt, words
 from greenstats.ui.blocks import Attention, AttentionItem
 from greenstats.ui.i18n import t
@@ -59,12 +59,12 @@ def severity_word(a: Alert, lang: str) -> str:
 
 def attention(found: list[Alert], names: Mapping[str, Mapping[str, str]], empty: str,
               lang: str) -> Attention:  # fmt: skip
-    """The "Needs attention" block: critical alerts first, then warnings, each in words."""
-    ordered = sorted(found, key=lambda a: a.severity != "critical")
+    """The "Needs attention" block: critical alerts first, then warnings (`ordered`), each in
+    words."""
     critical = sum(a.severity == "critical" for a in found)
     return Attention(
         title=t("attention.heading", lang),
-        items=[AttentionItem(a.severity, alert_line(a, names, lang)) for a in ordered],
+        items=[AttentionItem(a.severity, alert_line(a, names, lang)) for a in ordered(found)],
         empty=empty,
         summary=t("attention.summary", lang, n=fmt.number(len(found), lang),
                   critical=fmt.number(critical, lang)) if len(found) > 1 else "",
