@@ -1,6 +1,8 @@
 """Alerts (issue 16): each check on a warehouse built by the real ingest to hold its condition,
 a healthy warehouse where none fires, the config, the command line, a notification delivered
 through apprise to a receiver on loopback, and "Needs attention" as a partner and as staff.
+Issue 27: the order (critical first), the digest of what is new across runs and its state
+file (hostile ones too), apprise's type, and each alert's link opened in the app.
 
 The warehouses start from the hand-built folder (tests/handbuilt.py), as of its AS_OF
 (30 Jun 2026). Alerting: the folder as it is, plus one redemption waiting since 1 Jun 2025
@@ -12,23 +14,29 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import stat
+import subprocess
 import threading
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from greenstats.data import alert_state
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import alerts, queries
+from greenstats.metrics import alert_digest, alerts, queries
 from greenstats.metrics.filters import Filters
 from greenstats.screens import overview, projects
 from greenstats.ui.alert_words import alert_line
 from tests import handbuilt
-from tests.conftest import ROOT, run_cli
+from tests.conftest import ROOT, run_cli, run_cli_here
 from tests.test_injection import unescaped
 
 AS_OF = handbuilt.AS_OF
@@ -99,7 +107,12 @@ def _load_day(db: Path) -> date:
 
 def test_every_alert_fires_once_with_its_subject_numbers_and_since(alerting_db: Path) -> None:
     found = _found(alerting_db)
-    assert [a.kind for a in found] == list(alerts.KINDS)  # each exactly once
+    # Each exactly once, critical first, then warnings, each in the kinds' order.
+    assert [(a.severity, a.kind) for a in found] == [
+        ("critical", "behind_plan"), ("critical", "survival_below_default"),
+        ("critical", "rejects_jump"), ("critical", "backlog_old"),
+        ("warning", "survival_falling"), ("warning", "data_late"),
+    ]  # fmt: skip
     by = {a.kind: a for a in found}
 
     # P1: 5,000 trees by 2030-12-31 from 2020-03-01; 13 of 22 planting seasons over, so
@@ -180,7 +193,7 @@ def test_a_config_file_overrides_one_threshold_and_keeps_the_others(
     assert th.backlog_max_age_days == 400
     assert th.survival_drop == 0.10
     kinds = [a.kind for a in _found(alerting_db, th=th)]
-    assert kinds == [k for k in alerts.KINDS if k != "backlog_old"]  # 394 days < 400
+    assert sorted(kinds) == sorted(k for k in alerts.KINDS if k != "backlog_old")  # 394 < 400
     proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
                    "--config", str(config))  # fmt: skip
     assert proc.returncode == 3
@@ -234,44 +247,268 @@ class _Receiver(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(alerting_db: Path) -> None:
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, list[dict]]]:
+    """An apprise json:// URL to a receiver on loopback, and what it received."""
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    _Receiver.bodies = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    _Receiver.bodies = got = []
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        url = f"json://127.0.0.1:{server.server_port}/hooks/greenstats"
-        proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
-                       "--notify", url)  # fmt: skip
+        yield f"json://127.0.0.1:{server.server_port}/hooks/greenstats", got
     finally:
         server.shutdown()
         server.server_close()
+
+
+def _names(db: Path) -> dict[str, dict[str, str]]:
+    with Warehouse(db).open_snapshot() as r:
+        return {k: queries.display_names(r, k, "en") for k in ("projects", "species", "partners")}
+
+
+def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(
+    alerting_db: Path, tmp_path: Path, receiver: tuple[str, list[dict]]
+) -> None:
+    url, got = receiver
+    proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
+                   "--notify", url, "--state", str(tmp_path / "state.json"))  # fmt: skip
     assert proc.returncode == 3, proc.stderr
-    assert len(_Receiver.bodies) == 1
-    body = _Receiver.bodies[0]
-    assert body["title"] == "greenstats: 6 alerts as of 2026-06-30"
-    found = _found(alerting_db)
-    with Warehouse(alerting_db).open_snapshot() as r:
-        names = {k: queries.display_names(r, k, "en") for k in ("projects", "species", "partners")}
-    assert body["message"].splitlines() == [
-        f"[{a.severity}] {alert_line(a, names, 'en')}" for a in found
-    ]
-    assert body["message"].splitlines()[0] == (
+    assert len(got) == 1
+    body = got[0]
+    assert body["title"] == "greenstats: 6 alerts (4 critical) as of 2026-06-30"
+    assert body["type"] == "failure"  # apprise's type: something is critical
+    found, names = _found(alerting_db), _names(alerting_db)
+    lines = body["message"].splitlines()
+    assert len(lines) == len(found)  # a line per alert, critical first
+    for line, a in zip(lines, found, strict=True):
+        sentence, link = line.rsplit(" ", 1)
+        assert sentence == f"[{a.severity}] {alert_line(a, names, 'en')}"
+        assert link.startswith("http://localhost:8501/")
+    assert lines[0].startswith(
         "[critical] Alxa saxaul belt is behind plan by 1,455 trees (29.1% of its target of "
-        "5,000 trees), since 1 Dec 2020."
+        "5,000 trees), since 1 Dec 2020. http://localhost:8501/projects?"
     )
 
 
-def test_a_failed_delivery_is_one_sentence_and_exit_4(alerting_db: Path) -> None:
+def test_a_failed_delivery_is_one_sentence_and_exit_4(alerting_db: Path, tmp_path: Path) -> None:
     server = HTTPServer(("127.0.0.1", 0), _Receiver)
     port = server.server_port
     server.server_close()  # nobody listens on the port any more
+    state = tmp_path / "state.json"
     proc = run_cli("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), "--json",
-                   "--notify", f"json://127.0.0.1:{port}/hooks")  # fmt: skip
+                   "--notify", f"json://127.0.0.1:{port}/hooks", "--state", str(state))  # fmt: skip
     assert proc.returncode == 4
     assert len(proc.stderr.strip().splitlines()) == 1
     assert f"could not be delivered to json://127.0.0.1:{port}/hooks" in proc.stderr
     assert json.loads(proc.stdout)["alerts"]  # the alerts are still printed
+    assert not state.exists()  # nobody heard them: the next run gives them all again
+
+
+# --- the digest: what is new since the last notification ----------------------------------------
+
+
+def _ordered_alert(kind: str, severity: str, **subject: str) -> alerts.Alert:
+    return alerts.Alert(kind, subject, None, severity, {}, None)
+
+
+def test_alerts_are_ordered_critical_first_then_by_kind_then_by_subject() -> None:
+    a = _ordered_alert
+    given = [
+        a("data_late", "warning", partner="Blue Coast"),
+        a("backlog_old", "critical", project_id="P10", species="oak"),
+        a("behind_plan", "warning", project_id="P2"),
+        a("backlog_old", "critical", project_id="P2", species="saxaul"),
+        a("behind_plan", "critical", project_id="P10"),
+        a("backlog_old", "critical", project_id="P2", species="oak"),
+        a("data_late", "warning", partner="Arid Roots"),
+    ]
+    assert [(x.severity, x.kind, *x.subject.values()) for x in alerts.ordered(given)] == [
+        ("critical", "behind_plan", "P10"),
+        ("critical", "backlog_old", "P2", "oak"),  # P2 before P10: numbers read as numbers
+        ("critical", "backlog_old", "P2", "saxaul"),
+        ("critical", "backlog_old", "P10", "oak"),
+        ("warning", "behind_plan", "P2"),
+        ("warning", "data_late", "Arid Roots"),
+        ("warning", "data_late", "Blue Coast"),
+    ]
+
+
+def _config(folder: Path, name: str, text: str) -> Path:
+    path = folder / f"{name}.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _notify(db: Path, url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`greenstats alerts --json --notify URL` as of AS_OF, in this process (cheaper)."""
+    return run_cli_here("alerts", "--db", str(db), "--as-of", AS_OF.isoformat(), "--json",
+                        "--notify", url, *args)  # fmt: skip
+
+
+def _alert_lines(message: str) -> list[str]:
+    return [line for line in message.splitlines() if line.startswith("[")]
+
+
+def test_the_digest_gives_what_is_new_and_counts_what_is_open_and_what_went(
+    alerting_db: Path, tmp_path: Path, receiver: tuple[str, list[dict]]
+) -> None:
+    url, got = receiver
+    db = tmp_path / "warehouse"
+    shutil.copytree(alerting_db, db)  # the state is kept in the warehouse folder by default
+    state = db / "alerts_notified.json"
+    # Day 1: no backlog alert yet (394 days < 400); survival falling and data late are warnings.
+    day1 = _config(tmp_path, "day1", "[backlog]\nmax_age_days = 400\n")
+    # Day 2: the backlog alert is new; survival falling rose to critical (12.5 points fell:
+    # twice 6); data late went (446 days < 3 × 193).
+    day2 = _config(tmp_path, "day2", "[survival]\ndrop = 0.06\n[freshness]\nfactor = 3.0\n")
+
+    proc = _notify(db, url, "--config", str(day1))
+    assert proc.returncode == 3, proc.stderr
+    assert got[0]["title"] == "greenstats: 5 alerts (3 critical) as of 2026-06-30"
+    assert len(_alert_lines(got[0]["message"])) == 5
+    assert stat.S_ISREG(state.lstat().st_mode)
+    assert stat.S_IMODE(state.stat().st_mode) == 0o600  # as the warehouse's other files
+
+    proc = _notify(db, url, "--config", str(day2))
+    assert proc.returncode == 3, proc.stderr
+    found = _found(db, th=alerts.load_config(day2))
+    names = _names(db)
+    body = got[1]
+    assert (
+        body["title"] == "greenstats: 2 new of 5 alerts (5 critical) as of 2026-06-30, 1 resolved"
+    )
+    new = [a for a in found if a.kind in ("survival_falling", "backlog_old")]
+    assert [line.rsplit(" ", 1)[0] for line in _alert_lines(body["message"])] == [
+        f"[critical] {alert_line(a, names, 'en')}" for a in new
+    ]
+    assert body["message"].splitlines()[2:] == [
+        "And 3 alerts already in the notification as of 2026-06-30.",
+        "1 alert resolved since the notification as of 2026-06-30.",
+    ]
+
+    # Day 3, as day 2: nothing new, nothing went: nothing is sent, and the exit says alerts.
+    proc = _notify(db, url, "--config", str(day2))
+    assert proc.returncode == 3, proc.stderr
+    assert len(got) == 2
+    assert proc.stderr.strip() == (
+        "Nothing new since the notification as of 2026-06-30: its 5 alerts still open, none "
+        "resolved; nothing was sent."
+    )
+    # --full gives them all again.
+    proc = _notify(db, url, "--config", str(day2), "--full")
+    assert proc.returncode == 3, proc.stderr
+    assert got[2]["title"] == "greenstats: 0 new of 5 alerts (5 critical) as of 2026-06-30"
+    assert len(_alert_lines(got[2]["message"])) == 5
+    assert len(got[2]["message"].splitlines()) == 5
+
+
+def test_no_alert_sends_nothing_and_an_alert_that_comes_back_is_new(
+    alerting_db: Path, healthy_db: Path, tmp_path: Path, receiver: tuple[str, list[dict]]
+) -> None:
+    url, got = receiver
+    state = str(tmp_path / "state.json")
+    assert _notify(alerting_db, url, "--state", state).returncode == 3
+    proc = _notify(healthy_db, url, "--state", state)  # every condition gone
+    assert proc.returncode == 0, proc.stderr
+    assert len(got) == 1  # nothing sent when there is no alert
+    proc = _notify(alerting_db, url, "--state", state)  # … and back
+    assert proc.returncode == 3, proc.stderr
+    assert got[1]["title"] == "greenstats: 6 new of 6 alerts (4 critical) as of 2026-06-30"
+
+
+@pytest.mark.parametrize(
+    ("config", "kind"),
+    [
+        ("", "failure"),  # 4 of the 6 critical
+        ("[behind_plan]\ncritical_share = 1.0\n[survival]\nbelow_default_by = 0.06\n"
+         "[rejects]\njump = 0.3\n[backlog]\nmax_age_days = 200\n", "warning"),  # none critical
+    ],
+)  # fmt: skip
+def test_the_notify_type_is_failure_with_anything_critical_else_warning(
+    alerting_db: Path, tmp_path: Path, receiver: tuple[str, list[dict]], config: str, kind: str
+) -> None:
+    url, got = receiver
+    th = _config(tmp_path, "th", config)
+    proc = _notify(alerting_db, url, "--config", str(th), "--state", str(tmp_path / "s.json"))
+    assert proc.returncode == 3, proc.stderr
+    severities = {a.severity for a in _found(alerting_db, th=alerts.load_config(th))}
+    assert ("critical" in severities) == (kind == "failure")
+    assert [b["type"] for b in got] == [kind]
+
+
+def _hostile_state(path: Path, valid: str, case: str) -> None:
+    """Write at `path` a state file that must not be taken for the last notification, as the
+    case says; `valid` is the state of a notification of every alert to the same URL."""
+    if case == "not JSON":
+        path.write_text('{"format": "greenstats alerts notified", "alerts": [', encoding="utf-8")
+    elif case == "deeply nested":
+        path.write_text("[" * 100_000, encoding="utf-8")
+    elif case == "a subject that is no text":
+        path.write_text(valid.replace('"P1"', '["P1"]', 1), encoding="utf-8")
+    elif case == "another program's":
+        path.write_text('{"alerts": []}', encoding="utf-8")
+    elif case == "huge":  # a valid state, padded past the size read
+        path.write_text(valid + " " * alert_state.MAX_BYTES, encoding="utf-8")
+    elif case == "a symbolic link":  # to a valid state: followed, nothing would be sent
+        target = path.with_name("elsewhere.json")
+        target.write_text(valid, encoding="utf-8")
+        path.symlink_to(target)
+    elif case == "kept for other URLs":
+        fingerprint = json.loads(valid)["recipients"]
+        path.write_text(valid.replace(fingerprint, "0" * len(fingerprint)), encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("not JSON", "is not JSON"),
+        ("deeply nested", "is not JSON"),
+        ("a subject that is no text", "has a subject's value that is not a text"),
+        ("another program's", "is not a state of greenstats' notifications"),
+        ("huge", "is larger than 8 MB"),
+        ("a symbolic link", "is a symbolic link, which is not followed"),
+        ("kept for other URLs", "was kept for other --notify URLs"),
+    ],
+)
+def test_a_state_file_not_ours_is_said_and_every_alert_is_sent(
+    alerting_db: Path, tmp_path: Path, receiver: tuple[str, list[dict]], case: str, said: str
+) -> None:
+    url, got = receiver
+    found = _found(alerting_db)
+    valid = alert_digest.state_json(found, AS_OF, alert_digest.recipients([url]),
+                                    datetime(2026, 6, 30, 7, 30))  # fmt: skip
+    path = tmp_path / "state.json"
+    _hostile_state(path, valid, case)
+    proc = _notify(alerting_db, url, "--state", str(path))
+    assert proc.returncode == 3, proc.stderr
+    warning = proc.stderr.strip()
+    assert warning.startswith(f"warning: the notifications' state {path} {said}")
+    assert len(warning.splitlines()) == 1
+    assert len(_alert_lines(got[0]["message"])) == 6  # no alert dropped
+    assert stat.S_ISREG(path.lstat().st_mode)  # replaced by a state of its own, not followed
+    kept = alert_digest.read_state(path.read_text(encoding="utf-8"))
+    assert set(kept.severities) == {alert_digest.key(a) for a in found}
+    if case == "a symbolic link":  # what it pointed at is untouched
+        assert path.with_name("elsewhere.json").read_text(encoding="utf-8") == valid
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--state", "s.json"], "--state and --full only apply to a notification"),
+        (["--notify", "json://127.0.0.1:9/x", "--link-base", "javascript:alert(1)"],
+         "--link-base 'javascript:alert(1)' is not the http(s) address"),
+        (["--notify", "json://127.0.0.1:9/x", "--state", "no/such/folder/s.json"],
+         "cannot be written (there is no folder no/such/folder): nothing was sent"),
+    ],
+)  # fmt: skip
+def test_a_wrong_state_or_link_base_is_one_sentence_and_exit_2(
+    alerting_db: Path, args: list[str], said: str
+) -> None:
+    proc = run_cli_here("alerts", "--db", str(alerting_db), "--as-of", AS_OF.isoformat(), *args)
+    assert proc.returncode == 2
+    assert said in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_a_partner_sees_only_its_own_alerts_and_staff_sees_all(alerting_db: Path) -> None:
@@ -326,3 +563,48 @@ def test_the_pages_draw_needs_attention(alerting_db: Path, monkeypatch: pytest.M
     shown = _shown(at.error) + _shown(at.warning)
     assert sorted(shown) == sorted(i.text for i in one)
     assert all("Alxa saxaul belt" in text for text in shown)
+
+
+def _link_opens(link: str, base: str) -> AppTest:
+    """The dashboard as a new tab opened at `link` (the page its path names, its query)."""
+    parts = urlsplit(link)
+    assert link.startswith(base)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)
+    at.switch_page(f"pages/{parts.path.removeprefix(urlsplit(base).path)}.py")
+    for key, value in parse_qsl(parts.query, strict_parsing=True):
+        assert key not in at.query_params  # one value a key
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    assert not at.info, [i.value for i in at.info]  # no value of the link was ignored
+    return at
+
+
+def test_each_alert_s_link_opens_the_page_that_shows_its_subject(
+    alerting_db: Path,
+    tmp_path: Path,
+    receiver: tuple[str, list[dict]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url, got = receiver
+    base = "https://green.example.org/dash/"  # served under a path (server.baseUrlPath)
+    proc = _notify(alerting_db, url, "--state", str(tmp_path / "s.json"), "--link-base", base)
+    assert proc.returncode == 3, proc.stderr
+    links = [line.rsplit(" ", 1)[1] for line in _alert_lines(got[0]["message"])]
+    monkeypatch.setenv("GREENSTATS_DB", str(alerting_db))
+    opened: dict[str, AppTest] = {}  # two alerts of one project share its page
+    for a, link in zip(_found(alerting_db), links, strict=True):
+        at = opened.get(link) or opened.setdefault(link, _link_opens(link, base))
+        chosen = {s.key: s.value for s in at.selectbox} | {m.key: m.value for m in at.multiselect}
+        if a.kind == "backlog_old":  # the Funnel's backlog of that project and species
+            assert (chosen["project"], chosen["species"]) == (
+                [a.subject["project_id"]], [a.subject["species"]])  # fmt: skip
+        elif a.kind == "data_late":  # the partner's projects
+            assert (chosen["partner"], chosen["p"]) == (a.subject["partner"], None)
+        elif a.kind == "rejects_jump":  # the loads, with that one's rejected rows
+            loads = next(d.value for d in at.dataframe if "Load" in d.value.columns)
+            row = loads[loads["Load"] == int(a.subject["load_number"])]
+            assert list(row["Table"]) == [a.subject["table"]]
+            assert list(row["Rejected"]) == [a.numbers["rows_rejected"].value]
+        else:  # the project's own page: its pace, its survival by species
+            assert chosen["p"] == a.subject["project_id"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from datetime import date, timedelta
@@ -33,6 +34,9 @@ KINDS = (
     "rejects_jump",
     "backlog_old",
 )
+
+#: The severities, the gravest first: the order alerts are listed in (`ordered`).
+SEVERITIES = ("critical", "warning")
 
 
 class ConfigError(ValueError):
@@ -469,10 +473,27 @@ def check_backlog(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
 CHECKS = (check_behind_plan, check_survival, check_data_late, check_rejects_jump, check_backlog)
 
 
+def _natural(text: str) -> tuple:
+    """A sort key that reads the digits in a text as a number: P2 before P10, load 9 before 10."""
+    return tuple((0, int(part), "") if part.isdigit() else (1, 0, part)
+                 for part in re.split(r"(\d+)", text) if part)  # fmt: skip
+
+
+def ordered(found: list[Alert]) -> list[Alert]:
+    """The order every list of alerts is shown in (the command line's table, its JSON, the
+    notification, "Needs attention"): critical first, then warnings; each by kind (KINDS'
+    order), then by subject (its ids by name, numbers in them as numbers)."""
+
+    def key(a: Alert) -> tuple:
+        subject = tuple((k, _natural(v)) for k, v in sorted(a.subject.items()))
+        return SEVERITIES.index(a.severity), KINDS.index(a.kind), subject
+
+    return sorted(found, key=key)
+
+
 def check_all(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
-    """Every alert, by kind (KINDS' order) then subject."""
-    found = [a for check in CHECKS for a in check(inputs, th)]
-    return sorted(found, key=lambda a: (KINDS.index(a.kind), sorted(a.subject.items())))
+    """Every alert, in the order they are shown (`ordered`)."""
+    return ordered([a for check in CHECKS for a in check(inputs, th)])
 
 
 def for_project(found: list[Alert], project_id: str) -> list[Alert]:
