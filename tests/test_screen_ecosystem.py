@@ -319,5 +319,9 @@ def test_an_overview_card_with_nothing_recorded_says_whether_its_kind_of_project
     place = t("empty.in_regions", lang, regions=geo.region_name("CN-GD", lang))
     assert guangdong["trees_planted"] == t("kpi.no_tree_project", lang, where=place)
     assert guangdong["area_planted_ha"] == t("kpi.no_planting_project", lang, where=place)
+    # No protected area there (the hand-built ones are in Sichuan and Gansu): not "0 species".
+    assert guangdong["Species protected" if lang == "en" else "受保护物种"] == t(
+        "kpi.no_protected_area", lang, where=place
+    )
     shandong = notes("CN-SD", date(2021, 1, 1), date(2021, 1, 31))  # P3 started 2022-06
     assert shandong["coastal_area_ha"] == t("kpi.none_note", lang)

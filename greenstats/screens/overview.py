@@ -315,6 +315,13 @@ def _no_data(
 ) -> Card:
     """A card with nothing recorded says so in words: "No coastal project in Gansu" where the
     regions hold no project of its kind (whatever the period), else "No data in this period"."""
+    if (
+        card.figures
+        and card.figures[0].name == "metric.species_protected"
+        and not s["protected_areas"]
+    ):
+        return replace(card, value=t("kpi.none_value", lang),
+                       note=t("kpi.no_protected_area", lang, where=where))  # fmt: skip
     if card.key not in NOTHING_RECORDED or s[card.key]:
         return card
     needs, words_key = NEEDS_PROJECT.get(card.key, (None, ""))

@@ -3,6 +3,7 @@ and which of them are threatened — on any data, including areas without a posi
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from functools import partial
 
@@ -35,7 +36,12 @@ def load(r: Reader, f: Filters, lang: str) -> SpeciesData:
     area_names = dict(zip(areas["area_id"], areas["shown_name"], strict=True))
     return SpeciesData(
         nothing="" if len(areas) else _no_areas(f, lang),
-        cards=_cards(areas, species, lang),
+        cards=_cards(areas, species, lang)
+        if len(areas)
+        else [
+            dataclasses.replace(c, value=t("kpi.none_value", lang), note="")
+            for c in _cards(areas, species, lang)
+        ],
         areas_map=_areas_map(areas, partner_names, f, lang),
         by_category=_by_category(species, f, lang),
         by_group=_by_group(species, f, lang),
