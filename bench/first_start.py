@@ -91,6 +91,10 @@ def report(args: argparse.Namespace, seen: dict, progress: list, listed: int, lo
     for what, seconds in seen.items():
         print(f"  {what:<22} {seconds:7.1f} s")
     print(f"  a page list shown during the build: {'yes' if listed else 'no'}")
+    print("  each stage first seen on the page:")
+    for stage in ("Generating", "Loading", "Computing"):
+        first = next((seconds for seconds, text in progress if text.startswith(stage)), None)
+        print(f"    {stage:<11} " + (f"{first:7.1f} s" if first is not None else "not seen"))
     print("  progress the page showed (first and last few):")
     shown = progress if len(progress) <= 8 else [*progress[:4], None, *progress[-4:]]
     for item in shown:

@@ -441,7 +441,7 @@ def ensure_warehouse() -> None:
     """On first start, until the demo warehouse is published: its build's progress in plain
     words, and nothing else (no page list, no filter). The build is the one the server started
     (app.py), or, when none did (a script run without app.py), one started here: never two."""
-    from greenstats.data.bootstrap import demo_events, start_demo_build
+    from greenstats.data.bootstrap import start_demo_build
 
     warehouse = Warehouse()
     try:
@@ -455,7 +455,7 @@ def ensure_warehouse() -> None:
     if build.error:
         st.error(md(tr("app.build_failed", message=build.error)), icon=":material/error:")
         st.stop()
-    st.info(tr("app.first_start", events=fmt.number(build.events or demo_events(), lang())))
+    st.info(tr("app.first_start", events=fmt.number(build.events, lang())))
     _build_progress(build)
     st.stop()
 
