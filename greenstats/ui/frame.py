@@ -8,7 +8,6 @@ Pages arrange: they pass a screen's `load` to `cached` and draw its blocks, neve
 from __future__ import annotations
 
 import logging
-import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,7 +26,6 @@ from greenstats.data.warehouse import (
     Reader,
     Snapshot,
     Warehouse,
-    WarehouseBusyError,
     WarehouseError,
 )
 from greenstats.metrics import access, identity, queries
@@ -440,26 +438,44 @@ def info() -> dict[str, str]:
 
 
 def ensure_warehouse() -> None:
-    """On first start, build the demo warehouse with a progress bar; then carry on."""
-    from greenstats.data.bootstrap import build_demo_warehouse, demo_events
+    """On first start, until the demo warehouse is published: its build's progress in plain
+    words, and nothing else (no page list, no filter). The build is the one the server started
+    (app.py), or, when none did (a script run without app.py), one started here: never two."""
+    from greenstats.data.bootstrap import start_demo_build
 
     warehouse = Warehouse()
     try:
         if warehouse.current() is not None:
             return
+        build = start_demo_build(warehouse.root)
     except WarehouseError as exc:
         broken(exc)
-    bar = st.progress(0.0, text=tr("app.first_start", events=fmt.number(demo_events(), lang())))
+    if build is None:  # published between the two looks
+        return
+    if build.error:
+        st.error(md(tr("app.build_failed", message=build.error)), icon=":material/error:")
+        st.stop()
+    st.info(tr("app.first_start", events=fmt.number(build.events, lang())))
+    _build_progress(build)
+    st.stop()
+
+
+@st.fragment(run_every=1.0)
+def _build_progress(build: Any) -> None:
+    """The build's bar, redrawn every second; the whole page runs again once it is done."""
+    from greenstats.ui.words import build_progress
+
     try:
-        build_demo_warehouse(warehouse, lambda share, text: bar.progress(min(share, 1.0), text))
-    except WarehouseBusyError:
-        # Another session holds the writer lock: it is building the same demo data.
+        published = Warehouse(build.warehouse.root).current() is not None
+    except WarehouseError:
+        published = False
+    if published or (build.finished and not build.elsewhere):
+        st.rerun(scope="app")
+    if build.elsewhere:
         st.info(tr("app.building_elsewhere"))
-        time.sleep(2)
-        st.rerun()
-    except WarehouseError as exc:
-        broken(exc)
-    bar.empty()
+        return
+    progress = build.progress
+    st.progress(min(progress.share, 1.0), text=build_progress(progress, lang()))
 
 
 STYLE = """

@@ -10,6 +10,7 @@ from datetime import date
 
 import pandas as pd
 
+from greenstats.data.bootstrap import Progress, demo_years
 from greenstats.metrics import sketch
 from greenstats.metrics.filters import Filters
 from greenstats.ui import fmt
@@ -101,3 +102,20 @@ def share_insight(frame: pd.DataFrame, key: str, labels: dict, value: str, lang:
 
 
 # --- overview ----------------------------------------------------------------------------------
+
+
+def build_progress(p: Progress, lang: str) -> str:
+    """Where the first start's demo build is, in plain words ('Generating the demo's activity,
+    2016–2026: 3.2M of 10M actions'): its stage, never a file or a model's name."""
+    if p.stage == "generate":
+        first, last = demo_years()
+        done, total = fmt.compact(p.done, lang), fmt.compact(p.total, lang)
+        return t("app.build_generate", lang, first=first, last=last, done=done, total=total)
+    if p.stage == "load":
+        done, total = fmt.number(p.done, lang), fmt.number(p.total, lang)
+        return t("app.build_load", lang, done=done, total=total)
+    if p.stage == "compute":
+        if p.month is None:
+            return t("app.build_compute_start", lang)
+        return t("app.build_compute", lang, month=period_label(f"{p.month}-01", "month", lang))
+    return t("app.build_ready", lang)
