@@ -552,8 +552,9 @@ def test_the_pages_draw_needs_attention(alerting_db: Path, monkeypatch: pytest.M
     assert _shown(at.error) == [i.text for i in boxed if i.severity == "critical"]
     assert _shown(at.warning) == [i.text for i in boxed if i.severity == "warning"]
     assert len(want) == 6
-    assert [e.label for e in at.expander] == ["Show the other 1"]
-    assert unescaped(at.expander[0].markdown[0].value).endswith(want[5].text)
+    (more,) = at.main.expander
+    assert more.label == "Show the other 1"
+    assert unescaped(more.markdown[0].value).endswith(want[5].text)
     assert "6 alerts" in " ".join(unescaped(m.value) for m in at.markdown)
     at.switch_page("pages/projects.py")
     at.query_params["partner"] = "Desert Green"

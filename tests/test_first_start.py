@@ -63,7 +63,7 @@ def test_the_build_s_progress_reads_in_plain_words() -> None:
     cases = [
         (Progress("generate", 0.1, 3_200_000, 10_000_000),
          "Generating the demo's activity, 2016–2026: 3.2M of 10M actions",
-         "正在生成演示活动（2016–2026 年）：320.0万 / 1,000.0万 条行为"),
+         "正在生成演示活动（2016–2026 年）：320万 / 1,000万 条行为"),
         (Progress("load", 0.3, 12, 249),
          "Loading into the warehouse: 12 of 249 files", "正在载入数据仓库：12 / 249 个文件"),
         (Progress("compute", 0.7), "Computing the figures…", "正在计算各项数字…"),
