@@ -607,7 +607,7 @@ def report_project(
     _write_report(out_file, lang, db, lambda r: documents.project(r, f, lang, project_id))
 
 
-#: `greenstats alerts` exit codes (README.md, "Alerts").
+#: `greenstats alerts` exit codes (docs/ALERTS.md).
 EXIT_NO_ALERTS, EXIT_ALERTS, EXIT_NOT_DELIVERED = 0, 3, 4
 
 NotifyOption = Annotated[

@@ -1,4 +1,4 @@
-"""The file that keeps what the last delivered notification of alerts gave (README.md, "Alerts";
+"""The file that keeps what the last delivered notification of alerts gave (docs/ALERTS.md;
 its shape, and the check of its text: greenstats/metrics/alert_digest.py).
 
 By default `alerts_notified.json` in the warehouse folder, beside CURRENT; `--state FILE` puts

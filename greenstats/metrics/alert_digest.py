@@ -1,4 +1,4 @@
-"""What a notification of alerts gives (README.md, "Alerts"): in full only what is new since
+"""What a notification of alerts gives (docs/ALERTS.md): in full only what is new since
 the last notification delivered, a count of the others still open and of those that went away.
 
 An alert is known by its kind and subject; one whose severity rose since is new again. What

@@ -2,7 +2,7 @@
 
 Each check takes the frames `queries.alert_inputs` reads and the thresholds of the config
 (`alerts.toml` beside this module, overridden by a file of the same shape) and returns a list
-of `Alert`. The definitions are in README.md, "Alerts"; nothing here reads a database.
+of `Alert`. The definitions are in docs/ALERTS.md; nothing here reads a database.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The thresholds every check takes (defaults: alerts.toml; README.md, "Alerts")."""
+    """The thresholds every check takes (defaults: alerts.toml; docs/ALERTS.md)."""
 
     behind_critical_share: float
     survival_below_default_by: float
