@@ -264,9 +264,11 @@ def _table_rows(reports: list) -> list[tuple[str, object]]:
     return rows
 
 
-def _warn(warning: str) -> None:
-    """A warning of a write that goes on (e.g. a methodology that drops codes, with --force)."""
-    err.print(f"[yellow]warning[/yellow] {escape(warning)}", highlight=False)
+def _warn(message: str) -> None:
+    """A warning of work that goes on (a methodology that drops codes, with --force; a state
+    of the alerts' notifications taken as none), on one line."""
+    err.print(f"[yellow]warning:[/yellow] {escape(_one_line(message))}", highlight=False,
+              soft_wrap=True)  # fmt: skip
 
 
 def _spark_only(engine: Engine, **settings: str | None) -> None:
@@ -745,11 +747,6 @@ def _link_labels(r: object, f: Filters, names: dict) -> dict[str, dict[str, str]
         "partners": projects.partners(r, f, "en"),
         "species": dict(names["species"]),
     }
-
-
-def _warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {escape(_one_line(message))}", highlight=False,
-              soft_wrap=True)  # fmt: skip
 
 
 def _notify(senders: list, urls: list[str], path: Path, found: list, as_of: date, full: bool,

@@ -157,7 +157,7 @@ def test_a_methodology_that_drops_a_used_code_needs_force_and_says_so(
 
     forced = run_cli("build", "--db", str(db), "--reference", str(other), "--force")
     assert forced.returncode == 0, forced.stderr
-    assert f"warning the methodology drops action code {dropped!r}" in " ".join(
+    assert f"warning: the methodology drops action code {dropped!r}" in " ".join(
         forced.stderr.split()
     )
     assert Warehouse(db).current() != before
