@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from greenstats.data.demo import INCIDENTS, DemoResult
@@ -22,6 +23,7 @@ from greenstats.data.demo.projects import PLAN_AS_OF
 from greenstats.data.warehouse import Warehouse
 from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.screens import actions
 
 AS_OF = PLAN_AS_OF
 YEAR = 2025  # the demo's last full year
@@ -129,3 +131,15 @@ def test_newcomers_are_a_growing_programs(demo: dict) -> None:
     published = _published()
     share = demo["new_in_year"] / demo["year"]["users_active"]
     assert published["new_share_low"] / 2 <= share <= published["new_share_high"]
+
+
+def test_a_weeks_newcomers_read_as_their_share_not_0_percent() -> None:
+    """The default demo's last full week: 20 new users (as pages round them) of 9,380 active.
+    The Actions page said "New users were 0%" of such a week, as if nobody had come."""
+    text = actions._new_users_insight(pd.Timestamp("2026-11-16"), "week", 20, 9_380, "en")
+    assert text == "New users were 0.2% of active users in the week of 16 Nov 2026."
+    zh = actions._new_users_insight(pd.Timestamp("2026-11-16"), "week", 20, 9_380, "zh")
+    assert "0.2%" in zh
+    assert actions._new_users_insight(pd.Timestamp("2026-11-01"), "month", 3, 9, "en") == (
+        "New users were 33% of active users in Nov 2026."
+    )
