@@ -109,9 +109,9 @@ def test_every_alert_fires_once_with_its_subject_numbers_and_since(alerting_db: 
     found = _found(alerting_db)
     # Each exactly once, critical first, then warnings, each in the kinds' order.
     assert [(a.severity, a.kind) for a in found] == [
-        ("critical", "behind_plan"), ("critical", "survival_below_default"),
-        ("critical", "rejects_jump"), ("critical", "backlog_old"),
-        ("warning", "survival_falling"), ("warning", "data_late"),
+        ("critical", "survival_below_default"), ("critical", "rejects_jump"),
+        ("warning", "behind_plan"), ("warning", "survival_falling"), ("warning", "data_late"),
+        ("warning", "backlog_old"),
     ]  # fmt: skip
     by = {a.kind: a for a in found}
 
@@ -126,7 +126,7 @@ def test_every_alert_fires_once_with_its_subject_numbers_and_since(alerting_db: 
         "delivered": (1500.0, "trees"), "expected_by_now": (2954.545, "trees"),
         "target": (5000.0, "trees"),
     }  # fmt: skip
-    assert a.severity == "critical"  # 29 % of target ≥ 25 %
+    assert a.severity == "warning"  # 29 % of target ≥ 25 %, but due in 2030: years to catch up
 
     # P3 eelgrass: 40 of 100 alive on 1 May 2025 against a default of 50 %.
     a = by["survival_below_default"]
@@ -167,7 +167,7 @@ def test_every_alert_fires_once_with_its_subject_numbers_and_since(alerting_db: 
                                                "Desert Green", date(2025, 6, 1))  # fmt: skip
     assert _numbers(a) == {"backlog": (3.0, "units"), "oldest_wait": (394, "days"),
                            "max_age": (180, "days")}  # fmt: skip
-    assert a.severity == "critical"  # 394 ≥ 2 × 180
+    assert a.severity == "warning"  # 394 ≥ 2 × 180 days, but 3 units: not a large backlog
 
 
 def test_nothing_fires_on_a_healthy_warehouse(healthy_db: Path) -> None:
@@ -275,7 +275,7 @@ def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(
     assert proc.returncode == 3, proc.stderr
     assert len(got) == 1
     body = got[0]
-    assert body["title"] == "greenstats: 6 alerts (4 critical) as of 2026-06-30"
+    assert body["title"] == "greenstats: 6 alerts (2 critical) as of 2026-06-30"
     assert body["type"] == "failure"  # apprise's type: something is critical
     found, names = _found(alerting_db), _names(alerting_db)
     lines = body["message"].splitlines()
@@ -284,8 +284,9 @@ def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(
         sentence, link = line.rsplit(" ", 1)
         assert sentence == f"[{a.severity}] {alert_line(a, names, 'en')}"
         assert link.startswith("http://localhost:8501/")
-    assert lines[0].startswith(
-        "[critical] Alxa saxaul belt is behind plan by 1,455 trees (29.1% of its target of "
+    assert lines[0].startswith("[critical] ")
+    assert lines[2].startswith(  # the first warning: far behind, but due in 2030
+        "[warning] Alxa saxaul belt is behind plan by 1,455 trees (29.1% of its target of "
         "5,000 trees), since 1 Dec 2020. http://localhost:8501/projects?"
     )
 
@@ -364,7 +365,7 @@ def test_the_digest_gives_what_is_new_and_counts_what_is_open_and_what_went(
 
     proc = _notify(db, url, "--config", str(day1))
     assert proc.returncode == 3, proc.stderr
-    assert got[0]["title"] == "greenstats: 5 alerts (3 critical) as of 2026-06-30"
+    assert got[0]["title"] == "greenstats: 5 alerts (2 critical) as of 2026-06-30"
     assert len(_alert_lines(got[0]["message"])) == 5
     assert stat.S_ISREG(state.lstat().st_mode)
     assert stat.S_IMODE(state.stat().st_mode) == 0o600  # as the warehouse's other files
@@ -375,11 +376,12 @@ def test_the_digest_gives_what_is_new_and_counts_what_is_open_and_what_went(
     names = _names(db)
     body = got[1]
     assert (
-        body["title"] == "greenstats: 2 new of 5 alerts (5 critical) as of 2026-06-30, 1 resolved"
+        body["title"] == "greenstats: 2 new of 5 alerts (3 critical) as of 2026-06-30, 1 resolved"
     )
     new = [a for a in found if a.kind in ("survival_falling", "backlog_old")]
+    assert [a.severity for a in new] == ["critical", "warning"]  # 3 units: not a large backlog
     assert [line.rsplit(" ", 1)[0] for line in _alert_lines(body["message"])] == [
-        f"[critical] {alert_line(a, names, 'en')}" for a in new
+        f"[{a.severity}] {alert_line(a, names, 'en')}" for a in new
     ]
     assert body["message"].splitlines()[2:] == [
         "And 3 alerts already in the notification as of 2026-06-30.",
@@ -397,7 +399,7 @@ def test_the_digest_gives_what_is_new_and_counts_what_is_open_and_what_went(
     # --full gives them all again.
     proc = _notify(db, url, "--config", str(day2), "--full")
     assert proc.returncode == 3, proc.stderr
-    assert got[2]["title"] == "greenstats: 0 new of 5 alerts (5 critical) as of 2026-06-30"
+    assert got[2]["title"] == "greenstats: 0 new of 5 alerts (3 critical) as of 2026-06-30"
     assert len(_alert_lines(got[2]["message"])) == 5
     assert len(got[2]["message"].splitlines()) == 5
 
@@ -413,7 +415,7 @@ def test_no_alert_sends_nothing_and_an_alert_that_comes_back_is_new(
     assert len(got) == 1  # nothing sent when there is no alert
     proc = _notify(alerting_db, url, "--state", state)  # … and back
     assert proc.returncode == 3, proc.stderr
-    assert got[1]["title"] == "greenstats: 6 new of 6 alerts (4 critical) as of 2026-06-30"
+    assert got[1]["title"] == "greenstats: 6 new of 6 alerts (2 critical) as of 2026-06-30"
 
 
 @pytest.mark.parametrize(
@@ -527,8 +529,9 @@ def test_a_partner_sees_only_its_own_alerts_and_staff_sees_all(alerting_db: Path
     assert "Dongchu" not in texts
     assert "Blue Coast" not in texts
     assert "area_species" not in texts  # a load's rejected share is for staff only
-    # One project's page: that project's alerts, critical first.
-    assert [i.severity for i in page.items] == ["critical", "critical", "warning"]
+    # One project's page: that project's alerts, critical first (none of P1's is critical:
+    # 4.5 years to its due date, 3 units waiting).
+    assert [i.severity for i in page.items] == ["warning", "warning", "warning"]
     assert all("Alxa saxaul belt" in i.text for i in page.items)
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from greenstats.data import contract, demo
 from greenstats.data.demo import DEMO_END, DEMO_START, EVENTS_PER_USER, DemoResult, generate
@@ -299,21 +301,18 @@ def test_no_user_ever_spends_more_energy_than_earned(medium_db: duckdb.DuckDBPyC
     assert overdrawn == 0
 
 
-def test_redemption_energy_pays_whole_units_that_stand_for_a_field_scale(
+def test_redemption_energy_pays_the_whole_units_adopted_at_their_price(
     medium_db: duckdb.DuckDBPyConnection,
 ) -> None:
-    """A redemption costs the real price of the units a user adopts (one tree, 5 m² of land,
-    1-10 m² of coast); in the field it stands for about FIELD_SCALE times as many."""
+    """A redemption is what the user adopted (one tree, 5 m² of land, 1-10 m² of coast), at
+    the real price of those units: so energy per unit adopted is the program's."""
     con = medium_db
     rows = con.execute("SELECT species, energy_g, units FROM redemptions").fetchall()
     price = {code: spec.energy_g_per_unit for code, spec in demo.projects._species_table().items()}
-    adopted: dict[str, set[int]] = {}
-    ratios = []
+    adopted: dict[str, set[float]] = {}
     for species, energy, units in rows:
-        assert energy % price[species] == 0, species  # whole units at one price
-        n = energy // price[species]
-        adopted.setdefault(species, set()).add(n)
-        ratios.append(units / (n * demo.FIELD_SCALE))
+        assert energy == units * price[species], species  # whole units at one price
+        adopted.setdefault(species, set()).add(units)
     assert {"saxaul", "protected_land"} <= adopted.keys()
     for species, counts in adopted.items():
         if species == "protected_land":
@@ -323,8 +322,6 @@ def test_redemption_energy_pays_whole_units_that_stand_for_a_field_scale(
         else:
             assert counts == {1}, species
     assert price["saxaul"] == 17_900
-    assert 0.15 < min(ratios) <= max(ratios) < 6
-    assert 0.85 < sorted(ratios)[len(ratios) // 2] < 1.15
 
 
 # --- partners in the field ---------------------------------------------------------------------
@@ -559,33 +556,26 @@ def d200(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     return _con(_run(tmp_path_factory.mktemp("d200"), 200_000, 42))
 
 
-@pytest.mark.parametrize("fixture", ["small_db", "d200", "medium_db"])
-def test_project_targets_are_thousands_of_trees(
-    fixture: str, request: pytest.FixtureRequest
+def test_coastal_restoration_reaches_most_coastal_sites_at_200k_events(
+    d200: duckdb.DuckDBPyConnection,
 ) -> None:
-    con = request.getfixturevalue(fixture)
-    median, smallest = con.execute(
-        "SELECT median(target_units), min(target_units) FROM projects WHERE kind = 'afforestation'"
-    ).fetchone()
-    assert median >= 1_000
-    assert smallest >= 1_000
-
-
-def test_coastal_restoration_is_hectares_at_200k_events(d200: duckdb.DuckDBPyConnection) -> None:
+    """A coastal program, not one lucky site: users adopt at most coastal projects, and their
+    m² are planted (at the real price of a m², a few hundred of them at this size)."""
     coastal = ", ".join(map(repr, COASTAL))
-    hectares, projects_reached, projects = d200.execute(
-        f"""SELECT (SELECT sum(area_ha) FROM plantings WHERE species IN ({coastal})),
+    m2, projects_reached, projects = d200.execute(
+        f"""SELECT (SELECT sum(units_planted) FROM plantings WHERE species IN ({coastal})),
                    (SELECT count(DISTINCT project_id) FROM redemptions
                     WHERE species IN ({coastal})),
                    (SELECT count(*) FROM projects WHERE kind = 'coastal')"""
     ).fetchone()
-    assert hectares >= 1.0
-    assert projects_reached >= projects // 2  # a coastal program, not one lucky site
+    assert m2 > 0
+    assert projects_reached >= projects // 2
 
 
-def test_new_users_arrive_every_full_week(d200: duckdb.DuckDBPyConnection) -> None:
-    """Every Monday-to-Sunday week of the demo has a user whose first action is in it."""
-    firsts = d200.execute(
+def test_new_users_arrive_every_full_week(medium_db: duckdb.DuckDBPyConnection) -> None:
+    """Every Monday-to-Sunday week of the demo has a user whose first action is in it (once the
+    demo has more users than weeks: at 400,000 events, about 650 users for 530 weeks)."""
+    firsts = medium_db.execute(
         """SELECT DISTINCT CAST(date_trunc('week', min(occurred_at)::DATE) AS DATE)
            FROM actions GROUP BY user_id"""
     ).fetchall()
@@ -659,6 +649,22 @@ def test_every_seed_gives_each_day_with_events_an_active_user() -> None:
             users, counts = people._newcomers_and_days(seed, users, cal, events)
             assert counts.sum() == events
             assert not people._unattended(users, counts).size, (events, seed)
+
+
+@settings(
+    max_examples=3, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(seed=st.integers(1, 50), events=st.sampled_from([20_000, 100_000, 1_000_000]))
+def test_any_seed_from_1_to_50_at_any_tested_size_generates_whole(
+    seed: int, events: int, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Issue 27: every seed from 1 to 50 at 20,000, 100,000 and 1,000,000 events generates
+    without error. The step that crashed is checked for all 150 above; here a few drawn ones
+    are generated whole (users, events, redemptions, plantings, surveys, targets): all 150
+    took 4 minutes (22 s, 75 s and 159 s for the three sizes, none failed)."""
+    result = generate(tmp_path_factory.mktemp("seed"), events, seed)
+    assert result.rows["actions"] - result.bad_rows["actions"] == events
+    assert result.rows["projects"] - result.bad_rows["projects"] == 70
 
 
 @pytest.mark.parametrize(("events", "seed"), [(100_000, 7), (20_000, 34)])

@@ -85,19 +85,25 @@ def test_the_page_summary_differs_from_the_exact_one_only_in_users(
     }
 
 
-def test_freshness_gives_each_partner_its_latest_planting_and_survey(
+def test_freshness_gives_each_planting_partner_its_latest_planting_and_survey(
     demo_1m: tuple[Path, DemoResult],
 ) -> None:
+    """Every partner that runs a planting project, and only those: a partner that only guards
+    protected areas plants nothing and counts no survival (and data_late never checks it), so
+    it is not listed as having sent "none" (issue 27: three of them read "none received")."""
     with Warehouse(demo_1m[0]).open_snapshot() as r:
         fresh = queries.freshness(r, Filters()).set_index("partner")
-        projects = r.df("SELECT project_id, partner FROM stg_projects")
+        projects = r.df("SELECT project_id, partner FROM stg_projects WHERE kind <> 'conservation'")
+        guards = r.df("SELECT DISTINCT partner FROM stg_projects WHERE kind = 'conservation'")
         plantings = r.df("SELECT project_id, planted_on FROM stg_plantings")
         surveys = r.df("SELECT project_id, surveyed_on FROM stg_surveys")
     by_partner = projects.set_index("project_id")["partner"]
     latest_planting = plantings.groupby(plantings["project_id"].map(by_partner))["planted_on"].max()
     latest_survey = surveys.groupby(surveys["project_id"].map(by_partner))["surveyed_on"].max()
     assert sorted(fresh.index) == sorted(projects["partner"].unique())
+    assert set(guards["partner"]) - set(fresh.index)  # the demo's three guards are left out
     assert fresh["projects"].to_dict() == projects["partner"].value_counts().to_dict()
+    assert fresh[["latest_planting", "latest_survey"]].notna().all().all()
     for partner, row in fresh.iterrows():
         assert row["latest_planting"] == latest_planting.get(partner, pd.NaT) or (
             pd.isna(row["latest_planting"]) and partner not in latest_planting

@@ -48,27 +48,37 @@ class Thresholds:
     """The thresholds every check takes (defaults: alerts.toml; docs/ALERTS.md)."""
 
     behind_critical_share: float
+    behind_critical_within_days: int
     survival_below_default_by: float
     survival_drop: float
+    survival_min_z: float
+    survival_min_sampled: int
     freshness_factor: float
     freshness_min_gaps: int
     freshness_min_days: int
+    freshness_critical_days: int
     rejects_jump: float
     rejects_min_rows: int
     backlog_max_age_days: int
+    backlog_critical_units: float
 
 
 #: The config's "section.key" → (Thresholds field, kind of value, lowest allowed, highest).
 CONFIG_KEYS: dict[str, tuple[str, type, float, float]] = {
     "behind_plan.critical_share": ("behind_critical_share", float, 0.0, 1.0),
+    "behind_plan.critical_within_days": ("behind_critical_within_days", int, 0, 36500),
     "survival.below_default_by": ("survival_below_default_by", float, 0.0, 1.0),
     "survival.drop": ("survival_drop", float, 0.0, 1.0),
+    "survival.min_z": ("survival_min_z", float, 0.0, 10.0),
+    "survival.min_sampled": ("survival_min_sampled", int, 1, 10**9),
     "freshness.factor": ("freshness_factor", float, 1.0, 100.0),
     "freshness.min_gaps": ("freshness_min_gaps", int, 1, 1000),
     "freshness.min_days": ("freshness_min_days", int, 0, 36500),
+    "freshness.critical_days": ("freshness_critical_days", int, 0, 36500),
     "rejects.jump": ("rejects_jump", float, 0.0, 1.0),
     "rejects.min_rows": ("rejects_min_rows", int, 1, 10**12),
     "backlog.max_age_days": ("backlog_max_age_days", int, 1, 36500),
+    "backlog.critical_units": ("backlog_critical_units", float, 0.0, 1e10),
 }
 
 
@@ -252,6 +262,16 @@ def behind_since(
     return since
 
 
+def behind_is_critical(
+    behind_by: float, target: float, due: date, as_of: date, th: Thresholds
+) -> bool:
+    """Far behind (`behind_plan.critical_share` of the target) with the due date near
+    (`behind_plan.critical_within_days`, or past): the target is about to be missed. Far
+    behind with years to go is a plan to revise: a warning."""
+    far = behind_by >= th.behind_critical_share * target
+    return far and (due - as_of).days <= th.behind_critical_within_days
+
+
 def check_behind_plan(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
     """Projects behind plan on as_of (the Projects page's pace), by how much and since when."""
     out = []
@@ -275,7 +295,11 @@ def check_behind_plan(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
                 kind="behind_plan",
                 subject={"project_id": str(row.project_id)},
                 partner=str(p.partner),
-                severity=_severity(row.behind_by >= th.behind_critical_share * target),
+                severity=_severity(
+                    behind_is_critical(
+                        float(row.behind_by), target, _day(p.target_date), inputs.as_of, th
+                    )
+                ),
                 numbers={
                     "behind_by": Number(round(float(row.behind_by), 3), unit),
                     "behind_share": _pct(float(row.behind_by) / target),
@@ -287,6 +311,26 @@ def check_behind_plan(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
             )
         )
     return out
+
+
+def _z(gap: float, variance: float) -> float:
+    """A gap in standard errors (infinite when the samples leave no doubt: variance 0)."""
+    if variance <= 0:
+        return math.inf if gap > 0 else 0.0
+    return gap / math.sqrt(variance)
+
+
+def below_default_z(rate: float, sampled: float, default: float) -> float:
+    """How many standard errors of a sample of `sampled` units survival `rate` is below the
+    species' `default` (binomial, as if survival were the default)."""
+    return _z(default - rate, default * (1 - default) / sampled)
+
+
+def fall_z(before: float, n_before: float, after: float, n_after: float) -> float:
+    """How many standard errors of the two samples survival fell from `before` to `after`
+    (the two-proportion test: the two samples pooled for the spread)."""
+    pooled = (before * n_before + after * n_after) / (n_before + n_after)
+    return _z(before - after, pooled * (1 - pooled) * (1 / n_before + 1 / n_after))
 
 
 def _survey_days(surveys: pd.DataFrame, as_of: date) -> pd.DataFrame:
@@ -305,7 +349,9 @@ def _partner_of(inputs: AlertInputs) -> dict[str, str]:
 def check_survival(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
     """Per project and species: the latest survey day's survival below the species' default
     by more than `survival.below_default_by`, and survival that fell by at least
-    `survival.drop` from the survey day before."""
+    `survival.drop` from the survey day before; either only when it is at least
+    `survival.min_z` standard errors of the samples, of at least `survival.min_sampled` units
+    each (a survey of a few units is noise)."""
     defaults = inputs.ref_species.set_index("species")["default_survival"]
     partner_of = _partner_of(inputs)
     below, falling = [], []
@@ -313,11 +359,17 @@ def check_survival(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
         ["project_id", "species"], sort=True
     ):
         rates = g["rate"].to_numpy(dtype=float)
+        sampled = g["units_sampled"].to_numpy(dtype=float)
         days = [_day(d) for d in g["surveyed_on"]]
         subject = {"project_id": str(project), "species": str(species)}
         default = float(defaults.get(species, np.nan))
         limit = default - th.survival_below_default_by
-        if not math.isnan(default) and rates[-1] < limit - 1e-12:
+        if (
+            not math.isnan(default)
+            and rates[-1] < limit - 1e-12
+            and sampled[-1] >= th.survival_min_sampled
+            and below_default_z(rates[-1], sampled[-1], default) >= th.survival_min_z - 1e-9
+        ):
             first = len(rates) - 1  # the first survey day of the last run below the limit
             while first > 0 and rates[first - 1] < limit - 1e-12:
                 first -= 1
@@ -336,7 +388,12 @@ def check_survival(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
                     },
                 )
             )
-        if len(rates) >= 2 and rates[-2] - rates[-1] >= th.survival_drop - 1e-12:
+        if (
+            len(rates) >= 2
+            and rates[-2] - rates[-1] >= th.survival_drop - 1e-12
+            and min(sampled[-2:]) >= th.survival_min_sampled
+            and fall_z(rates[-2], sampled[-2], rates[-1], sampled[-1]) >= th.survival_min_z - 1e-9
+        ):
             drop = rates[-2] - rates[-1]
             falling.append(
                 Alert(
@@ -360,7 +417,8 @@ def check_data_late(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
     """Partners whose latest planting or survey (up to as_of) is older than `freshness.factor`
     × their usual interval (and than `freshness.min_days`): the usual interval is the median
     gap between the distinct days on which they planted or surveyed (at least
-    `freshness.min_gaps` gaps, else it is unknown and nothing is said)."""
+    `freshness.min_gaps` gaps, else it is unknown and nothing is said). Critical from twice
+    the allowance and `freshness.critical_days`: a season's data missing."""
     partner_of = _partner_of(inputs)
     dated = pd.concat(
         [
@@ -396,7 +454,7 @@ def check_data_late(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
                 kind="data_late",
                 subject={"partner": str(partner)},
                 partner=str(partner),
-                severity=_severity(waited >= 2 * allowed),
+                severity=_severity(waited >= max(2 * allowed, th.freshness_critical_days)),
                 numbers={
                     "days_since_latest": Number(waited, "days"),
                     "usual_interval": Number(usual, "days"),
@@ -447,7 +505,9 @@ def check_rejects_jump(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
 
 def check_backlog(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
     """Per planting project and species: units adopted and not yet planted whose oldest wait
-    (first in, first out, as the Funnel's backlog) exceeds `backlog.max_age_days`."""
+    (first in, first out, as the Funnel's backlog) exceeds `backlog.max_age_days`. Critical
+    when both old (twice that) and large (`backlog.critical_units`): a few units held for the
+    next season are a warning."""
     partner_of = _partner_of(inputs)
     rows = stats.backlog(inputs.adoptions, inputs.plantings, inputs.as_of)
     rows = rows[(rows["backlog_units"] > 0) & (rows["backlog_age_days"] > th.backlog_max_age_days)]
@@ -458,7 +518,10 @@ def check_backlog(inputs: AlertInputs, th: Thresholds) -> list[Alert]:
                 kind="backlog_old",
                 subject={"project_id": str(r.project_id), "species": str(r.species)},
                 partner=partner_of.get(r.project_id),
-                severity=_severity(r.backlog_age_days >= 2 * th.backlog_max_age_days),
+                severity=_severity(
+                    r.backlog_age_days >= 2 * th.backlog_max_age_days
+                    and r.backlog_units >= th.backlog_critical_units
+                ),
                 numbers={
                     "backlog": Number(float(r.backlog_units), "units"),
                     "oldest_wait": Number(int(r.backlog_age_days), "days"),

@@ -673,8 +673,11 @@ def _users_estimated(
 
 
 def freshness(r: Reader, f: Filters) -> pd.DataFrame:
-    """Per partner: latest planting and latest survey received (how fresh their data is)."""
-    w = where_projects(f.all_time(), alias="p")
+    """Per partner that runs a planting project (afforestation or coastal): its latest planting
+    and latest survey received (how fresh its data is), and how many such projects it runs.
+    A partner that only guards protected areas plants nothing and counts no survival, so none
+    is expected from it: it is not listed, as the alerts' data_late never checks it."""
+    w = where_projects(f.all_time(), alias="p").isin("kind", ("afforestation", "coastal"))
     return r.df(
         f"""SELECT p.partner, max(pl.latest) AS latest_planting, max(s.latest) AS latest_survey,
                   count(*) AS projects

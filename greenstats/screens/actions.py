@@ -472,7 +472,9 @@ def _new_users_insight(period: object, grain: str, new: int, active: int, lang: 
         when = t("grain.the_week_of", lang, day=words.period_label(period, "day", lang))
     if new == 0:
         return t("insight.no_new_users", lang, period=when, users=fmt.number(active, lang))
-    return t("insight.new_users", lang, period=when, pct=fmt.percent(new / active, lang))
+    share = new / active  # a growing program's weekly share is a few tenths of a percent:
+    decimals = 0 if share >= 0.1 else 1 if share >= 0.001 else 2  # never "0%" when some came
+    return t("insight.new_users", lang, period=when, pct=fmt.percent(share, lang, decimals))
 
 
 def _users_bars(drawn: pd.DataFrame, grain: str, lang: str) -> go.Figure:

@@ -362,8 +362,8 @@ def loads_table(frame: pd.DataFrame, lang: str, *, staff_only: bool = False) -> 
 
 
 def freshness_table(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Latest planting and survey received per partner, as days a reader reads ('none
-    received' for a partner that sent none, e.g. one that only guards protected areas)."""
+    """Latest planting and survey received per partner of planting projects, as days a
+    reader reads ('none received' for one that has sent none yet)."""
 
     def day(value: object) -> str:
         if pd.isna(value):

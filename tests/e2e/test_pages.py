@@ -75,8 +75,11 @@ def overview_figures(page: Page, app: App) -> None:
     check_figure(
         "Trees surviving", cards["Trees surviving (est.)"]["value"], s["trees_surviving_est"]
     )
-    check_figure("Area planted", cards["Area planted"]["value"], s["area_planted_ha"])
-    check_figure("Coastal area", cards["Coastal area restored"]["value"], s["coastal_area_ha"])
+    # Below a hectare an area reads in m² (the 200,000-event demo plants about 0.3 ha).
+    for label, key in (("Area planted", "area_planted_ha"), ("Coastal area restored",
+                                                             "coastal_area_ha")):  # fmt: skip
+        area, ha = cards[label]["value"], s[key]
+        check_figure(label, area, ha * 10_000 if area.endswith("m²") else ha)
     check_figure("Species protected", cards["Species protected"]["value"], s["species_protected"])
     check_figure("Threatened", cards["Species protected"]["note"], s["species_threatened"])
 

@@ -13,9 +13,11 @@ heavy-tailed activity, a fixed home region) gives an expected activity per day; 
 dealt out to the days with the program's rhythms (weekends, Spring Festival, Covid in 2020,
 Double-11) and generated a chunk (a month, or part of one) at a time with vectorised
 numpy/pyarrow. A per-user balance carried from chunk to chunk decides redemptions, so nobody
-spends energy before earning it; each adoption stands for FIELD_SCALE units in the field, so
-that projects and coasts have the size of real ones. Partners plant adopted units in spring and
-autumn batches with a backlog; surveys count survival 1, 3 and 5 years later. With `bad_rows`,
+spends energy before earning it; an adoption is one tree, 5 m² of protected land or 1-10 m²
+of coast at its real price. Partners plant what was adopted in the next spring or autumn
+season, surveys count survival 1, 3 and 5 years later near each species' default, and targets
+are a little below the pace partners keep: a healthy program, but for the few INCIDENTS that
+went wrong, each with its reason (docs/DEMO.md). With `bad_rows`,
 about 0.01% extra rows per table (at least 2) break the contract in realistic ways; their
 energy is never counted as earned or spent.
 
@@ -61,7 +63,7 @@ from greenstats.data.demo.people import (
     _users,
 )
 from greenstats.data.demo.projects import (
-    FIELD_SCALE,
+    INCIDENTS,
     SHARE_M2,
     SPECIES,
     _plantings,
@@ -77,7 +79,7 @@ __all__ = [
     "DEMO_MARKER",
     "DEMO_START",
     "EVENTS_PER_USER",
-    "FIELD_SCALE",
+    "INCIDENTS",
     "SHARE_M2",
     "SPECIES",
     "DemoResult",
@@ -131,8 +133,9 @@ def generate(
 
     rng = _rng(seed, 6)
     plantings = _plantings(cat, ledger.adopted, rng)
+    projects = _project_rows(cat, ledger.adopted, plantings, rng)
     tables = {
-        "projects": (contract.PROJECTS, _project_rows(cat, ledger.adopted, rng), PROJECT_FAULTS),
+        "projects": (contract.PROJECTS, projects, PROJECT_FAULTS),
         "plantings": (contract.PLANTINGS, plantings, PLANTING_FAULTS),
         "surveys": (contract.SURVEYS, _surveys(plantings, cat, rng), SURVEY_FAULTS),
         "protected_areas": (contract.PROTECTED_AREAS, _area_rows(cat), AREA_FAULTS),

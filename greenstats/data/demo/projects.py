@@ -1,11 +1,12 @@
-"""Projects and plantings: the species users adopt and what one adoption stands for in the
-field, the partners and their afforestation and coastal projects, the batches partners plant
-each spring and autumn from what was adopted, and the surveys that count survival after 1, 3
-and 5 years."""
+"""Projects and plantings: the species users adopt, the partners and their afforestation and
+coastal projects, the batches partners plant each spring and autumn from what was adopted, the
+surveys that count survival after 1, 3 and 5 years, the targets partners plan by, and the few
+things that went wrong (INCIDENTS)."""
 
 from __future__ import annotations
 
 import csv
+import math
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -30,39 +31,34 @@ class SpeciesSpec(NamedTuple):
     density_per_ha: float
     name: str  # as in project names
     popularity: float  # relative choice among open species when a user redeems
-    survival: tuple[float, float]  # range of surveyed survival
+    survival: float  # survival once established: the reference's default_survival
 
 
-# The one table of species numbers; data/reference/species.csv overrides unit, cost and density.
+# The one table of species numbers; data/reference/species.csv overrides unit, cost, density
+# and survival (the values here are the reference's, for a reference without those columns).
 SPECIES: dict[str, SpeciesSpec] = {
-    "saxaul": SpeciesSpec("tree", 17_900, 675, "saxaul", 40, (0.6, 0.9)),
-    "sand_willow": SpeciesSpec("tree", 19_680, 1_650, "sand willow", 14, (0.62, 0.9)),
-    "hedysarum": SpeciesSpec("tree", 18_880, 1_650, "hedysarum", 4, (0.58, 0.88)),
-    "caragana": SpeciesSpec("tree", 16_930, 1_650, "caragana", 5, (0.65, 0.9)),
-    "populus_euphratica": SpeciesSpec("tree", 215_680, 400, "Euphrates poplar", 2, (0.55, 0.85)),
-    "tamarix": SpeciesSpec("tree", 22_400, 1_100, "tamarisk", 4, (0.6, 0.88)),
-    "mongolian_pine": SpeciesSpec("tree", 146_210, 775, "Mongolian pine", 2, (0.55, 0.85)),
-    "sea_buckthorn": SpeciesSpec("tree", 18_000, 1_650, "sea buckthorn", 5, (0.6, 0.9)),
-    "eelgrass": SpeciesSpec("m2", 3_000, 10_000, "eelgrass", 8, (0.4, 0.8)),
-    "kelp": SpeciesSpec("m2", 2_000, 10_000, "kelp", 8, (0.45, 0.8)),
-    "mangrove": SpeciesSpec("m2", 6_000, 10_000, "mangrove", 6, (0.6, 0.85)),
-    "salt_marsh": SpeciesSpec("m2", 2_500, 10_000, "salt marsh", 6, (0.6, 0.85)),
-    "protected_land": SpeciesSpec("m2", 500, 10_000, "protected land", 20, (1.0, 1.0)),
+    "saxaul": SpeciesSpec("tree", 17_900, 675, "saxaul", 40, 0.70),
+    "sand_willow": SpeciesSpec("tree", 19_680, 1_417, "sand willow", 14, 0.70),
+    "hedysarum": SpeciesSpec("tree", 18_880, 1_417, "hedysarum", 4, 0.70),
+    "caragana": SpeciesSpec("tree", 16_930, 1_417, "caragana", 5, 0.70),
+    "populus_euphratica": SpeciesSpec("tree", 215_680, 833, "Euphrates poplar", 2, 0.70),
+    "tamarix": SpeciesSpec("tree", 22_400, 1_417, "tamarisk", 4, 0.70),
+    "mongolian_pine": SpeciesSpec("tree", 146_210, 775, "Mongolian pine", 2, 0.85),
+    "sea_buckthorn": SpeciesSpec("tree", 18_000, 1_417, "sea buckthorn", 5, 0.70),
+    "eelgrass": SpeciesSpec("m2", 15_000, 10_000, "eelgrass", 8, 0.37),
+    "kelp": SpeciesSpec("m2", 10_000, 10_000, "kelp", 8, 0.50),
+    "mangrove": SpeciesSpec("m2", 19_000, 10_000, "mangrove", 6, 0.60),
+    "salt_marsh": SpeciesSpec("m2", 8_000, 10_000, "salt marsh", 6, 0.60),
+    "protected_land": SpeciesSpec("m2", 3_600, 10_000, "protected land", 20, 1.0),
 }
 PROTECTED = "protected_land"
-# One adoption by a demo user stands for FIELD_SCALE units in the field. The demo writes a
-# small sample of a program's users (a few thousand for a million events), and at the real
-# prices (17,900 g a saxaul) their energy would pay for a few hundred trees: projects of 15
-# trees and coasts of a few m². Scaled, a project plants thousands of trees and a coastal site
-# hectares, as real ones do, while each redemption keeps its real price in energy; at 1e9
-# events the program has about a billion trees, the size of the real one. Planted, backlog
-# and targets all follow the scaled units.
-FIELD_SCALE = 1_000
-FIELD_SPREAD = 0.4  # lognormal sigma of the units one adoption stands for, around FIELD_SCALE
-MIN_TARGET_UNITS = 2 * FIELD_SCALE  # a project's target is at least 1–3 times this many units
+# An adoption is what the user adopted, at its price: one tree, SHARE_M2 m² of protected land
+# or 1-10 m² of coast. So energy per unit adopted, and trees per user, are the real program's
+# (docs/DEMO.md): the field is as large as the demo's users can pay for, about one tree for a
+# thousand action events (a program of 12,000 users at the default 10 million), not the size of
+# Ant Forest, whose 600 million users made trillions of events.
 NEW_PAIR_BOOST = 20.0  # how much more often users pick a project nobody has adopted yet
-MIN_BATCH_UNITS = 50  # a partner plants no batch smaller than this
-SHARE_M2 = 5  # m² of protected land per redemption (before FIELD_SCALE)
+SHARE_M2 = 5  # m² of protected land per redemption
 COASTAL_M2 = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10)  # m² of coastal habitat per redemption ...
 COASTAL_M2_P = (0.55, 0.15, 0.07, 0.04, 0.08, 0.02, 0.02, 0.02, 0.01, 0.04)  # ... and how often
 
@@ -198,6 +194,47 @@ COASTAL_PLACES: dict[str, tuple[str, str]] = {
 
 _MAX_BATCH_SPLIT = 25_000  # planting batches split so that none exceeds ~50,000 units
 
+# How partners work: a season plants everything adopted up to one or two months (per project
+# and species) before it opens, so that no adoption waits much longer than half a year.
+PLANTING_LAG_MONTHS = (1, 2)
+TARGET_SHARE = 0.9  # share of projects with a target (the others have none yet)
+TARGET_YEARS = (5, 10)  # a target is due 5-10 years after the project starts
+# A partner plans a little below the pace it keeps: delivered is this share of plan or more ...
+PLAN_MARGIN = (0.8, 0.97)
+# ... but a project whose planting an incident stopped was planned in a good year, on all
+# that its users adopt.
+INCIDENT_PLAN = (1.0, 1.1)
+# Survival surveyed: the species' default, per project and species within this (sd) ...
+SURVIVAL_SPREAD = 0.015
+# ... a little above it at one year, declining by this much a year (trees; coasts decline 0.02).
+SURVIVAL_YOUNG, SURVIVAL_DECLINE = 0.03, 0.015
+
+
+class Incident(NamedTuple):
+    """Something that went wrong at one project (a real problem the alerts should show), and
+    why: the demo's only departures from a healthy program (docs/DEMO.md)."""
+
+    project: str  # the project's English name (the same for every seed)
+    on: date  # when it happened
+    survival: float  # survival surveyed from then on, as a share of what it would have been
+    stops_planting: bool  # no planting season opens there after it
+    reason: str
+
+
+INCIDENTS: tuple[Incident, ...] = (
+    Incident(
+        "Gulang Desert Shelterbelt", date(2025, 7, 20), 0.7, True,
+        "A drought in the summer of 2025 killed many young saxaul at Gulang, and the partner "
+        "has planted nothing there since, until water returns: its survival is far below the "
+        "species' default, its adopted trees wait, and the project has fallen behind plan.",
+    ),
+    Incident(
+        "Dongchu Island Seaweed Bed Restoration", date(2026, 9, 8), 0.7, False,
+        "A storm surge in September 2026 tore kelp from its lines off Dongchu Island: the "
+        "survey the partner made after it counts far fewer alive than the ones before.",
+    ),
+)  # fmt: skip
+
 
 # --- the projects ------------------------------------------------------------------------------
 
@@ -216,7 +253,8 @@ class _Project(NamedTuple):
 
 
 def _species_table(path: Path = SPECIES_REFERENCE) -> dict[str, SpeciesSpec]:
-    """SPECIES, with unit, energy cost and density from the reference file when it has them."""
+    """SPECIES, with unit, energy cost, density and survival from the reference file when it
+    has them."""
     table = dict(SPECIES)
     if not path.is_file():
         return table
@@ -232,6 +270,10 @@ def _species_table(path: Path = SPECIES_REFERENCE) -> dict[str, SpeciesSpec]:
                     energy_g_per_unit=max(1, int(float(row["energy_g_per_unit"]))),
                     density_per_ha=float(row["density_per_ha"]),
                 )
+                if (row.get("default_survival") or "").strip():
+                    table[row["species"]] = table[row["species"]]._replace(
+                        survival=float(row["default_survival"])
+                    )
     return table
 
 
@@ -310,27 +352,29 @@ def _seasons() -> list[tuple[date, date]]:
     return out
 
 
-def _backlog_months(year: int) -> int:
-    """How many months of adoptions wait for a later season; it grew as the program did."""
-    return 4 if year <= 2019 else 6 if year <= 2022 else 9
+def _incident(project: _Project) -> Incident | None:
+    return next((i for i in INCIDENTS if i.project == project.name), None)
 
 
 def _plantings(cat: _Catalog, adopted: np.ndarray, rng: np.random.Generator) -> list[dict]:
-    """Batches planted per project and species each season, from adoptions a season or two old."""
+    """Batches planted per project and species each season: everything adopted up to one or two
+    months before the season opens (none after an incident that stops planting)."""
     rows: list[dict] = []
     for pair in range(cat.pair_project.size):
         code = cat.species_codes[cat.pair_species[pair]]
         if code == PROTECTED:
             continue
         project = cat.projects[cat.pair_project[pair]]
+        incident = _incident(project)
         adopted_by = np.cumsum(adopted[pair])
-        slower, planted = int(rng.integers(0, 4)), 0
+        lag, planted = int(rng.choice(PLANTING_LAG_MONTHS)), 0
         for lo, hi in _seasons():
-            cutoff = min(_month_index(lo) - _backlog_months(lo.year) - slower, adopted_by.size - 1)
-            due = int(adopted_by[cutoff]) - planted if cutoff >= 0 else 0
-            if due < MIN_BATCH_UNITS:  # a partner waits for enough to plant
+            if incident and incident.stops_planting and lo > incident.on:
+                break
+            cutoff = min(_month_index(lo) - lag, adopted_by.size) - 1
+            units = int(adopted_by[cutoff]) - planted if cutoff >= 0 else 0
+            if units < 1:
                 continue
-            units = due if due < 4 * MIN_BATCH_UNITS else int(due * rng.uniform(0.85, 1.0))
             planted += units
             rows += _batches(project, code, cat.species[code], units, (lo, hi), rng)
     rows.sort(key=lambda r: (r["planted_on"], r["project_id"], r["species"]))
@@ -344,8 +388,7 @@ def _batches(
     rng: np.random.Generator,
 ) -> list[dict]:  # fmt: skip
     """A season's units split into 1–3 (or more, for big seasons) batches on different days."""
-    most = max(1, units // MIN_BATCH_UNITS)
-    n = min(most, max(-(-units // _MAX_BATCH_SPLIT), int(rng.integers(1, 4))))
+    n = min(units, max(-(-units // _MAX_BATCH_SPLIT), int(rng.integers(1, 4))))
     w = rng.uniform(0.7, 1.3, n)
     sizes = np.floor(units * w / w.sum()).astype(np.int64)
     sizes[0] += units - sizes.sum()
@@ -362,51 +405,146 @@ def _batches(
 
 
 def _surveys(plantings: list[dict], cat: _Catalog, rng: np.random.Generator) -> list[dict]:
-    """Survival counts 1, 3 and 5 years after each batch; some sites are surveyed by two teams."""
+    """Survival counts 1, 3 and 5 years after each batch, near the species' default (some sites
+    are surveyed by two teams). After an incident the partner surveys the whole site instead:
+    four weeks after it, then once a year."""
+    incidents = {p.project_id: i for p in cat.projects if (i := _incident(p))}
     quality: dict[tuple[str, str], float] = {}
-    rows = []
+    rows: list[dict] = []
     for batch in plantings:
-        lo, hi = cat.species[batch["species"]].survival
+        spec = cat.species[batch["species"]]
         key = (batch["project_id"], batch["species"])
-        base = quality.setdefault(key, rng.uniform(lo, hi))  # some projects do worse
-        decline = 0.03 if cat.species[batch["species"]].unit == "m2" else 0.02
+        base = quality.setdefault(key, spec.survival + rng.normal(0, SURVIVAL_SPREAD))
+        incident = incidents.get(key[0])
+        decline = SURVIVAL_DECLINE if spec.unit == "tree" else 0.02
         for years in (1, 3, 5):
             on = batch["planted_on"] + timedelta(365 * years + int(rng.integers(-20, 46)))
             if on > DEMO_END:
                 break
-            p = float(np.clip(base - decline * (years - 1) + rng.normal(0, 0.02), lo, hi))
+            if incident and on >= incident.on:
+                continue  # the site surveys below replace it
+            p = base + SURVIVAL_YOUNG - decline * (years - 1) + rng.normal(0, 0.01)
             for _ in range(2 if rng.random() < 0.06 else 1):
-                sampled = int(min(rng.integers(100, 2_001), batch["units_planted"]))
-                rows.append({"survey_id": "", "project_id": key[0], "species": key[1],
-                             "surveyed_on": on, "units_sampled": sampled,
-                             "units_alive": int(rng.binomial(sampled, p))})  # fmt: skip
+                rows.append(_survey(key, on, batch["units_planted"], p, rng))
+    for (project_id, species), base in quality.items():
+        incident = incidents.get(project_id)
+        on = incident.on + timedelta(28) if incident else DEMO_END
+        while incident and on <= DEMO_END:
+            planted = sum(b["units_planted"] for b in plantings if b["project_id"] == project_id
+                          and b["species"] == species and b["planted_on"] < on)  # fmt: skip
+            if planted:
+                p = base * incident.survival + rng.normal(0, 0.01)
+                rows.append(_survey((project_id, species), on, planted, p, rng, 2_000))
+            on += timedelta(365)
     rows.sort(key=lambda r: (r["surveyed_on"], r["project_id"], r["species"]))
     for i, row in enumerate(rows, 1):
         row["survey_id"] = f"SV{i:06d}"
     return rows
 
 
+def _survey(
+    key: tuple[str, str], on: date, planted: int, p: float, rng: np.random.Generator,
+    most: int = 0,
+) -> dict:  # fmt: skip
+    """One survey: up to 100-2,000 (or `most`) of the units planted sampled, each alive with
+    probability p."""
+    sampled = int(min(most or rng.integers(100, 2_001), planted))
+    alive = int(rng.binomial(sampled, float(np.clip(p, 0.02, 0.99))))
+    return {"survey_id": "", "project_id": key[0], "species": key[1], "surveyed_on": on,
+            "units_sampled": sampled, "units_alive": alive}  # fmt: skip
+
+
 # --- projects.csv ------------------------------------------------------------------------------
 
+#: The day partners' plans are judged on: the day after the demo's last planting season ends.
+PLAN_AS_OF = date(DEMO_END.year, 12, 1)
+#: The planting seasons the Projects page counts a plan by (metrics.stats.PLANTING_SEASONS).
+PLAN_SEASONS = ((3, 5), (9, 11))
 
-def _project_rows(cat: _Catalog, adopted: np.ndarray, rng: np.random.Generator) -> list[dict]:
-    """projects.csv: most projects have a target, some are behind it and some ahead."""
-    units = np.bincount(cat.pair_project, adopted.sum(axis=1), len(cat.projects))
+
+def _seasons_over(start: date, end: date) -> int:
+    """Planting seasons that start on or after `start` and are over by `end`."""
+    return sum(
+        date(year, first, 1) >= start and date(year, last + 1, 1) <= end
+        for year in range(start.year, end.year + 1)
+        for first, last in PLAN_SEASONS
+    )
+
+
+def _plan_share(start: date, due: date, as_of: date) -> float:
+    """The share of its target a project should have delivered by as_of, as the Projects page
+    reckons it (metrics.stats.expected_share, which the data layer may not import): planting
+    seasons over since it started ÷ those up to its due date."""
+    if as_of >= due:
+        return 1.0
+    return min(_seasons_over(start, as_of) / max(_seasons_over(start, due + timedelta(1)), 1), 1.0)
+
+
+def _floor_2g(x: float) -> float:
+    """x rounded down to two significant figures (a planned round number), at least 1."""
+    if x < 1:
+        return 1.0
+    step = 10 ** max(math.floor(math.log10(x)) - 1, 0)
+    return float(math.floor(x / step) * step)
+
+
+def _before(cumulative: np.ndarray, day: date, lag: int = 0) -> float:
+    """Of a cumulative monthly series, its value at the end of the month `lag` months before
+    the month of `day`."""
+    k = min(_month_index(day) - lag, cumulative.size)
+    return float(cumulative[k - 1]) if k > 0 else 0.0
+
+
+def _project_rows(
+    cat: _Catalog, adopted: np.ndarray, plantings: list[dict], rng: np.random.Generator
+) -> list[dict]:
+    """projects.csv: nine projects in ten have a target, due 5-10 years after they start, which
+    their partner set a little below the pace it keeps: on plan, or met once due. A project
+    whose planting an incident stopped has a target, planned on what its users adopt, due
+    after the demo: it is behind.
+    A project nobody has adopted from has no target yet."""
+    by_month = np.zeros((len(cat.projects), adopted.shape[1]))
+    np.add.at(by_month, cat.pair_project, adopted)
+    adopted_by = np.cumsum(by_month, axis=1)
+    planted: dict[str, list[tuple[date, int]]] = {}
+    for b in plantings:
+        planted.setdefault(b["project_id"], []).append((b["planted_on"], b["units_planted"]))
     rows = []
     for i, p in enumerate(cat.projects):
         row = {"project_id": p.project_id, "name": p.name, "name_zh": p.name_zh,
                "partner": p.partner, "partner_zh": PARTNER_ZH[p.partner], "kind": p.kind,
                "region": p.region, "lat": p.lat, "lon": p.lon, "started_on": p.started_on,
                "target_units": None, "target_area_ha": None, "target_date": None}  # fmt: skip
-        if rng.random() < 0.85:
-            years = int(rng.integers(5, 11))
-            elapsed = max((DEMO_END - p.started_on).days / 365.25, 0.5)
-            pace = units[i] / elapsed * years * rng.uniform(0.7, 1.5)
-            floor = MIN_TARGET_UNITS * rng.uniform(1.0, 3.0)
-            target = float(f"{max(pace, floor):.2g}")
-            density = np.mean([cat.species[s].density_per_ha for s in p.species])
-            row["target_units"] = target
-            row["target_area_ha"] = float(f"{target / density:.3g}")
-            row["target_date"] = p.started_on + timedelta(round(365.25 * years))
+        incident = _incident(p)
+        stopped = incident is not None and incident.stops_planting
+        if rng.random() >= TARGET_SHARE and not stopped:
+            rows.append(row)
+            continue
+        years = int(rng.integers(TARGET_YEARS[0], TARGET_YEARS[1] + 1))
+        if stopped:  # its plan runs beyond the demo, so that it can be behind it
+            years = max(years, math.ceil((PLAN_AS_OF - p.started_on).days / 365.25) + 2)
+        due = p.started_on + timedelta(round(365.25 * years))
+        on = min(due, PLAN_AS_OF)
+
+        if p.kind == "conservation":  # delivered is what users adopted
+            delivered = _before(adopted_by[i], on)
+        elif stopped:  # planned on what would have been planted without it
+            delivered = _before(adopted_by[i], on, max(PLANTING_LAG_MONTHS))
+        else:
+            delivered = float(sum(u for d, u in planted.get(p.project_id, []) if d <= on))
+        share = _plan_share(p.started_on, due, PLAN_AS_OF)
+        if share == 0:  # no season over yet: planned on the pace of its adoptions so far
+            elapsed = max((DEMO_END - p.started_on).days / 365.25, 0.25)
+            delivered, share = _before(adopted_by[i], PLAN_AS_OF) * years / elapsed, 1.0
+        if delivered <= 0:
+            rows.append(row)
+            continue
+        target = _floor_2g(
+            delivered / share * rng.uniform(*(INCIDENT_PLAN if stopped else PLAN_MARGIN))
+        )
+        density = np.mean([cat.species[s].density_per_ha for s in p.species])
+        row["target_units"] = target
+        row["target_area_ha"] = float(f"{target / density:.3g}")
+        row["target_date"] = due
         rows.append(row)
     return rows

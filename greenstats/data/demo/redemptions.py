@@ -23,8 +23,6 @@ from greenstats.data.demo.people import (
 from greenstats.data.demo.projects import (
     COASTAL_M2,
     COASTAL_M2_P,
-    FIELD_SCALE,
-    FIELD_SPREAD,
     NEW_PAIR_BOOST,
     PROTECTED,
     SHARE_M2,
@@ -211,10 +209,9 @@ def _redemption_rows(
     delay = 1_000_000 + (rng.exponential(REDEEM_DELAY_H, user.size) * _HOUR_US).astype(np.int64)
     t = np.minimum(earned_at + delay, last_us)
     n = user.size
-    field = np.maximum(1, np.round(units * FIELD_SCALE * rng.lognormal(0, FIELD_SPREAD, n)))
     return {
         "user": user, "t": t, "project": cat.pair_project[pair], "species": cat.pair_species[pair],
-        "units": field, "energy": cost.astype(np.int64), "pair": pair,
+        "units": units.astype(np.float64), "energy": cost.astype(np.int64), "pair": pair,
         "user_null": np.zeros(n, bool), "t_null": np.zeros(n, bool), "dup": np.zeros(n, bool),
     }  # fmt: skip
 
