@@ -68,21 +68,33 @@ def test_a_full_build_in_many_passes_equals_one_in_a_single_pass(
         assert rows["region"].nunique() > 5
 
 
-def test_a_lake_of_raw_user_ids_is_refused_in_one_sentence(
-    handbuilt_db: Path, tmp_path: Path
+@pytest.mark.parametrize(
+    "stored",
+    ["'u' || user_id", "lpad(lower(hex(user_id)), 16, '0')"],
+    ids=["raw ids", "pseudonyms as text"],
+)
+def test_a_lake_of_user_ids_as_text_is_refused_in_one_sentence(
+    handbuilt_db: Path, tmp_path: Path, stored: str
 ) -> None:
-    """A lake loaded before user ids were hashed holds ids the sketch cannot read as a key."""
+    """A lake loaded before user ids were hashed holds raw ids; one loaded before issue 28
+    holds each pseudonym as 16 hex characters. Neither is read as the 64-bit key the sketches
+    and distinct counts need: a rebuild and a load are refused, each saying what to do."""
     from greenstats.data.warehouse import Warehouse, WarehouseError
 
     db = tmp_path / "warehouse"
     shutil.copytree(handbuilt_db, db)
     with Warehouse(db).open_snapshot() as r:
         lake_file = r.lake_paths("actions")[0]
-    raw = tmp_path / "raw.parquet"
+    text = tmp_path / "text.parquet"
     duckdb.connect().execute(
-        f"COPY (SELECT * REPLACE ('u' || user_id AS user_id) FROM read_parquet(?)) TO '{raw}'",
+        f"COPY (SELECT * REPLACE ({stored} AS user_id) FROM read_parquet(?)) TO '{text}'",
         [lake_file],
     )
-    shutil.move(raw, lake_file)
-    with pytest.raises(WarehouseError, match="not pseudonyms"):
+    shutil.move(text, lake_file)
+    with pytest.raises(WarehouseError, match=r"not 64-bit pseudonyms.*new warehouse"):
         pipeline.rebuild(db)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "brands.csv").write_text("brand_id,name\nB9,Brand nine\n", encoding="utf-8")
+    with pytest.raises(WarehouseError, match=r"stores user ids as text.*Nothing was loaded"):
+        pipeline.ingest_folder(folder, db)

@@ -1,5 +1,5 @@
 """A key is its canonical form (docs/CONTRACT.md, Keys; issue 26): the SQL both engines run
-(ingest._canonical) gives what contract.canonical_key says, for any text. The re-send routes
+(ingest.rules.canonical) gives what contract.canonical_key says, for any text. The re-send routes
 themselves (CSV ↔ Parquet, int ↔ float ↔ text, white space, BOM, NFD), each loaded twice and
 counted once, are cases of tests/corpus.py (`dup-resend-*`), which test_spark_ingest.py also
 loads on Spark; the Spark SQL of the canonical form is held to DuckDB's in its TYPED_VALUES."""
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from greenstats.data.contract import KEY_SPACE, canonical_key
-from greenstats.data.ingest import _canonical
+from greenstats.data.ingest.rules import canonical
 
 #: Text made of what the canonical form works on: digits, a point and signs (integral
 #: decimals), every white space character and the BOM, letters that compose (e + U+0301 = é)
@@ -29,7 +29,7 @@ _ALPHABET = st.sampled_from(
 @given(st.lists(st.text(_ALPHABET, max_size=12), min_size=1, max_size=40))
 def test_the_sql_canonical_form_is_the_contracts(values: list[str]) -> None:
     got = duckdb.execute(
-        f"SELECT {_canonical('x')} FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(x, i) ORDER BY i",
+        f"SELECT {canonical('x')} FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(x, i) ORDER BY i",
         [values],
     ).fetchall()
     assert [g for (g,) in got] == [canonical_key(v) for v in values]

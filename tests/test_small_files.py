@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.data import ingest
+from greenstats.data.ingest import files as ingest_files
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse
 from tests.corpus import BASE, A, act, lines
@@ -50,7 +50,7 @@ def _load(base: Path, root: Path, folder: Path, small_bytes: int) -> dict:
     db = root / "wh"
     shutil.copytree(base, db, symlinks=True)
     mp = pytest.MonkeyPatch()
-    mp.setattr(ingest, "SMALL_FILE_BYTES", small_bytes)
+    mp.setattr(ingest_files, "SMALL_FILE_BYTES", small_bytes)
     try:
         result = ingest_folder(folder, db)
     finally:
@@ -86,7 +86,7 @@ def loads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     base = root / "base"
     ingest_folder(base_in, base, Path(__file__).parent / "data" / "reference_min")
     return {
-        "batched": _load(base, root / "batched", folder, ingest.SMALL_FILE_BYTES),
+        "batched": _load(base, root / "batched", folder, ingest_files.SMALL_FILE_BYTES),
         "alone": _load(base, root / "alone", folder, 0),
     }
 

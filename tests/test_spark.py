@@ -24,11 +24,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from greenstats.data.build import _ADMIN_TABLES, USER_DAYS, USER_KEY_DUCKDB, load_models
+from greenstats.data.build import _ADMIN_TABLES, USER_DAYS, load_models
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.demo import DemoResult
 from greenstats.data.pipeline import ingest_folder
-from greenstats.data.spark.build import USER_KEY_SPARK
 from greenstats.data.spark.sql import to_spark, top_order
 from greenstats.data.warehouse import Warehouse, WarehouseError
 from greenstats.metrics import queries, sketch
@@ -151,9 +150,9 @@ EDGE_KEYS = [
 ]
 
 
-def expected_register(key: str) -> tuple[int, int]:
+def expected_register(key: int) -> tuple[int, int]:
     """The register and value sketch.py defines, from the key's bits in Python."""
-    h = int(key, 16)
+    h = key & ((1 << 64) - 1)
     low = h & ((1 << sketch.HASH_BITS_LEFT) - 1)
     rho = sketch.HASH_BITS_LEFT + 1 if low == 0 else sketch.HASH_BITS_LEFT + 1 - low.bit_length()
     return h >> sketch.HASH_BITS_LEFT, rho
@@ -162,7 +161,13 @@ def expected_register(key: str) -> tuple[int, int]:
 HLL_DAY = next(m for m in load_models() if m.name == "mart_users_hll_day")
 #: Each key acts on its own day, so that every row of the model is one key's register.
 ACTIONS = [
-    (date(2024, 1, 1 + i), "2024-01", "CN-GS", key, f"2024-01-{1 + i:02d} 08:00:00+08")
+    (
+        date(2024, 1, 1 + i),
+        "2024-01",
+        "CN-GS",
+        int.from_bytes(bytes.fromhex(key), "big", signed=True),
+        f"2024-01-{1 + i:02d} 08:00:00+08",
+    )
     for i, key in enumerate(EDGE_KEYS)
 ]
 
@@ -172,20 +177,18 @@ def test_the_sketch_reads_the_same_bits_of_the_stored_key_on_both_engines(spark)
     con = duckdb.connect()
     con.execute(
         "CREATE TEMP TABLE lake_actions_around "
-        "(day DATE, month VARCHAR, region VARCHAR, user_id VARCHAR, occurred_at TIMESTAMPTZ)"
+        "(day DATE, month VARCHAR, region VARCHAR, user_id BIGINT, occurred_at TIMESTAMPTZ)"
     )
     con.executemany("INSERT INTO lake_actions_around VALUES (?, ?, ?, ?, ?)", ACTIONS)
-    con.execute(USER_KEY_DUCKDB)
     con.execute(f"CREATE TEMP VIEW lake_user_days AS {USER_DAYS}")
     on_duckdb = sorted(con.execute(f"SELECT day, reg, rho FROM ({HLL_DAY.sql})").fetchall())
     assert on_duckdb == expected
 
     spark.createDataFrame(
-        ACTIONS, "day date, month string, region string, user_id string, occurred_at string"
+        ACTIONS, "day date, month string, region string, user_id bigint, occurred_at string"
     ).selectExpr("*", "CAST(occurred_at AS TIMESTAMP) AS t").drop("occurred_at").withColumnRenamed(
         "t", "occurred_at"
     ).createOrReplaceTempView("lake_actions_around")
-    spark.sql(USER_KEY_SPARK)
     spark.sql(to_spark(USER_DAYS)).createOrReplaceTempView("lake_user_days")
     rows = spark.sql(f"SELECT day, reg, rho FROM ({to_spark(HLL_DAY.sql)})").collect()
     assert sorted((r.day, r.reg, r.rho) for r in rows) == expected

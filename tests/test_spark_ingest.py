@@ -19,14 +19,8 @@ from pyspark.sql import functions as sf
 
 from greenstats.data import csvfile, pseudonym
 from greenstats.data.contract import LOCAL_TZ, REJECT_RULES, TABLES, TABLES_BY_NAME
-from greenstats.data.ingest import (
-    FileReport,
-    Loader,
-    _checks,
-    _typed,
-    discover,
-    load_folder,
-)
+from greenstats.data.ingest import FileReport, Loader, discover, load_folder
+from greenstats.data.ingest.rules import checks, typed
 from greenstats.data.methodology import Reference, load_reference
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.spark.ingest import (
@@ -372,11 +366,11 @@ def _column(name: str):
 
 @pytest.mark.parametrize("name", list(TYPED_VALUES))
 def test_typed_values_are_the_same_on_spark(spark, name):
-    """`_typed` (trim with x[-1], full-match patterns, isfinite, ISO timestamps) transpiled and
+    """`rules.typed` (trim with x[-1], full-match patterns, isfinite, ISO timestamps) transpiled and
     adapted gives on Spark the value DuckDB gives, for every form of text."""
     col = _column(name)
     values = TYPED_VALUES[name]
-    sql = _typed(col, "VARCHAR")
+    sql = typed(col, "VARCHAR")
     as_number = {"timestamp": "epoch_us({})", "date": "CAST({} AS VARCHAR)"}.get(col.type, "{}")
     con = duckdb.connect()
     con.execute(f"SET TimeZone = '{LOCAL_TZ}'")
@@ -435,9 +429,7 @@ def test_code_lists_and_pseudonyms_on_spark(spark, user_key):
     pseudonym.UserKey computes."""
     table = TABLES_BY_NAME["actions"]
     columns = dict.fromkeys(table.names, "VARCHAR")
-    check = next(
-        c for c in _checks(table, columns, date(2025, 1, 1)) if c.rule == "unknown_regions"
-    )
+    check = next(c for c in checks(table, columns, date(2025, 1, 1)) if c.rule == "unknown_regions")
     sql = SparkAdapter({"regions": ("CN-GD", "CN-BJ")})(check.condition)
     assert "SELECT" not in sql.upper()
     df = spark.createDataFrame([("CN-GD",), ("cn-gd",), (None,)], "`region__v` string")

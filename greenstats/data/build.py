@@ -29,8 +29,9 @@ from typing import Any
 import duckdb
 
 from greenstats.data import privacy_seed
-from greenstats.data.contract import CONTRACT_VERSION, TABLES, Table
-from greenstats.data.ingest import SQL_TYPES, q
+from greenstats.data.contract import CONTRACT_VERSION, TABLES, Column, Table
+from greenstats.data.ingest.files import q
+from greenstats.data.ingest.rules import lake_type
 from greenstats.data.methodology import Reference
 from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError, sql_literal
 
@@ -378,36 +379,31 @@ def _lake_views(con: duckdb.DuckDBPyConnection, root: Path | None, months: list[
 def _user_days(con: duckdb.DuckDBPyConnection) -> None:
     """The user-days (USER_DAYS) of lake_actions_around as a temp table,
     `lake_user_days_around`, and the view `lake_user_days` of its affected months."""
-    con.execute(USER_KEY_DUCKDB)
-    try:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE lake_user_days_around AS {USER_DAYS}")
-    except duckdb.ConversionException:
+    kind = con.execute(
+        "SELECT column_type FROM (DESCRIBE lake_actions_around) WHERE column_name = 'user_id'"
+    ).fetchone()[0]
+    if kind != "BIGINT":
         raise WarehouseError(
-            "the lake holds user ids that are not pseudonyms (16 hex characters): it was loaded "
-            "before user ids were hashed; load the input again into a new warehouse "
-            "(README, User ids)"
-        ) from None
+            "the lake holds user ids that are not 64-bit pseudonyms: it was loaded before "
+            "December 2026 (ids as text, raw or hashed); load the input again into a new "
+            "warehouse (README, User ids)"
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE lake_user_days_around AS {USER_DAYS}")
     con.execute(
         """CREATE OR REPLACE TEMP VIEW lake_user_days AS SELECT * FROM lake_user_days_around
         WHERE month IN (SELECT month FROM affected_months)"""
     )
 
 
-#: One row per (day, region, user) with an action: the user's 64-bit key h (for the sketches)
-#: and first action of the day. Every distinct-user model reads these rows instead of the
-#: events (about 1.4 events per user-day in the demo): the string user ids are grouped once per
-#: pass instead of once per model, which made the user models about 30% faster
+#: One row per (day, region, user) with an action: the user's 64-bit pseudonym (whose bits
+#: the sketches read) and first action of the day. Every distinct-user model reads these rows
+#: instead of the events (about 1.4 events per user-day in the demo): the user ids are grouped
+#: once per pass instead of once per model, which made the user models about 30% faster
 #: (bench/profile.py). Portable SQL: the Spark engine runs it as it is (greenstats/data/spark).
 USER_DAYS = """
-SELECT day, month, region, user_id, user_key(user_id) AS h, min(occurred_at) AS first_at
+SELECT day, month, region, user_id, min(occurred_at) AS first_at
 FROM lake_actions_around
 GROUP BY day, month, region, user_id"""
-
-#: The function `user_key` of USER_DAYS on DuckDB: the stored pseudonym (16 hex characters,
-#: greenstats/data/pseudonym.py) read as the 64-bit number it writes, so that every engine
-#: fills the sketch's registers from the same bits (not from its own hash function). Unsigned
-#: here, signed on Spark (greenstats/data/spark/build.py): the same bits, all the sketch reads.
-USER_KEY_DUCKDB = "CREATE OR REPLACE TEMP MACRO user_key(u) AS CAST('0x' || u AS UBIGINT)"
 
 
 def _lake_paths(
@@ -447,17 +443,19 @@ def _lake_view(
             "hive_partitioning = false, union_by_name = true)"
         )
         present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        cols = [
-            q(c.name) if c.name in present else f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}"
-            for c in table.columns
-        ]
+        cols = [q(c.name) if c.name in present else _null(table, c) for c in table.columns]
         body = f"SELECT {', '.join(cols)} FROM {source}"
     else:
-        cols = [f"CAST(NULL AS {SQL_TYPES[c.type]}) AS {q(c.name)}" for c in table.columns]
+        cols = [_null(table, c) for c in table.columns]
         if table.partition_by:
             cols += ["CAST(NULL AS DATE) AS day", "CAST(NULL AS VARCHAR) AS month"]
         body = f"SELECT {', '.join(cols)} WHERE false"
     con.execute(f"CREATE OR REPLACE TEMP VIEW {view} AS {body}")
+
+
+def _null(table: Table, col: Column) -> str:
+    """SQL for a column no lake file has: NULL, of the type the lake gives it."""
+    return f"CAST(NULL AS {lake_type(table, col)}) AS {q(col.name)}"
 
 
 def _run_model(con: duckdb.DuckDBPyConnection, model: Model, *, full: bool) -> None:

@@ -60,7 +60,7 @@ def canonical_key(value: str) -> str:
     """An identifier's canonical form (docs/CONTRACT.md, Keys): every BOM removed, Unicode
     white space trimmed at either end, NFC, an integral decimal written as its integer. Two
     values with one canonical form are one key. Ingest computes the same in SQL on both
-    engines (greenstats.data.ingest._canonical); tests hold the two to each other."""
+    engines (greenstats.data.ingest.rules.canonical); tests hold the two to each other."""
     text = unicodedata.normalize("NFC", value.replace(BOM, "").strip(KEY_SPACE))
     if "." in text and re.fullmatch(INTEGRAL_DECIMAL, text, flags=re.ASCII):
         return text[: text.index(".")]

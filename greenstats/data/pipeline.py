@@ -6,6 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from greenstats.data import pseudonym
 from greenstats.data.build import BuildInput, build_snapshot
 from greenstats.data.ingest import FileReport, Loader, discover, load_folder
@@ -84,6 +87,27 @@ def _refuse_lake_at_uri(
         )
 
 
+def _check_user_id_type(warehouse: Warehouse, lake_files: dict[str, list[LakeFile]]) -> None:
+    """Refuse a load into a lake whose user ids are stored as text (16 hex characters, as
+    greenstats stored them before issue 28): new rows store them as 64-bit integers, and one
+    table cannot hold both (a distinct count would see each person twice)."""
+    for table in sorted(pseudonym.TABLES_WITH_USERS):
+        files = lake_files.get(table)
+        if not files:
+            continue
+        path = files[0].path
+        try:
+            schema = pq.read_schema(path if is_uri(path) else warehouse.root / path)
+        except (OSError, pa.ArrowException):
+            continue  # a lake this machine cannot read (a URI it has no client for)
+        if not pa.types.is_integer(schema.field("user_id").type):
+            raise WarehouseError(
+                f"The lake of {warehouse.root} stores user ids as text, as greenstats did before "
+                "December 2026; they are now stored as 64-bit integers. Nothing was loaded; load "
+                "the original files into a new --db (README, User ids)."
+            )
+
+
 def _check_user_key(
     warehouse: Warehouse,
     snap: Snapshot | None,
@@ -95,6 +119,7 @@ def _check_user_key(
     holds raw ids: it is refused too, unless it has no rows with user ids."""
     if snap is None:
         return
+    _check_user_id_type(warehouse, lake_files)
     with warehouse.open_snapshot(snap) as reader:
         found = reader.rows("SELECT value FROM snapshot_info WHERE key = 'user_key_id'")
     stored = found[0][0] if found else ""

@@ -2,10 +2,16 @@
 
 Every `user_id` of the tables that carry one (`TABLES_WITH_USERS`) is replaced, before anything
 is written, by its pseudonym: HMAC-SHA-256 of the id's canonical form (UTF-8) under the user
-key, cut to its first 64 bits and written as 16 lowercase hex characters. The same person has
-the same pseudonym in every load made with the same key, so distinct counts, marts and sketches
-read the pseudonym as they read the id. With another key every person counts as new (README,
-"User ids").
+key, cut to its first 64 bits, stored as the signed 64-bit integer with those bits (BIGINT,
+big-endian: half the bytes of the 16 hex characters stored before issue 28, and grouped and
+joined as a number). The same person has the same pseudonym in every load made with the same
+key, so distinct counts, marts and sketches read the pseudonym as they read the id; the
+sketches read its bits (greenstats/data/build.py). With another key every person counts as new
+(README, "User ids"). Where a pseudonym is shown as text (a hidden reject's marker, the key's
+fingerprint) it is the same 64 bits as 16 lowercase hex characters.
+
+A load hashes each distinct id once (`Pseudonyms`, in Python's memory: never DuckDB's, which
+may spill to disk), not once per row: a file of a million actions has some ten thousand users.
 
 The key is, in this order:
 
@@ -40,8 +46,10 @@ ENV_VAR = "GREENSTATS_USER_KEY"
 KEY_FILE = PROJECT_ROOT / "data" / "user_key"
 #: A shorter key could be found by trying keys against a guessed id: refused.
 MIN_KEY_CHARS = 16
-#: Hex characters of a pseudonym (64 bits).
+#: Hex characters of a pseudonym shown as text (64 bits).
 HEX_CHARS = 16
+#: The most ids a load keeps the pseudonyms of (`Pseudonyms`): about 100 MB of Python's memory.
+KEPT_IDS = 1_000_000
 #: The tables whose rows carry a user id.
 TABLES_WITH_USERS = frozenset(t.name for t in TABLES if "user_id" in t.names)
 #: The rules whose rejected value such a table keeps as it is: a blank, or a date or a time
@@ -74,17 +82,22 @@ class UserKey:
     secret: bytes = field(repr=False)
     source: str
 
-    def pseudonym(self, user_id: str) -> str:
+    def pseudonym(self, user_id: str) -> int:
         """The stored form of a user id: the keyed hash of its canonical form (white space at
-        either end and BOMs removed, NFC, `2088.0` as `2088`: contract.canonical_key)."""
-        digest = hmac.new(self.secret, canonical_key(user_id).encode(), hashlib.sha256)
-        return digest.hexdigest()[:HEX_CHARS]
+        either end and BOMs removed, NFC, `2088.0` as `2088`: contract.canonical_key), its
+        first 64 bits as a signed integer."""
+        digest = hmac.new(self.secret, canonical_key(user_id).encode(), hashlib.sha256).digest()
+        return int.from_bytes(digest[:8], "big", signed=True)
+
+    def pseudonym_hex(self, user_id: str) -> str:
+        """The pseudonym as text: its 64 bits as 16 hex characters."""
+        return hex_text(self.pseudonym(user_id))
 
     @property
     def fingerprint(self) -> str:
         """A name for the key that does not reveal it: a snapshot records it, and a load with
         another key into the same warehouse is refused (it would count everyone twice)."""
-        return self.pseudonym(_FINGERPRINT_OF)
+        return self.pseudonym_hex(_FINGERPRINT_OF)
 
     def pads(self) -> tuple[bytes, bytes]:
         """HMAC's inner and outer padded keys (RFC 2104): a key longer than a block is hashed."""
@@ -93,6 +106,40 @@ class UserKey:
             key = hashlib.sha256(key).digest()
         key = key.ljust(_BLOCK, b"\0")
         return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def hex_text(value: int) -> str:
+    """A pseudonym's 64 bits as 16 lowercase hex characters (as SHA-256 writes them)."""
+    return f"{value & 0xFFFF_FFFF_FFFF_FFFF:016x}"
+
+
+class Pseudonyms:
+    """The pseudonyms of the user ids a load has met, each id hashed once (HMAC's padded keys
+    hashed once, each id's hash resumed from them). Held in Python's memory, which never
+    reaches the disk, unlike DuckDB's, which may spill; at most KEPT_IDS ids are kept (then
+    forgotten, and hashed again when met again)."""
+
+    def __init__(self, key: UserKey) -> None:
+        ipad, opad = key.pads()
+        self._inner, self._outer = hashlib.sha256(ipad), hashlib.sha256(opad)
+        self._known: dict[str, int] = {}
+
+    def of(self, ids: list[str | None]) -> list[int | None]:
+        """The pseudonyms of ids already in canonical form (None stays None)."""
+        known = self._known
+        if len(known) + len(ids) > KEPT_IDS:
+            known.clear()
+        out: list[int | None] = []
+        for user_id in ids:
+            value = known.get(user_id) if user_id is not None else None
+            if value is None and user_id is not None:
+                inner = self._inner.copy()
+                inner.update(user_id.encode())
+                outer = self._outer.copy()
+                outer.update(inner.digest())
+                value = known[user_id] = int.from_bytes(outer.digest()[:8], "big", signed=True)
+            out.append(value)
+        return out
 
 
 def _from_text(text: str, source: str) -> UserKey:
@@ -157,10 +204,23 @@ def pad_variables(key: UserKey) -> dict[str, bytes]:
     return {_IPAD_VAR: ipad, _OPAD_VAR: opad}
 
 
+#: The function `sql` calls for the signed 64-bit integer of 16 hex characters (a macro on
+#: DuckDB; on Spark, greenstats/data/spark/ingest.py registers a function of this name).
+INT_OF_HEX = "greenstats_int_of_hex"
+#: The macro on DuckDB: the two halves as integers, the first read as two's complement.
+INT_OF_HEX_MACRO = (
+    f"CREATE OR REPLACE TEMP MACRO {INT_OF_HEX}(h) AS "
+    "(CAST('0x' || left(h, 8) AS BIGINT) - CASE WHEN left(h, 1) >= '8' THEN 4294967296 ELSE 0 END)"
+    " * 4294967296 + CAST('0x' || substr(h, 9, 8) AS BIGINT)"
+)
+
+
 def install(con: duckdb.DuckDBPyConnection, key: UserKey) -> None:
-    """Give a connection the key's HMAC pads (as parameters: the key is never SQL text)."""
+    """Give a connection the key's HMAC pads (as parameters: the key is never SQL text) and
+    the macro `sql` calls."""
     for name, pad in pad_variables(key).items():
         con.execute(f"SET VARIABLE {name} = ?::BLOB", [pad])
+    con.execute(INT_OF_HEX_MACRO)
 
 
 def uninstall(con: duckdb.DuckDBPyConnection) -> None:
@@ -170,16 +230,28 @@ def uninstall(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"RESET VARIABLE {name}")
 
 
-def sql(value: str) -> str:
-    """SQL for the pseudonym of a text value that is already trimmed (NULL stays NULL), on a
-    connection the key was installed on: HMAC = sha256(opad || sha256(ipad || value))."""
+def hex_sql(value: str) -> str:
+    """SQL for the pseudonym as text of a text value already in canonical form (NULL stays
+    NULL), on a connection the key was installed on: HMAC = sha256(opad || sha256(ipad ||
+    value)), its first 16 hex characters."""
     inner = f"unhex(sha256(getvariable('{_IPAD_VAR}') || encode({value})))"
     return f"left(sha256(getvariable('{_OPAD_VAR}') || {inner}), {HEX_CHARS})"
 
 
+def sql(value: str) -> str:
+    """SQL for the stored pseudonym (BIGINT) of a text value already in canonical form, hashed
+    row by row (a CSV file's ids as they are read; `Pseudonyms` hashes each distinct id once)."""
+    return f"{INT_OF_HEX}({hex_sql(value)})"
+
+
+def hex_of_int_sql(value: str) -> str:
+    """SQL for a stored pseudonym (BIGINT) as text: its 64 bits as 16 hex characters."""
+    return f"lpad(lower(hex({value})), {HEX_CHARS}, '0')"
+
+
 def hidden_sql(value: str) -> str:
     """SQL for a rejected value as a table with user ids stores it (NULL stays NULL)."""
-    return f"'{HIDDEN_PREFIX}' || {sql(value)} || ')'"
+    return f"'{HIDDEN_PREFIX}' || {hex_sql(value)} || ')'"
 
 
 def is_hidden(value: object) -> bool:

@@ -24,19 +24,11 @@ from typing import TYPE_CHECKING
 
 from greenstats.data.build import _PARTITIONED, USER_DAYS, load_models
 from greenstats.data.contract import TABLES, Table
+from greenstats.data.ingest.rules import is_user_id
 from greenstats.data.spark.sql import SPARK_TYPES, to_spark
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
-#: The function `user_key` of USER_DAYS on Spark (see build.USER_KEY_DUCKDB): the pseudonym's
-#: 16 hex characters as the signed 64-bit number with the same bits (conv to base -10 reads them
-#: as two's complement). The sketch reads only bits: `(h >> 50) & 16383` and `h & (2^50 - 1)`
-#: are the same on the signed and the unsigned number.
-USER_KEY_SPARK = (
-    "CREATE OR REPLACE TEMPORARY FUNCTION user_key(u STRING) RETURNS BIGINT "
-    "RETURN CAST(conv(u, 16, -10) AS BIGINT)"
-)
 
 
 def partition_column(materialized: str) -> str | None:
@@ -51,7 +43,10 @@ def lake_view(spark: SparkSession, table: Table, paths: Sequence[str]) -> DataFr
     it: read by name, and a column no file has is NULL, of the contract's type."""
     from pyspark.sql import functions as sf
 
-    columns = [(c.name, SPARK_TYPES[c.type]) for c in table.columns]
+    columns = [
+        (c.name, "bigint" if is_user_id(table, c.name) else SPARK_TYPES[c.type])
+        for c in table.columns
+    ]
     if table.partition_by:
         columns += [("day", "date"), ("month", "string")]
     if not paths:
@@ -89,7 +84,6 @@ def build_marts(
         "SELECT DISTINCT CAST(date_trunc('WEEK', day) AS DATE) AS week FROM lake_actions"
     ).createOrReplaceTempView("affected_weeks")
     spark.table("lake_actions").createOrReplaceTempView("lake_actions_around")
-    spark.sql(USER_KEY_SPARK)
     step(spark, "user days", on_step)
     _materialize(spark, to_spark(USER_DAYS), f"{marts}/_work/user_days", None, "lake_user_days")
     spark.table("lake_user_days").createOrReplaceTempView("lake_user_days_around")

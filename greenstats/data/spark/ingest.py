@@ -2,8 +2,8 @@
 single disk holds.
 
 The rules are not restated here. Every rule is the SQL `greenstats.data.ingest` generates for
-DuckDB (`_typed`, `_checks`, `_error_case`, `_failed_value`, `_control_guard`, `_trimmed`,
-`_stored`, …), transpiled to Spark SQL by sqlglot. What Spark lacks, or reads otherwise, is
+DuckDB (`rules.typed`, `checks`, `error_case`, `failed_value`, `control_guard`, `trimmed`,
+`stored`, …), transpiled to Spark SQL by sqlglot. What Spark lacks, or reads otherwise, is
 rewritten in the parsed SQL by `SparkAdapter` (each rewrite is tested on its own in
 tests/test_spark_ingest.py, and the whole against the DuckDB ingest):
 
@@ -72,28 +72,17 @@ from sqlglot import exp
 
 from greenstats.data import csvfile, keyindex, pseudonym
 from greenstats.data.contract import REJECT_RULES, TABLES, Table
-from greenstats.data.ingest import (
-    _CSV_ERROR_RULES,
-    _GLOB_CHARS,
-    Check,
+from greenstats.data.ingest import rules
+from greenstats.data.ingest.files import (
+    GLOB_CHARS,
     FileRefusedError,
     FileReport,
-    _checks,
-    _control_guard,
-    _detail,
-    _error_case,
-    _failed_text,
-    _failed_value,
-    _line_kept,
-    _shortened,
-    _stored,
-    _typed,
-    code_lists,
     column_named_twice,
     discover,
     extra_columns,
     lacks_column,
 )
+from greenstats.data.ingest.rules import Check
 from greenstats.data.methodology import Reference
 from greenstats.data.spark.build import lake_view, step
 from greenstats.data.spark.hadoop import holds_files
@@ -102,7 +91,7 @@ from greenstats.data.spark.hadoop import holds_files
 REJECT_COLUMNS = ("table_name", "file", "line", "column_name", "reason", "value", "rule", "detail")
 
 #: The pieces of a text timestamp that DuckDB's cast reads (the contract's pattern,
-#: ingest._ISO_TIMESTAMP, also lets through a space or a lower-case z before the offset, which
+#: ingest.rules._ISO_TIMESTAMP, also lets through a space or a lower-case z before the offset, which
 #: the cast refuses: then nothing matches here, and Spark's cast of what is left fails too).
 _TIMESTAMP_PARTS = (
     r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(:\d{2})?(\.\d{1,9})?(?:(Z)|([+-]\d{2}):?(\d{2})?)?$"
@@ -258,8 +247,14 @@ class SparkAdapter:
 
 
 def register_functions(spark: SparkSession) -> None:
-    """Give the session the functions the adapter's SQL calls (DOUBLE_TEXT)."""
+    """Give the session the functions the adapter's SQL calls: DOUBLE_TEXT, and the
+    pseudonym's 16 hex characters as the signed 64-bit integer with the same bits
+    (pseudonym.INT_OF_HEX; conv to base -10 reads them as two's complement)."""
     spark.udf.register(DOUBLE_TEXT, _double_text, "string")
+    spark.sql(
+        f"CREATE OR REPLACE TEMPORARY FUNCTION {pseudonym.INT_OF_HEX}(h STRING) RETURNS BIGINT "
+        "RETURN CAST(conv(h, 16, -10) AS BIGINT)"
+    )
 
 
 def _double_text(value: float | None) -> str | None:
@@ -301,7 +296,7 @@ class _Group:
 
     table: Table
     kind: str  # "parquet" or "csv"
-    columns: dict[str, str]  # name -> DuckDB type name (as _typed and _checks take them)
+    columns: dict[str, str]  # name -> DuckDB type name (as rules.typed and rules.checks take them)
     files: list[tuple[int, str, Path]] = field(default_factory=list)  # (number, name, path)
 
 
@@ -472,7 +467,7 @@ class SparkLoader:
     ) -> None:
         self.spark = spark
         register_functions(spark)
-        self.codes = code_lists(reference)
+        self.codes = rules.code_lists(reference)
         self.pads = pseudonym.pad_variables(user_key)
         self.load_day = load_day
         self.accepted_keys: dict[str, DataFrame] = {}
@@ -496,7 +491,7 @@ class SparkLoader:
         return SparkAdapter(self.codes)
 
     def check_group(self, group: _Group) -> tuple[list[DataFrame], DataFrame]:
-        """Check every row of a group, as `Loader._check` does: (its rejects, each frame with
+        """Check every row of a group, as `check.check_rows` does: (its rejects, each frame with
         `_file_no`, `_status` "bad" and REJECT_COLUMNS; its rows that break no rule, stored as
         the lake keeps them, with `_file_no`, `_line` and `_key`)."""
         table, columns = group.table, group.columns
@@ -508,17 +503,17 @@ class SparkLoader:
             src = _read_parquet(self.spark, group)
         adapter = SparkAdapter(self.codes, columns)
         raw = [f"`{c}`" for c in columns if c in table.names]
-        typed = [f"{adapter(_typed(c, columns.get(c.name)))} AS `{c.name}__v`"
+        typed = [f"{adapter(rules.typed(c, columns.get(c.name)))} AS `{c.name}__v`"
                  for c in table.columns]  # fmt: skip
-        checks = _checks(table, columns, self.load_day)
+        checks = rules.checks(table, columns, self.load_day)
         checked = src.selectExpr("_file_no", "_line", *raw, *typed)
-        checked = checked.withColumn("_ctl", sf.expr(adapter(_control_guard(table, columns))))
-        error_case = adapter(_error_case(checks))  # collects the known-key lookups it replaced
+        checked = checked.withColumn("_ctl", sf.expr(adapter(rules.control_guard(table, columns))))
+        error_case = adapter(rules.error_case(checks))  # collects the known-key lookups it replaced
         checked = self._join_known_keys(checked, adapter.lookups)
         checked = self._with_pads(checked).withColumn("_check", sf.expr(error_case))
         bad = checked.where(sf.col("_check").isNotNull())
-        bad = bad.withColumn("_raw", sf.expr(adapter(_failed_text(checks))))
-        bad = bad.withColumn("_value", sf.expr(adapter(_failed_value(table, checks, columns))))
+        bad = bad.withColumn("_raw", sf.expr(adapter(rules.failed_text(checks))))
+        bad = bad.withColumn("_value", sf.expr(adapter(rules.failed_value(table, checks, columns))))
         rejects.append(self._rule_rejects(group, checks, bad))
         return rejects, self._stored(table, checked.where(sf.col("_check").isNull()))
 
@@ -544,8 +539,8 @@ class SparkLoader:
         return df
 
     def _rule_rejects(self, group: _Group, checks: list[Check], bad: DataFrame) -> DataFrame:
-        """The rejects of rows that broke a rule, as `Loader._rule_rejects` writes them: the
-        check's column, reason, rule and detail by its number, the value as `_failed_value`
+        """The rejects of rows that broke a rule, as `ingest.check` writes them: the
+        check's column, reason, rule and detail by its number, the value as `rules.failed_value`
         keeps it (hidden or shortened)."""
 
         def pick(values: list) -> SparkColumn:
@@ -554,19 +549,19 @@ class SparkLoader:
         return _rejects(
             bad, group, pick([c.column for c in checks]), pick([c.reason for c in checks]),
             sf.col("_value"), pick([c.rule for c in checks]),
-            pick([_detail(c.detail) for c in checks]).cast("string"),
+            pick([rules.detail_json(c.detail) for c in checks]).cast("string"),
         )  # fmt: skip
 
     def _structural_rejects(self, group: _Group, bad: DataFrame) -> DataFrame:
         """Rows of a plain CSV file that do not split into its header's columns, as
-        `Loader._structural_rejects` writes them."""
+        `ingest.read` writes them."""
         table = group.table
-        reasons = sf.create_map(*(x for rule in _CSV_ERROR_RULES.values()
+        reasons = sf.create_map(*(x for rule in rules.CSV_ERROR_RULES.values()
                                   for x in (sf.lit(rule), sf.lit(REJECT_RULES[rule]))))  # fmt: skip
         if table.name in pseudonym.TABLES_WITH_USERS:
-            kept = sf.lit(_line_kept(table, None))
+            kept = sf.lit(rules.line_kept(table, None))
         else:
-            kept = sf.expr(self.adapter()(_shortened("_raw")))
+            kept = sf.expr(self.adapter()(rules.shortened("_raw")))
         none = sf.lit(None).cast("string")
         return _rejects(bad, group, none, reasons[sf.col("_rule")], kept, sf.col("_rule"), none)
 
@@ -574,7 +569,7 @@ class SparkLoader:
         """The lake's columns of the rows that passed: each column's stored value (a user id's
         pseudonym), `day` and `month` of a table partitioned by month, and `_key`."""
         adapter = self.adapter()
-        values = [f"{adapter(_stored(table, c))} AS `{c.name}`" for c in table.columns]
+        values = [f"{adapter(rules.stored(table, c))} AS `{c.name}`" for c in table.columns]
         out = self._with_pads(valid).selectExpr("_file_no", "_line", *values)
         if table.partition_by:
             # The session time zone is China time (session.REQUIRED_CONF): a day is CST's.
@@ -612,7 +607,7 @@ def _duplicates(
 ) -> DataFrame:
     """Give each stored row its `_status`: accepted, a repeat of its key within its file (a
     reject, with REJECT_COLUMNS) or already loaded (its key loaded before, `earlier`, or
-    accepted from an earlier file of the load), as `Loader._dedupe_and_write` and
+    accepted from an earlier file of the load), as `ingest.keys.dedupe_and_write` and
     `Loader.finish` do: within a file the first line wins, whether or not its key was loaded
     before; across loads the earlier load, and across the files of a load the first file,
     whatever the months."""
@@ -644,7 +639,7 @@ def _duplicates(
         "line": sf.col("_line").cast("bigint"),
         "column_name": sf.lit(table.key[0]),
         "reason": sf.format_string(template, "_first"),
-        "value": sf.expr(SparkAdapter({})(_shortened("_key"))),
+        "value": sf.expr(SparkAdapter({})(rules.shortened("_key"))),
         "rule": sf.lit("duplicate_key"),
         "detail": sf.to_json(detail),
     }
@@ -754,7 +749,7 @@ def _groups(
         report = FileReport(table.name, str(path.relative_to(folder)))
         reports.append(_Numbered(number, report))
         try:
-            if _GLOB_CHARS & set(str(path)):
+            if GLOB_CHARS & set(str(path)):
                 raise FileRefusedError(GLOB_NAME)
             if path.suffix.lower() == ".csv":
                 columns = _csv_columns(path)
@@ -778,7 +773,7 @@ def _groups(
             if message:
                 raise FileRefusedError(message)
             for c in table.columns:  # a column of a type the contract's cannot be read from
-                _typed(c, group.columns.get(c.name))
+                rules.typed(c, group.columns.get(c.name))
         except FileRefusedError as exc:
             for number, _, _ in group.files:
                 by_number[number].refused = str(exc)
