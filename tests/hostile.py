@@ -21,7 +21,7 @@ import duckdb
 from greenstats.data import contract
 from greenstats.data.contract import TABLES, Column, Table
 from greenstats.data.pipeline import IngestResult, ingest_folder
-from greenstats.ui import frame as ui
+from greenstats.ui.frame.filters import FILTER_KEYS
 from tests import handbuilt
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,7 +181,7 @@ def _parquet_brands(path: Path, hostile: Hostile) -> None:
 
 def url_parameters() -> list[str]:
     """Every URL parameter the app reads, found in its source: the key of every widget bound
-    to the link (`bind="query-params"`; the filter bar binds one per ui.FILTER_KEYS in a loop)
+    to the link (`bind="query-params"`; the filter bar binds one per FILTER_KEYS in a loop)
     and every name read from st.query_params."""
     found: set[str] = set()
     files = [
@@ -200,8 +200,8 @@ def url_parameters() -> list[str]:
                 if isinstance(key, ast.Constant):
                     found.add(key.value)
                 else:  # the filter bar's loop over its keys
-                    assert path.name == "frame.py", (path, node.lineno)
-                    found.update(ui.FILTER_KEYS)
+                    assert path.name == "filters.py", (path, node.lineno)
+                    found.update(FILTER_KEYS)
             func = node.func
             if (
                 isinstance(func, ast.Attribute)

@@ -29,7 +29,7 @@ from greenstats.metrics.filters import Filters
 from greenstats.metrics.identity import Identity
 from greenstats.screens import SCREENS, overview, projects
 from greenstats.ui import fmt
-from greenstats.ui import frame as ui
+from greenstats.ui.i18n import t
 from tests import handbuilt, ops
 from tests.conftest import ROOT, people_shown, run_cli
 from tests.test_injection import (
@@ -487,7 +487,7 @@ def test_staff_pages_do_not_exist_for_a_partner(signed) -> None:
     staff = signed(EXEC, period="All time")
     for page in ("actions", "funnel"):
         staff.switch_page(f"pages/{page}.py").run()
-        assert titles(staff) == [ui.t(f"page.{page}", "en")]
+        assert titles(staff) == [t(f"page.{page}", "en")]
 
 
 ROUTES = {  # each other way a link could ask for another partner's project

@@ -115,7 +115,7 @@ class Renders:
         self.errors: list[str] = []
 
     def reader(self, warehouse: Warehouse, snap: Snapshot) -> Reader:
-        """One reader per snapshot, shared by the threads (ui._reader, st.cache_resource)."""
+        """One reader per snapshot, shared by the threads (door._reader, st.cache_resource)."""
         with self.lock:
             if snap.key not in self.readers:
                 self.readers[snap.key] = warehouse.open_snapshot(snap)

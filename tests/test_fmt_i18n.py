@@ -11,7 +11,7 @@ import pytest
 
 from greenstats.screens import methodology as methodology_screen
 from greenstats.ui import fmt
-from greenstats.ui.frame import csv_bytes
+from greenstats.ui.frame.downloads import csv_bytes
 from greenstats.ui.i18n import TABLE, collated, keys, t
 
 ROOT = Path(__file__).resolve().parent.parent

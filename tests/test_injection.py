@@ -28,7 +28,8 @@ from greenstats.data.warehouse import Warehouse
 from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters, today_cst
 from greenstats.screens import SCREENS, Screen
-from greenstats.ui import frame as ui
+from greenstats.ui.frame.downloads import csv_bytes
+from greenstats.ui.frame.filters import FILTER_KEYS, LANGUAGE_LABELS
 from greenstats.ui.i18n import t
 from tests import hostile
 from tests.conftest import ROOT
@@ -247,7 +248,7 @@ def test_hostile_data_shows_as_text_on_every_page(
 ) -> None:
     monkeypatch.setenv("GREENSTATS_DB", str(hostile_warehouse.db))
     # The link carries labels in its own language: ?lang=中文&period=全部时间.
-    link_ = {"lang": ui.LANGUAGE_LABELS[lang], "period": t("period.all", lang)}
+    link_ = {"lang": LANGUAGE_LABELS[lang], "period": t("period.all", lang)}
     at = open_page(hostile_warehouse.db, screen, link_)
     assert at.title[0].value == t(
         "overview.heading" if screen.name == "overview" else screen.title_key, lang
@@ -268,10 +269,10 @@ def test_hostile_data_shows_as_text_on_every_page(
 
 
 def test_the_url_sweep_knows_every_parameter() -> None:
-    assert {"lang", "period", "from", "to", *ui.FILTER_KEYS, "grain", "partner", "p"} <= set(
+    assert {"lang", "period", "from", "to", *FILTER_KEYS, "grain", "partner", "p"} <= set(
         URL_PARAMETERS
     ), URL_PARAMETERS
-    assert {"lang", "period", "from", "to", *ui.FILTER_KEYS} <= noticed("overview")
+    assert {"lang", "period", "from", "to", *FILTER_KEYS} <= noticed("overview")
     assert OWN_PARAMETERS["actions"] == {"grain"}
     assert OWN_PARAMETERS["projects"] == {"partner", "p"}
     met = {(p, v) for k in ROUNDS for p, v in link(k).items()}
@@ -315,7 +316,7 @@ def frames(data: object) -> Iterator[pd.DataFrame]:
 
 def csv_cells(frame: pd.DataFrame) -> list[str]:
     """The cells (header included) of the CSV the download button writes for a frame."""
-    text = ui.csv_bytes(frame).decode("utf-8-sig")
+    text = csv_bytes(frame).decode("utf-8-sig")
     return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
 
 

@@ -67,25 +67,38 @@ def test_no_module_imports_a_layer_above_its_own(module: str) -> None:
     assert above == [], f"{module} ({LAYERS[own] if own < len(LAYERS) else 'top'}) imports {above}"
 
 
-#: The two edges where Streamlit is used: the pages' (the frame) and the web server's (the
-#: guard in front of the files, which reads Streamlit's sign-in cookie and secrets).
-STREAMLIT_EDGES = {"greenstats.ui.frame", "greenstats.ui.server"}
+#: The two edges where Streamlit is used: the pages' (the frame, a package of its parts) and
+#: the web server's (the guard in front of the files, which reads Streamlit's sign-in cookie
+#: and secrets).
+FRAME = "greenstats.ui.frame"
+STREAMLIT_EDGES = {FRAME, "greenstats.ui.server"}
+
+
+def _edge(module: str) -> str | None:
+    """The edge a module is part of (the frame's parts are the frame's), if any."""
+    return next((e for e in STREAMLIT_EDGES if module == e or module.startswith(f"{e}.")), None)
+
+
+def _streamlit(module: str) -> set[str]:
+    return {m for m in _imports(MODULES[module]) if m.split(".")[0] == "streamlit"}
 
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_only_the_frame_and_the_server_import_streamlit(module: str) -> None:
-    streamlit = {m for m in _imports(MODULES[module]) if m.split(".")[0] == "streamlit"}
-    if module in STREAMLIT_EDGES:
-        assert streamlit, f"{module} is where Streamlit is used"
-    else:
-        assert streamlit == set(), f"{module} imports {sorted(streamlit)}"
+    if _edge(module) is None:
+        assert _streamlit(module) == set(), f"{module} imports {sorted(_streamlit(module))}"
+
+
+@pytest.mark.parametrize("edge", sorted(STREAMLIT_EDGES))
+def test_the_edges_are_where_streamlit_is_used(edge: str) -> None:
+    assert any(_streamlit(m) for m in MODULES if _edge(m) == edge), f"{edge} uses no Streamlit"
 
 
 def test_screens_never_draw_themselves() -> None:
     """A screen returns what a page shows; the page draws it through the frame."""
     for module, path in MODULES.items():
         if module.startswith("greenstats.screens"):
-            assert "greenstats.ui.frame" not in _imports(path), module
+            assert not {m for m in _imports(path) if _edge(m) == FRAME}, module
 
 
 def test_pages_reach_the_data_only_through_screens_and_the_frame() -> None:

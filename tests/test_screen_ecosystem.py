@@ -282,7 +282,7 @@ def test_a_warehouse_with_only_actions_loads_and_says_nothing_was_planted(tmp_pa
 
 
 def test_csv_numbers_are_plain_digits(reader: Reader) -> None:
-    from greenstats.ui.frame import csv_bytes
+    from greenstats.ui.frame.downloads import csv_bytes
 
     data = ecosystem.load(reader, Filters(), "en", "trees")
     text = csv_bytes(data.by_species.frame).decode("utf-8-sig")

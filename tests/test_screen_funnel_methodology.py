@@ -22,8 +22,8 @@ from greenstats.data.warehouse import Reader, Warehouse
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds
 from greenstats.screens import funnel, methodology
 from greenstats.ui import charts, fmt, geo
-from greenstats.ui import frame as ui
 from greenstats.ui.blocks import Chart, Table
+from greenstats.ui.frame import tables
 from greenstats.ui.i18n import t
 from tests import handbuilt
 from tests.conftest import summary_json
@@ -256,7 +256,7 @@ def test_one_of_each_reads_in_the_singular_and_the_chart_gives_bars_room(tmp_pat
     assert "1 unit" in data.backlog.insight
     assert "1 project" in data.backlog.insight
     # One unit waits: a short project name over its species; the whole name in the hover;
-    # the name is text, not HTML, once drawn (ui.plotly sanitises every figure it draws).
+    # the name is text, not HTML, once drawn (the frame's `plotly` sanitises every figure it draws).
     bar = charts.sanitize(data.backlog.figure).data[0]
     project, species = bar.y[0].split("<br>")
     assert len(html.unescape(project)) <= funnel.LABEL_WIDTH
@@ -295,7 +295,7 @@ def test_loads_show_whole_numbers_with_thousands_separators(handbuilt_db: Path) 
     for header in ("Load", "Accepted", "Already loaded", "Rejected"):
         assert loads.kinds[header] == "int"
         assert pd.api.types.is_integer_dtype(loads.frame[header])
-    assert "%," in ui._column_config("int", "Accepted")["type_config"]["format"]
+    assert "%," in tables._column_config("int", "Accepted")["type_config"]["format"]
 
 
 def test_built_at_and_event_days_are_in_words(handbuilt_db: Path) -> None:

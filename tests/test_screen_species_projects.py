@@ -16,6 +16,7 @@ from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Reader, Warehouse
 from greenstats.metrics.filters import Filters
 from greenstats.screens import projects, species
+from greenstats.screens.projects import pace
 from greenstats.ui.blocks import Chart, Markdown, Table, is_empty
 from tests import handbuilt
 from tests.conftest import summary_json
@@ -286,9 +287,9 @@ def test_a_project_with_nothing_yet_says_so_in_every_part(reader: Reader) -> Non
 
 
 def test_behind_plan_by_one_is_singular_and_zero_carbon_is_words() -> None:
-    assert projects.behind_text("behind plan", 1.0, "units", "afforestation", "en") == "1 tree"
-    assert projects.behind_text("on plan", 0.0, "units", "afforestation", "en") == ""
-    assert projects.pace_word("behind plan", "zh") == "落后于计划"
+    assert pace.behind_text("behind plan", 1.0, "units", "afforestation", "en") == "1 tree"
+    assert pace.behind_text("on plan", 0.0, "units", "afforestation", "en") == ""
+    assert pace.pace_word("behind plan", "zh") == "落后于计划"
 
 
 def test_a_project_without_plantings_or_target_in_a_tiny_warehouse(tmp_path: Path) -> None:

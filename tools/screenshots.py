@@ -70,7 +70,7 @@ def main() -> None:
         start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
-    # Links carry labels in their own language (see greenstats/ui/frame.py).
+    # Links carry labels in their own language (see greenstats/ui/frame/filters.py).
     default = "lang=中文&period=全部时间" if args.lang == "zh" else "period=All+time"
     query = args.query or default
     pages = [p for p in PAGES if not args.page or (p or "overview") in args.page]

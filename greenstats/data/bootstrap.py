@@ -1,7 +1,7 @@
 """First start: when no warehouse exists, the seeded demo data set is generated and loaded into
 it, once, in a thread of its own. The server starts that build when it starts (app.py), and
 says so in the terminal; a page opened meanwhile shows the same build's progress
-(greenstats/ui/frame.py, ensure_warehouse) and never starts a second one."""
+(greenstats/ui/frame/chrome.py, ensure_warehouse) and never starts a second one."""
 
 from __future__ import annotations
 

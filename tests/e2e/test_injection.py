@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page
 
 from greenstats.screens import SCREENS, Screen
-from greenstats.ui import frame as ui
+from greenstats.ui.frame.filters import LANGUAGE_LABELS
 from greenstats.ui.i18n import t
 from tests.e2e import harness
 from tests.hostile import HOST, Built, appears, link, noticed, plain
@@ -77,7 +77,7 @@ def test_hostile_data_shows_as_text(
     """All of the data (the filters hostile, so ignored): names from the data in the page's
     text, tables and charts, none of them a link, an image or markup."""
     params = link(SCREENS.index(screen)) | {
-        "lang": ui.LANGUAGE_LABELS["en"],
+        "lang": LANGUAGE_LABELS["en"],
         "period": t("period.all", "en"),
     }
     dialogs = visit(page, hostile_server, screen, params)
