@@ -364,12 +364,12 @@ def summary(
     """Print every metric of docs/CONTRACT.md (Metric definitions) for a period and regions
     (exact counts)."""
     from greenstats.data.warehouse import Warehouse, WarehouseError
-    from greenstats.metrics import queries
+    from greenstats.metrics.queries import headline
 
     f = _filters(date_from, date_to, region, as_of)
     try:
         with Warehouse(db).open_snapshot() as r:
-            values = queries.summary(r, f)
+            values = headline.summary(r, f)
     except WarehouseError as exc:
         raise _fail(str(exc)) from exc
     if as_json:
@@ -397,15 +397,15 @@ def restate(
     """
     from greenstats.data.methodology import MethodologyError, load_reference
     from greenstats.data.warehouse import Warehouse, WarehouseError
-    from greenstats.metrics import queries
+    from greenstats.metrics.queries import headline
 
     f = _filters(date_from, date_to, region, as_of)
     try:
         other = load_reference(reference)
         with Warehouse(db).open_snapshot() as r:
             current_version = r.info()["methodology_version"]
-            current = queries.summary(r, f)
-            restated = queries.summary(r, f, reference=other)
+            current = headline.summary(r, f)
+            restated = headline.summary(r, f, reference=other)
     except (WarehouseError, MethodologyError) as exc:
         raise _fail(str(exc)) from exc
     keys = {
@@ -438,7 +438,7 @@ def rejects(
     """List the rows that were not loaded, with file, line, column and reason (and, in JSON,
     the reason's rule code and its parameters)."""
     from greenstats.data.warehouse import Warehouse, WarehouseError
-    from greenstats.metrics.queries import reject_rows
+    from greenstats.metrics.queries.intake import reject_rows
 
     try:
         with Warehouse(db).open_snapshot() as r:
@@ -497,7 +497,8 @@ def access_check(
     """Print what each entry of the access file grants, checked against the warehouse's
     partners; exit 1 if the dashboard would refuse the file (it then shows no figure)."""
     from greenstats.data.warehouse import Warehouse, WarehouseError
-    from greenstats.metrics import access, queries
+    from greenstats.metrics import access
+    from greenstats.metrics.queries import program
 
     path = file or access.access_path()
     try:
@@ -507,10 +508,10 @@ def access_check(
                     "the file is fixed.") from exc  # fmt: skip
     try:
         with Warehouse(db).open_snapshot() as r:
-            known = set(queries.partners(r, Filters()))
+            known = set(program.partners(r, Filters()))
             held = {
-                p: (len(queries.projects(r, Filters(partner=p))),
-                    len(queries.protected_areas(r, Filters(partner=p))))
+                p: (len(program.projects(r, Filters(partner=p))),
+                    len(program.protected_areas(r, Filters(partner=p))))
                 for p in known
             }  # fmt: skip
     except WarehouseError as exc:
@@ -672,7 +673,7 @@ def alerts(
     """
     from greenstats.data.warehouse import Warehouse, WarehouseError
     from greenstats.metrics import alerts as checks
-    from greenstats.metrics import queries
+    from greenstats.metrics.queries import alerting, naming
     from greenstats.ui.alert_words import alert_line
 
     try:
@@ -687,8 +688,8 @@ def alerts(
     warehouse = Warehouse(db)
     try:
         with warehouse.open_snapshot() as r:
-            found = queries.alerts_for(r, f, thresholds)
-            names = {k: queries.display_names(r, k, "en") for k in ("projects", "species",
+            found = alerting.alerts_for(r, f, thresholds)
+            names = {k: naming.display_names(r, k, "en") for k in ("projects", "species",
                                                                        "partners")}  # fmt: skip
             version = r.info().get("snapshot")
             labels = _link_labels(r, f, names) if senders else {}

@@ -28,10 +28,11 @@ from greenstats.data.warehouse import (
     Warehouse,
     WarehouseError,
 )
-from greenstats.metrics import access, identity, queries
+from greenstats.metrics import access, identity
 from greenstats.metrics.access import AccessFileError, Grants, Role
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
 from greenstats.metrics.identity import Identity
+from greenstats.metrics.queries import base, naming, program
 from greenstats.ui import charts, fmt, geo, server
 from greenstats.ui.blocks import Attention, Card, Chart, Markdown, Table, is_empty
 from greenstats.ui.i18n import DEFAULT_LANGUAGE, LANGUAGES, collated, t
@@ -99,7 +100,7 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
     """`fn(reader, *args)` on this run's snapshot, cached by the function's qualified name,
     the snapshot's identity, the viewer's role and the arguments: pages pass the function
     itself (e.g. a screen's `load`), so go-to-definition leads from a page to its SQL. A
-    lookup that depends on the snapshot alone takes no filters: `cached(queries.brand_ids)`.
+    lookup that depends on the snapshot alone takes no filters: `cached(naming.brand_ids)`.
 
     This is the only door to the data, so the role is enforced here: every Filters passed is
     narrowed to the role (a partner's carry its name into the SQL), and a result cached for
@@ -242,7 +243,7 @@ def _partners_of(key: str, _snap: Snapshot) -> set[str]:
     shown)."""
     try:
         with Warehouse().open_snapshot(_snap) as r:
-            return set(queries.partners(r, Filters()))
+            return set(program.partners(r, Filters()))
     except WarehouseError as exc:
         broken(exc)
 
@@ -434,7 +435,7 @@ def access_banner(found: Viewer) -> None:
 
 def info() -> dict[str, str]:
     """The published snapshot's metadata."""
-    return cached(queries.snapshot_info)
+    return cached(base.snapshot_info)
 
 
 def ensure_warehouse() -> None:
@@ -529,7 +530,7 @@ def region_label(code: str) -> str:
 
 def names(kind: str) -> dict[str, str]:
     """Display names for the codes of a reference table ('actions', 'species', 'projects')."""
-    frames = cached(queries.name_table, kind)
+    frames = cached(naming.name_table, kind)
     col = "name_zh" if lang() == "zh" else "name_en"
     return dict(zip(frames["code"], frames[col], strict=True))
 
@@ -556,12 +557,12 @@ def _options() -> dict[str, dict[str, str]]:
     projects = names("projects")
     role = current_role()
     if role.partner is not None:  # a partner picks among its own projects only
-        own = set(cached(queries.projects, Filters())["project_id"])
+        own = set(cached(program.projects, Filters())["project_id"])
         projects = {code: name for code, name in projects.items() if code in own}
     options = {
         "region": {c: region_label(c) for c in REGION_CODES},
         "action": names("actions"),
-        "brand": {b: b for b in cached(queries.brand_ids)},
+        "brand": {b: b for b in cached(naming.brand_ids)},
         "project": {c: f"{n} · {c}" for c, n in projects.items()},
         "species": names("species"),
     }
