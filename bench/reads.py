@@ -8,9 +8,9 @@ bar opens every page's default view and, where the page offers others (the actio
 grain, a partner's or a project's own page), one of those picked at random.
 
 Inside each load, every SQL statement is timed too (`TimedReader`), under the name of the
-`greenstats.metrics.queries` function that ran it. Each statement runs on its own cursor of one
-shared read-only connection, as the dashboard does (DuckDB 2.0: a connection is not shared between
-threads, cursors are).
+function of a `greenstats.metrics.queries` module that ran it. Each statement runs on its own
+cursor of one shared read-only connection, as the dashboard does (DuckDB 2.0: a connection is not
+shared between threads, cursors are).
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from typing import Any
 from greenstats.data.warehouse import Reader, Warehouse
 from greenstats.metrics import queries
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds
+from greenstats.metrics.queries import naming
 from greenstats.screens import SCREENS, Screen
 from greenstats.ui.i18n import LANGUAGES
 
 
 def _asker() -> str:
-    """The `greenstats.metrics.queries` function that ran the statement being timed (the
+    """The function of a `greenstats.metrics.queries` module that ran the statement timed (the
     outermost one, when one calls another), else the function that called the reader."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__") == __name__:
@@ -42,7 +43,7 @@ def _asker() -> str:
     caller = frame.f_code.co_name if frame is not None else "?"
     asker = None
     while frame is not None:
-        if frame.f_globals.get("__name__") == queries.__name__:
+        if frame.f_globals.get("__name__", "").startswith(f"{queries.__name__}."):
             asker = frame.f_code.co_name
         elif asker is not None:
             break
@@ -128,7 +129,7 @@ def _codes(reader: Reader) -> dict[str, list[str]]:
     return {
         "region": [r for (r,) in reader.rows("SELECT DISTINCT region FROM mart_actions_daily")],
         "action": [a for (a,) in reader.rows("SELECT action FROM ref_actions")],
-        "brand": queries.brand_ids(reader),
+        "brand": naming.brand_ids(reader),
         "project": [p for (p,) in reader.rows("SELECT project_id FROM stg_projects")],
         "species": [s for (s,) in reader.rows("SELECT species FROM ref_species")],
     }

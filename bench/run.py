@@ -41,8 +41,8 @@ import reads  # noqa: E402
 
 from greenstats.data.contract import LOCAL_TZ  # noqa: E402
 from greenstats.data.warehouse import WRITER_MEMORY_LIMIT, Warehouse, sql_literal  # noqa: E402
-from greenstats.metrics import queries  # noqa: E402
 from greenstats.metrics.filters import Filters  # noqa: E402
+from greenstats.metrics.queries import people  # noqa: E402
 
 SECTION = "## Targets"
 PY = [sys.executable, "-m", "greenstats"]
@@ -178,7 +178,7 @@ def sketch_errors(db: Path) -> list[tuple[str, int, int]]:
             "all time, CN-GD": Filters(regions=("CN-GD",), as_of=latest),
         }
         return [
-            (name, queries.users_active_exact(r, f), queries.users_active_sketch(r, f))
+            (name, people.users_active_exact(r, f), people.users_active_sketch(r, f))
             for name, f in cases.items()
         ]
 

@@ -70,6 +70,23 @@ def people_shown(truth: int, lang: str = "en") -> set[str]:
     return {fmt.people(below, lang), fmt.people(above, lang)}
 
 
+def query_functions() -> dict[str, Callable]:
+    """Every function defined in a module of `greenstats.metrics.queries`, by name (the names
+    are unique across its modules)."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from greenstats.metrics import queries
+
+    found: dict[str, Callable] = {}
+    for info in pkgutil.iter_modules(queries.__path__):
+        module = importlib.import_module(f"{queries.__name__}.{info.name}")
+        found |= {name: fn for name, fn in inspect.getmembers(module, inspect.isfunction)
+                  if fn.__module__ == module.__name__}  # fmt: skip
+    return found
+
+
 #: Files whose tests are independent of each other and share no costly module fixture: under
 #: xdist each of their tests goes to whichever worker is free. Every other file runs whole on
 #: one worker, so a module fixture (a corpus loaded, a server started) is made once.

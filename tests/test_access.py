@@ -23,15 +23,16 @@ from greenstats.data import audit, pseudonym, sessions
 from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import access, identity, queries
+from greenstats.metrics import access, identity
 from greenstats.metrics.access import AccessFileError, Role
 from greenstats.metrics.filters import Filters
 from greenstats.metrics.identity import Identity
+from greenstats.metrics.queries import alerting, headline, intake, program
 from greenstats.screens import SCREENS, overview, projects
 from greenstats.ui import fmt
 from greenstats.ui.i18n import t
 from tests import handbuilt, ops
-from tests.conftest import ROOT, people_shown, run_cli
+from tests.conftest import ROOT, people_shown, query_functions, run_cli
 from tests.test_injection import (
     _nodes,
     cells,
@@ -134,7 +135,7 @@ def test_a_mistyped_partner_is_named_with_the_closest_and_access_check_says_what
     good.write_text(ACCESS, encoding="utf-8")
     bad.write_text(ACCESS.replace("partner:Desert Green", "partner:Desert Greem"), "utf-8")
     with Warehouse(handbuilt_db).open_snapshot() as r:
-        known = set(queries.partners(r, Filters()))
+        known = set(program.partners(r, Filters()))
     access.check_partners(access.read_grants(good), known)  # every partner exists
     with pytest.raises(AccessFileError, match="the closest is 'Desert Green'") as caught:
         access.check_partners(access.read_grants(bad), known, str(bad))
@@ -203,8 +204,8 @@ def _frames(value: object) -> Iterator[pd.DataFrame]:
 def reads_with_filters() -> list:
     """Every query that takes (reader, filters) and nothing else required."""
     found = []
-    for name, fn in inspect.getmembers(queries, inspect.isfunction):
-        if fn.__module__ != queries.__name__ or name.startswith("_"):
+    for name, fn in query_functions().items():
+        if name.startswith("_"):
             continue
         params = list(inspect.signature(fn).parameters.values())
         required = [p for p in params if p.default is inspect.Parameter.empty]
@@ -228,7 +229,7 @@ def test_every_query_returns_only_the_partners_rows(handbuilt_db: Path, partner:
     with Warehouse(handbuilt_db).open_snapshot() as r:
         for fn in reads_with_filters():
             result = fn(r, f)
-            if fn is queries.partners:
+            if fn is program.partners:
                 assert set(result) <= {partner}, result
             for frame in _frames(result):
                 where = f"{fn.__name__} as partner:{partner}"
@@ -238,11 +239,11 @@ def test_every_query_returns_only_the_partners_rows(handbuilt_db: Path, partner:
                     assert set(frame["project_id"].dropna()) <= mine["project"], where
                 if "area_id" in frame:
                     assert set(frame["area_id"].dropna()) <= mine["area"], where
-                if fn in (queries.rejects_by_reason, queries.loads, queries.loads_by_table):
+                if fn in (intake.rejects_by_reason, intake.loads, intake.loads_by_table):
                     assert frame.empty, f"{where}: rejected rows are for the program's staff"
-            if fn is queries.alert_inputs:
+            if fn is alerting.alert_inputs:
                 assert result.loads.empty, "the loads' alerts are for the program's staff"
-            if fn is queries.alerts_for:
+            if fn is alerting.alerts_for:
                 assert {a.partner for a in result} <= {partner}, result
                 assert {a.subject.get("project_id") for a in result} <= mine["project"] | {None}
 
@@ -250,8 +251,8 @@ def test_every_query_returns_only_the_partners_rows(handbuilt_db: Path, partner:
 def test_the_same_queries_return_every_partner_to_staff(handbuilt_db: Path) -> None:
     everyone = set(owned(handbuilt_db))
     with Warehouse(handbuilt_db).open_snapshot() as r:
-        assert set(queries.partners(r, access.narrow(ALL_TIME, Role("executive")))) == everyone
-        assert not queries.rejects_by_reason(r, ALL_TIME).empty
+        assert set(program.partners(r, access.narrow(ALL_TIME, Role("executive")))) == everyone
+        assert not intake.rejects_by_reason(r, ALL_TIME).empty
 
 
 @pytest.mark.parametrize("partner", ["Desert Green", "Panda Friends"])
@@ -687,7 +688,7 @@ def test_a_change_of_users_is_shown_only_when_neither_count_is_under_k(
             if min(now, before) < K_ANONYMITY:
                 assert card.delta is None, (role, card)
             else:  # the change of the two counts as shown: it gives away nothing more
-                shown = queries.page_summary(r, narrowed.comparison_period())["users_active"]
+                shown = headline.page_summary(r, narrowed.comparison_period())["users_active"]
                 assert fmt.people(shown) in people_shown(before)
                 change = int(card.value) / shown - 1
                 assert card.delta == fmt.percent_change(change, "en"), (role, card)

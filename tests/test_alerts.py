@@ -31,8 +31,9 @@ from streamlit.testing.v1 import AppTest
 from greenstats.data import alert_state
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import alert_digest, alerts, queries
+from greenstats.metrics import alert_digest, alerts
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import alerting, naming
 from greenstats.screens import overview, projects
 from greenstats.ui.alert_words import alert_line
 from tests import handbuilt
@@ -93,7 +94,7 @@ def healthy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _found(db: Path, f: Filters = STAFF, th: alerts.Thresholds | None = None) -> list:
     with Warehouse(db).open_snapshot() as r:
-        return queries.alerts_for(r, f, th or alerts.load_config())
+        return alerting.alerts_for(r, f, th or alerts.load_config())
 
 
 def _numbers(a: alerts.Alert) -> dict[str, tuple[float, str]]:
@@ -263,7 +264,7 @@ def receiver() -> Iterator[tuple[str, list[dict]]]:
 
 def _names(db: Path) -> dict[str, dict[str, str]]:
     with Warehouse(db).open_snapshot() as r:
-        return {k: queries.display_names(r, k, "en") for k in ("projects", "species", "partners")}
+        return {k: naming.display_names(r, k, "en") for k in ("projects", "species", "partners")}
 
 
 def test_a_notification_reaches_a_receiver_on_loopback_through_apprise(

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.demo import DemoResult
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import queries, stats
+from greenstats.metrics import stats
 from greenstats.metrics.filters import Filters, where_actions
+from greenstats.metrics.queries import activity, base, headline, people, program
 from tests.conftest import users_tolerance
 
 # --- random frames ----------------------------------------------------------------------------
@@ -151,12 +152,12 @@ def test_every_breakdown_a_page_shows_sums_to_the_summary(
     demo_1m: tuple[Path, DemoResult], f: Filters
 ) -> None:
     with Warehouse(demo_1m[0]).open_snapshot() as r:
-        total = queries.page_summary(r, f)
-        ref_actions, ref_species = queries.reference_frames(r)
+        total = headline.page_summary(r, f)
+        ref_actions, ref_species = base.reference_frames(r)
         groupings = [(None, ("action",)), ("month", ("region",)), ("week", ("brand_id",)),
                      ("day", ("category",)), (None, ("action", "region", "brand_id"))]  # fmt: skip
         for grain, by in groupings:
-            frame = queries.actions_breakdown(r, f, grain, by)
+            frame = activity.actions_breakdown(r, f, grain, by)
             parts = stats.carbon_breakdown(frame, ref_actions, list(by))
             assert parts["count_actions"].sum() == total["actions"]
             assert parts["energy_g"].sum() == total["energy_issued_g"]
@@ -165,7 +166,7 @@ def test_every_breakdown_a_page_shows_sums_to_the_summary(
                     total[f"co2e_avoided_kg{band}"], rel=1e-9, abs=1e-9
                 )
         planted = stats.plantings_carbon(
-            queries.plantings(r, f), queries.surveys(r, f), ref_species, f.as_of
+            program.plantings(r, f), program.surveys(r, f), ref_species, f.as_of
         )
         for by in (["region"], ["species"], ["habitat"], ["project_id"]):
             seq = stats.sequestration_breakdown(planted, by)
@@ -180,9 +181,9 @@ def test_every_breakdown_a_page_shows_sums_to_the_summary(
         assert coastal["area_ha"].sum() == pytest.approx(
             total["coastal_area_ha"], rel=1e-9, abs=1e-9
         )
-        redemptions = queries.redemptions_by_species(r, f)
+        redemptions = program.redemptions_by_species(r, f)
         assert redemptions["units"].sum() == pytest.approx(total["units_adopted"], abs=1e-9)
-        species = queries.area_species(r, f)
+        species = program.area_species(r, f)
         by_category = stats.protected_species(species, "iucn_category")["species"].sum()
         assert by_category == total["species_protected"]
 
@@ -204,12 +205,12 @@ def test_whole_months_from_the_monthly_mart_equal_the_days_they_hold(
                 FROM mart_actions_daily {w.sql} GROUP BY action ORDER BY action""",
             w.params,
         )
-        routed = queries.actions_by_action(r, f)
+        routed = activity.actions_by_action(r, f)
         pd.testing.assert_frame_equal(routed, days)
         brands = r.scalar(
             f"SELECT count(DISTINCT brand_id) FROM mart_actions_daily {w.sql}", w.params
         )
-        assert queries.brands_count(r, f) == brands
+        assert activity.brands_count(r, f) == brands
 
 
 @given(f=filters_strategy, grain=st.sampled_from(["day", "week", "month"]))
@@ -226,12 +227,12 @@ def test_users_per_bucket_are_exact_where_whole_and_estimated_within_the_bound_e
     chance)."""
     f = replace(f, date_to=min(f.date_to, f.date_from + timedelta(days=120)))
     with Warehouse(demo_1m[0]).open_snapshot() as r:
-        series = queries.users_series(r, f, grain)
-        first, last = queries.event_days(r)
+        series = people.users_series(r, f, grain)
+        first, last = base.event_days(r)
         lo, hi = max(f.date_from, first), min(f.date_to, last)
         w = where_actions(f)
         lake = r.df(
-            f"""SELECT CAST({queries.TIME_GRAINS[grain]} AS DATE) AS period,
+            f"""SELECT CAST({base.TIME_GRAINS[grain]} AS DATE) AS period,
                        count(DISTINCT user_id) AS lake
                 FROM read_parquet(?::VARCHAR[]) {w.sql} GROUP BY 1""",
             [r.lake_paths("actions"), *w.params],
@@ -243,7 +244,7 @@ def test_users_per_bucket_are_exact_where_whole_and_estimated_within_the_bound_e
     both = series.merge(lake, on="period", how="outer")
     assert both["users_active"].notna().all(), "a bucket with users is missing from the chart"
     both["lake"] = both["lake"].fillna(0)
-    buckets = queries._buckets(grain, lo, hi, first, last)
+    buckets = people._buckets(grain, lo, hi, first, last)
     whole = {pd.Timestamp(b) for b, is_whole in buckets if is_whole}
     for row in both.itertuples():
         # The chart's note says which bars are exact: it must be true.

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from greenstats.data.warehouse import Reader, Snapshot, Warehouse
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import headline
 from greenstats.screens import SCREENS
 from tests import ops
 from tests.conftest import ROOT
@@ -48,7 +48,7 @@ def _loads(root: Path) -> list[Path]:
 
 def _figures(r: Reader) -> dict:
     """What a render shows that the test compares: summary, and the checked pages' cards."""
-    figures = {"summary": queries.summary(r, FILTERS)}
+    figures = {"summary": headline.summary(r, FILTERS)}
     for name in CHECKED:
         cards = BY_NAME[name].view(r, FILTERS, "en").cards
         figures[name] = [dataclasses.asdict(c) for c in cards]
@@ -80,7 +80,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict:
 READER_PROCESS = """
 import dataclasses, json, pathlib, sys
 from datetime import date
-from greenstats.metrics import queries
+from greenstats.metrics.queries import headline
 from greenstats.metrics.filters import Filters
 from greenstats.screens import SCREENS
 from greenstats.data.warehouse import Warehouse
@@ -94,7 +94,7 @@ while True:
     try:
         snap = Warehouse(db).current()  # the pin
         with Warehouse(db).open_snapshot(snap) as r:
-            renders.append([snap.number, queries.summary(r, f),
+            renders.append([snap.number, headline.summary(r, f),
                             [dataclasses.asdict(c) for c in overview.view(r, f, "en").cards]])
     except Exception as exc:
         errors.append(f"{type(exc).__name__}: {exc}")
@@ -132,7 +132,7 @@ def _render_loop(db: Path, expected: dict, done: threading.Event, out: Renders, 
             screen = SCREENS[turn % len(SCREENS)]
             turn += 1
             # Each read looks the reader up again, as each ui.query call does.
-            summary = queries.summary(out.reader(warehouse, snap), FILTERS)
+            summary = headline.summary(out.reader(warehouse, snap), FILTERS)
             data = screen.view(out.reader(warehouse, snap), FILTERS, "en")
             info = out.reader(warehouse, snap).info()
             want = expected[snap.number]

@@ -38,8 +38,8 @@ from greenstats.data.contract import TABLES
 from greenstats.data.methodology import MethodologyError
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Warehouse, WarehouseError
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import headline
 from tests import corpus
 from tests.conftest import run_cli
 
@@ -70,7 +70,7 @@ def counts(db: Path) -> dict[str, int]:
             out[f"lake:{table}"] = int(rows)
         for table, sql in _STAGED.items():
             out[f"staged:{table}"] = int(r.scalar(sql))
-        summary = queries.summary(r, Filters())
+        summary = headline.summary(r, Filters())
     out["summary-not-finite"] = sum(not math.isfinite(v) for v in summary.values())
     for table, key in _SUMMARY.items():
         out[f"summary:{table}"] = int(summary[key])

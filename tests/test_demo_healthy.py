@@ -21,8 +21,8 @@ from greenstats.data.demo import INCIDENTS, DemoResult
 from greenstats.data.demo.people import PROGRAM_TREES, PROGRAM_USERS
 from greenstats.data.demo.projects import PLAN_AS_OF
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import alerting, base, headline, people, program
 from greenstats.screens import actions
 
 AS_OF = PLAN_AS_OF
@@ -63,15 +63,15 @@ def demo(demo_1m: tuple[Path, DemoResult]) -> dict:
     year = Filters(date(YEAR, 1, 1), date(YEAR, 12, 31), as_of=AS_OF)
     with Warehouse(demo_1m[0]).open_snapshot() as r:
         whole = Filters(as_of=AS_OF)
-        projects = queries.projects(r, whole)[["project_id", "name", "kind"]]
-        _, ref_species = queries.reference_frames(r)
+        projects = program.projects(r, whole)[["project_id", "name", "kind"]]
+        _, ref_species = base.reference_frames(r)
         return {
-            "alerts": queries.alerts_for(r, whole),
-            "progress": queries.progress(r, whole).merge(projects, on="project_id"),
+            "alerts": alerting.alerts_for(r, whole),
+            "progress": program.progress(r, whole).merge(projects, on="project_id"),
             "names": dict(zip(projects["project_id"], projects["name"], strict=True)),
-            "all_time": queries.summary(r, whole),
-            "year": queries.summary(r, year),
-            "new_in_year": int(queries.users_series(r, year, "month")["users_new"].sum()),
+            "all_time": headline.summary(r, whole),
+            "year": headline.summary(r, year),
+            "new_in_year": int(people.users_series(r, year, "month")["users_new"].sum()),
             "prices": ref_species.set_index("species")["energy_g_per_unit"],
         }
 

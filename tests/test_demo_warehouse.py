@@ -13,8 +13,8 @@ import pytest
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.demo import DemoResult
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import headline, intake, people
 from tests.conftest import DEMO_EVENTS as EVENTS
 from tests.conftest import run_cli, summary_json, users_tolerance
 
@@ -67,8 +67,8 @@ def test_distinct_users_from_the_sketch_are_within_four_standard_errors_of_exact
     demo_1m: tuple[Path, DemoResult], f: Filters
 ) -> None:
     with Warehouse(demo_1m[0]).open_snapshot() as r:
-        exact = queries.users_active_exact(r, f)
-        estimate = queries.users_active_sketch(r, f)
+        exact = people.users_active_exact(r, f)
+        estimate = people.users_active_sketch(r, f)
     assert exact > 0
     assert abs(estimate - exact) <= users_tolerance(exact), (estimate, exact)
 
@@ -78,8 +78,8 @@ def test_the_page_summary_differs_from_the_exact_one_only_in_users(
 ) -> None:
     f = replace(FILTERS["2024"], as_of=date(2026, 11, 28))
     with Warehouse(demo_1m[0]).open_snapshot() as r:
-        exact = queries.summary(r, f)
-        page = queries.page_summary(r, f)
+        exact = headline.summary(r, f)
+        page = headline.page_summary(r, f)
     assert {k: v for k, v in page.items() if k != "users_active"} == {
         k: v for k, v in exact.items() if k != "users_active"
     }
@@ -92,7 +92,7 @@ def test_freshness_gives_each_planting_partner_its_latest_planting_and_survey(
     protected areas plants nothing and counts no survival (and data_late never checks it), so
     it is not listed as having sent "none" (issue 27: three of them read "none received")."""
     with Warehouse(demo_1m[0]).open_snapshot() as r:
-        fresh = queries.freshness(r, Filters()).set_index("partner")
+        fresh = intake.freshness(r, Filters()).set_index("partner")
         projects = r.df("SELECT project_id, partner FROM stg_projects WHERE kind <> 'conservation'")
         guards = r.df("SELECT DISTINCT partner FROM stg_projects WHERE kind = 'conservation'")
         plantings = r.df("SELECT project_id, planted_on FROM stg_plantings")
@@ -126,7 +126,7 @@ def test_the_users_chart_shows_zero_for_days_no_one_in_the_region_acted(
         }  # fmt: skip
         quiet = next(c for c in REGION_CODES if c not in active)
         f = Filters(first, first + timedelta(days=6), regions=(quiet,), as_of=first)
-        series = queries.users_series(r, f, "day")
+        series = people.users_series(r, f, "day")
     assert len(series) == 7  # a row for each day of the week, none missing
     assert series["users_active"].tolist() == [0] * 7
     assert series["users_new"].tolist() == [0] * 7

@@ -25,8 +25,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters, today_cst
+from greenstats.metrics.queries import headline
 from greenstats.screens import SCREENS, Screen
 from greenstats.ui.frame.downloads import csv_bytes
 from greenstats.ui.frame.filters import FILTER_KEYS, LANGUAGE_LABELS
@@ -237,7 +237,7 @@ def _counts(db: Path) -> dict[str, float]:
     with Warehouse(db).open_snapshot() as r:
         rows = r.rows("SELECT table_name, sum(rows) FROM lake_files GROUP BY ALL")
         out = {f"lake:{table}": int(n) for table, n in rows}
-        out |= {f"summary:{k}": v for k, v in queries.summary(r, Filters()).items()}
+        out |= {f"summary:{k}": v for k, v in headline.summary(r, Filters()).items()}
     return out
 
 

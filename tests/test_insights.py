@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters, period_bounds, today_cst
+from greenstats.metrics.queries import base, program
 from greenstats.screens import SCREENS
 from greenstats.ui.blocks import Chart, walk
 from tests.test_one_figure import sent
@@ -127,8 +127,8 @@ def filters(draw: st.DrawFn, regions: list[str], first: date, latest: date) -> F
 
 
 def test_every_insight_is_true_of_its_chart(reader: Reader) -> None:
-    first, latest = queries.event_days(reader)
-    regions = sorted(queries.planted(reader, Filters(as_of=today_cst()))["region"].unique())
+    first, latest = base.event_days(reader)
+    regions = sorted(program.planted(reader, Filters(as_of=today_cst()))["region"].unique())
     checked: set[str] = set()
 
     @settings(max_examples=8, deadline=None, derandomize=True,

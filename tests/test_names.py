@@ -1,7 +1,7 @@
 """Names a reader sees, and why a row was rejected, in the reader's language.
 
 Optional Chinese names (projects, partners, protected areas, area species) and the optional
-brands table reach `queries.display_names`; where a name is missing it falls back from Chinese
+brands table reach `naming.display_names`; where a name is missing it falls back from Chinese
 to English to the code. Each reject keeps a rule code and its parameters, so that the rejects
 table says why in English or Chinese; a snapshot built before that still shows the English.
 """
@@ -20,7 +20,7 @@ import pytest
 from greenstats.data.contract import REJECT_RULES, TABLES, code_rule, reference_rule
 from greenstats.data.pipeline import ingest_folder, rebuild
 from greenstats.data.warehouse import Warehouse
-from greenstats.metrics import queries
+from greenstats.metrics.queries import intake, naming
 from greenstats.screens import methodology as methodology_screen
 from greenstats.ui.i18n import TABLE, t
 from tests import handbuilt
@@ -89,7 +89,7 @@ def _load(tmp_path: Path, files: dict[str, str]) -> Path:
 
 def _names(db: Path, kind: str, lang: str) -> dict[str, str]:
     with Warehouse(db).open_snapshot() as r:
-        return queries.display_names(r, kind, lang)
+        return naming.display_names(r, kind, lang)
 
 
 @pytest.fixture(scope="module")
@@ -174,8 +174,8 @@ def test_name_tables_never_have_a_blank(named_db: Path, minimal_db: Path) -> Non
 
     for db in (named_db, minimal_db):
         with Warehouse(db).open_snapshot() as r:
-            for kind in queries.NAME_TABLES:
-                table = queries.name_table(r, kind)
+            for kind in naming.NAME_TABLES:
+                table = naming.name_table(r, kind)
                 assert list(table.columns) == ["code", "name_en", "name_zh"]
                 for col in ("name_en", "name_zh"):
                     assert all(isinstance(n, str) and n.strip() for n in table[col]), (kind, col)
@@ -250,7 +250,7 @@ def handbuilt_rejects(handbuilt_db: Path) -> pd.DataFrame:
     from greenstats.metrics.filters import Filters
 
     with Warehouse(handbuilt_db).open_snapshot() as r:
-        return queries.rejects_by_reason(r, Filters(as_of=date(2026, 6, 30)))
+        return intake.rejects_by_reason(r, Filters(as_of=date(2026, 6, 30)))
 
 
 def test_every_reject_of_the_handbuilt_data_says_why_in_chinese(
@@ -300,9 +300,9 @@ def test_a_snapshot_from_before_rules_still_shows_its_reasons_in_english(
     from greenstats.metrics.filters import Filters
 
     with Warehouse(db).open_snapshot() as r:
-        frame = queries.rejects_by_reason(r, Filters(as_of=date(2026, 6, 30)))
-        brands = queries.display_names(r, "brands", "zh")
-        projects = queries.display_names(r, "projects", "zh")
+        frame = intake.rejects_by_reason(r, Filters(as_of=date(2026, 6, 30)))
+        brands = naming.display_names(r, "brands", "zh")
+        projects = naming.display_names(r, "projects", "zh")
     assert frame["rule"].isna().all()
     shown = methodology_screen.rejects_table(frame, "zh")[t("col.reason", "zh")].tolist()
     assert shown == frame["reason"].tolist()

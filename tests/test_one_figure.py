@@ -6,7 +6,7 @@ filters, every page's `load` (as the app sends it the filters) and the brief's b
 Overview's) are walked, and:
 
 - every block naming one figure over the same filters gives it one value;
-- a figure of the metrics table (`metric.<key>`) has the table's value (`queries.page_summary`);
+- a figure of the metrics table (`metric.<key>`) has the table's value (`headline.page_summary`);
 - a card shows its first figure under that figure's name, and a card labelled with the name of
   any figure declares it: no card shows a figure under another figure's name;
 - two cards with one label show one value.
@@ -22,8 +22,9 @@ from datetime import date, timedelta
 import pytest
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import catalog, queries
+from greenstats.metrics import catalog
 from greenstats.metrics.filters import Filters, period_bounds, today_cst
+from greenstats.metrics.queries import base, headline, program
 from greenstats.screens import SCREENS
 from greenstats.ui import geo
 from greenstats.ui.blocks import Figure, cards, figures
@@ -51,7 +52,7 @@ def filter_sets(r: Reader) -> list[Filters]:
     as_of = today_cst()
     year = Filters(*period_bounds("this-year", latest_day(r)), as_of=as_of)
     months = twelve_months(r)
-    planted = queries.planted(r, Filters(as_of=as_of))
+    planted = program.planted(r, Filters(as_of=as_of))
     busiest = planted.groupby("region")["units_planted"].sum().idxmax()
     coastal = geo.regions().set_index("region")["coastal"]
     inland = next(code for code in coastal.index if not coastal[code])
@@ -65,7 +66,7 @@ def filter_sets(r: Reader) -> list[Filters]:
 
 
 def latest_day(r: Reader) -> date:
-    return queries.event_days(r)[1] or today_cst()
+    return base.event_days(r)[1] or today_cst()
 
 
 def twelve_months(r: Reader) -> Filters:
@@ -96,7 +97,7 @@ def test_every_block_naming_a_figure_gives_it_one_value(reader: Reader) -> None:
             for _page, value in seen:
                 assert value == pytest.approx(first, rel=1e-9, abs=1e-9), (name, f, seen)
             if name.startswith("metric."):
-                s = summaries.setdefault(scope, queries.page_summary(reader, scope))
+                s = summaries.setdefault(scope, headline.page_summary(reader, scope))
                 key = name.removeprefix("metric.")
                 assert first == pytest.approx(float(s[key]), rel=1e-9, abs=1e-9), (name, f, page)
 
@@ -134,6 +135,6 @@ def test_the_trees_sentence_says_it_counts_all_time_and_the_card_the_period(
     (stored,) = [fig for fig in trees.years.figures if fig.name == "trees.carbon_stored"]
     assert stored.scope == "all_time"
     assert stored.value > card.figures[0].value
-    first = int(queries.planted(reader, f.all_time()).query("is_tree")["planted_on"].min().year)
+    first = int(program.planted(reader, f.all_time()).query("is_tree")["planted_on"].min().year)
     assert trees.years.insight.startswith(f"All the trees planted since {first} have stored")
     assert date(first, 1, 1) < f.date_from

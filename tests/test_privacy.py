@@ -27,8 +27,9 @@ from greenstats.data import privacy_seed, pseudonym
 from greenstats.data.contract import K_ANONYMITY as K
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.warehouse import Reader, Warehouse, WarehouseError
-from greenstats.metrics import privacy, queries
+from greenstats.metrics import privacy
 from greenstats.metrics.filters import Filters, where_actions
+from greenstats.metrics.queries import base, headline, people
 from greenstats.screens import actions, overview
 from greenstats.ui import fmt, words
 from tests import handbuilt
@@ -144,9 +145,9 @@ AS_OF = date(2025, 5, 1)
 def _events() -> str:
     rng = random.Random(26)
     rows = ["event_id,user_id,occurred_at,action,region,energy_g,brand_id"]
-    people = [(region, f"{region}-{i}") for region, n in GROUPS.items() for i in range(n)]
-    people += [("CN-BJ", f"CN-GD-{i}") for i in range(4)]
-    for region, user in people:
+    members = [(region, f"{region}-{i}") for region, n in GROUPS.items() for i in range(n)]
+    members += [("CN-BJ", f"CN-GD-{i}") for i in range(4)]
+    for region, user in members:
         # Once in the last 30 days (the reviewer's period), and up to twice at any time.
         days = [LAST - timedelta(days=rng.randrange(30))]
         days += [FIRST + timedelta(days=rng.randrange((LAST - FIRST).days + 1))
@@ -170,8 +171,8 @@ def small_groups(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ingest_folder(root / "input", root / "warehouse", handbuilt.REFERENCE_MIN)
     with Warehouse(root / "warehouse").open_snapshot() as r:
         everyone = Filters(as_of=AS_OF)
-        assert queries.users_active_exact(r, everyone) == 105
-        assert queries.users_active_sketch(r, everyone) == 105
+        assert people.users_active_exact(r, everyone) == 105
+        assert people.users_active_sketch(r, everyone) == 105
     return root / "warehouse"
 
 
@@ -190,14 +191,14 @@ def _number(text: str) -> int | str:
 def _true_users(r: Reader, f: Filters) -> int:
     """Distinct users in the period and regions, counted from the lake (all actions and
     brands, as the contract counts users)."""
-    return queries.users_active_exact(r, replace(f, actions=(), brands=()))
+    return people.users_active_exact(r, replace(f, actions=(), brands=()))
 
 
 def _true_bars(r: Reader, f: Filters, grain: str) -> dict[str, tuple[int, int, int]]:
     """Per bar label: the true new, returning and active users, from the lake and the exact
     mart of new users."""
     w = where_actions(replace(f, actions=(), brands=()))
-    bucket = queries.TIME_GRAINS[grain]
+    bucket = base.TIME_GRAINS[grain]
     active = dict(r.rows(
         f"SELECT CAST({bucket} AS DATE), count(DISTINCT user_id) FROM read_parquet(?::VARCHAR[]) "
         f"{w.sql} GROUP BY 1", [r.lake_paths("actions"), *w.params],
@@ -216,9 +217,9 @@ def _true_bars(r: Reader, f: Filters, grain: str) -> dict[str, tuple[int, int, i
 def _shown(r: Reader, f: Filters, grain: str) -> tuple[int | str, dict[str, list[int | str]]]:
     """What a reader reads: the Overview's active users card, and the Actions page's users
     table (new, returning, active per bar), from the functions the pages call."""
-    cards = overview.overview_cards(queries.page_summary(r, f), (0.0, 0.0, 0.0), "en")
+    cards = overview.overview_cards(headline.page_summary(r, f), (0.0, 0.0, 0.0), "en")
     card = next(c.value for c in cards if c.key == "users_active")
-    _, table, _ = actions.cohorts(queries.users_shown(r, f, grain), grain, "en")
+    _, table, _ = actions.cohorts(people.users_shown(r, f, grain), grain, "en")
     bars = {
         row.label: [_number(row.users_new), _number(row.users_returning), _number(row.users_active)]
         for row in table.itertuples()
@@ -375,7 +376,7 @@ def test_the_seed_is_kept_beside_the_snapshots_and_pages_need_no_user_key(
         assert _shown(r, f, "week") == shown
     (copy / privacy_seed.SEED_FILE).write_text("not hex\n", encoding="ascii")
     with Warehouse(copy).open_snapshot() as r, pytest.raises(WarehouseError) as err:
-        queries.page_summary(r, f)
+        headline.page_summary(r, f)
     assert str(err.value) == (
         f"{copy / privacy_seed.SEED_FILE} is damaged (it should hold 64 hex characters): nothing "
         "was changed; remove it, and the next ingest writes it again."

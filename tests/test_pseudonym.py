@@ -454,14 +454,14 @@ def test_a_load_with_another_key_into_the_same_warehouse_is_refused(
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_methodology_page_shows_neither_an_id_nor_its_hash(leaky, lang: str) -> None:
-    from greenstats.metrics import queries
     from greenstats.metrics.filters import Filters
+    from greenstats.metrics.queries import intake
     from greenstats.screens import methodology
     from greenstats.ui.i18n import t
 
     _, db, _ = leaky
     with Warehouse(db).open_snapshot() as r:
-        frame = queries.rejects_by_reason(r, Filters())
+        frame = intake.rejects_by_reason(r, Filters())
     shown = methodology.rejects_table(frame, lang).to_csv()
     assert MARK not in shown
     assert "(hidden" not in shown

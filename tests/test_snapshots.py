@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from greenstats.data.warehouse import REMEMBERED, Warehouse
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import headline, program
 from tests import handbuilt, ops
 from tests.conftest import ROOT, run_cli, summary_json
 
@@ -103,14 +103,14 @@ def test_a_reader_keeps_its_latest_results_and_no_caller_changes_them(handbuilt_
     one filter bar read) is handed out as a copy, and only the latest REMEMBERED are kept."""
     with Warehouse(handbuilt_db).open_snapshot() as r:
         f = Filters()
-        first = queries.planted(r, f)
+        first = program.planted(r, f)
         assert len(first) > 0
         units = first["units_planted"].sum()
         first["units_planted"] = -1  # one caller's change of its copy
-        assert queries.planted(r, f)["units_planted"].sum() == units
-        s = queries.page_summary(r, f)
+        assert program.planted(r, f)["units_planted"].sum() == units
+        s = headline.page_summary(r, f)
         s["energy_issued_g"] = -1
-        assert queries.page_summary(r, f)["energy_issued_g"] >= 0
+        assert headline.page_summary(r, f)["energy_issued_g"] >= 0
         for i in range(REMEMBERED):
             r.keep(("n", i), i)
         assert r.recall(("n", 0)) == 0  # read again: now the latest

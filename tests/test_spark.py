@@ -30,8 +30,9 @@ from greenstats.data.demo import DemoResult
 from greenstats.data.pipeline import ingest_folder
 from greenstats.data.spark.sql import to_spark, top_order
 from greenstats.data.warehouse import Warehouse, WarehouseError
-from greenstats.metrics import queries, sketch
+from greenstats.metrics import sketch
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import headline
 from tests import handbuilt
 from tests.conftest import build_once, run_cli, run_cli_here
 
@@ -124,8 +125,8 @@ def assert_same_figures(duck: Path, spark: Path) -> None:
     sets = filter_sets(duck)
     with Warehouse(duck).open_snapshot() as a, Warehouse(spark).open_snapshot() as b:
         for name, f in sets.items():
-            assert queries.summary(b, f) == queries.summary(a, f), name
-            assert queries.page_summary(b, f) == queries.page_summary(a, f), name
+            assert headline.summary(b, f) == headline.summary(a, f), name
+            assert headline.page_summary(b, f) == headline.page_summary(a, f), name
 
 
 # --- the adapter: the sketch's bits on both engines ------------------------------------------
@@ -544,7 +545,7 @@ def test_a_lake_at_a_uri_is_loaded_and_built_by_spark(
     # The exact count of users reads the lake: one DuckDB cannot read at its URI is named.
     shutil.rmtree(lake / "spark-L000001")
     with Warehouse(db).open_snapshot() as r, pytest.raises(WarehouseError) as lost:
-        queries.summary(r, Filters())
+        headline.summary(r, Filters())
     assert str(lost.value).startswith(f"The lake at file:{lake}/spark-L000001/actions/")
     assert "could not be read by DuckDB" in str(lost.value)
     # --lake is a URI, and a setting of the Spark engine only.

@@ -29,8 +29,8 @@ from hypothesis import strategies as st
 
 from greenstats.data.contract import REGION_CODES
 from greenstats.data.warehouse import Reader, Warehouse
-from greenstats.metrics import queries
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
+from greenstats.metrics.queries import base, naming
 from greenstats.screens import SCREENS, Screen
 from greenstats.ui import charts
 from greenstats.ui.blocks import drawn_charts, is_empty, walk
@@ -49,7 +49,7 @@ def reader(request: pytest.FixtureRequest, shape_db: Callable[[str], Path]) -> I
 
 
 def _latest(r: Reader) -> date:
-    return queries.event_days(r)[1] or today_cst()
+    return base.event_days(r)[1] or today_cst()
 
 
 def as_the_app_sends(f: Filters, applies: frozenset[str]) -> Filters:
@@ -85,8 +85,8 @@ def _filter_sets(r: Reader, lang: str) -> list[tuple[str, Filters]]:
         if p != "custom":
             out.append((f"period {p}", Filters(*period_bounds(p, latest), as_of=as_of)))
     out.append(("custom, no data", Filters(*EMPTY_RANGE, as_of=as_of)))
-    project = next(iter(queries.display_names(r, "projects", "en")), "P-NONE")
-    species = next(iter(queries.display_names(r, "species", "en")), "S-NONE")
+    project = next(iter(naming.display_names(r, "projects", "en")), "P-NONE")
+    species = next(iter(naming.display_names(r, "species", "en")), "S-NONE")
     out.append((
         "project and species, no data",
         Filters(*EMPTY_RANGE, projects=(project,), species=(species,), as_of=as_of),
@@ -169,7 +169,7 @@ def test_every_screen_holds_for_every_filter(reader: Reader, screen: Screen, lan
 
 def _draw_filters(r: Reader) -> st.SearchStrategy[Filters]:
     latest = _latest(r)
-    names = {k: list(queries.display_names(r, k, "en")) for k in ("actions", "species", "projects")}
+    names = {k: list(naming.display_names(r, k, "en")) for k in ("actions", "species", "projects")}
     days = st.dates(min_value=date(2015, 1, 1), max_value=latest + timedelta(days=40))
 
     def pick(options: list[str]) -> st.SearchStrategy[tuple[str, ...]]:

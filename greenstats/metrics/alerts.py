@@ -1,6 +1,6 @@
 """Alerts: what needs attention in a snapshot, as pure functions over frames.
 
-Each check takes the frames `queries.alert_inputs` reads and the thresholds of the config
+Each check takes the frames `queries.alerting.alert_inputs` reads and the thresholds of the config
 (`alerts.toml` beside this module, overridden by a file of the same shape) and returns a list
 of `Alert`. The definitions are in docs/ALERTS.md; nothing here reads a database.
 """
@@ -181,7 +181,7 @@ class Alert:
 
 @dataclass(frozen=True)
 class AlertInputs:
-    """What the checks read, for one set of filters (queries.alert_inputs)."""
+    """What the checks read, for one set of filters (queries.alerting.alert_inputs)."""
 
     projects: pd.DataFrame  # project_id, partner, kind, started_on, target_*, …
     progress: pd.DataFrame  # stats.project_progress to as_of

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import base
 from greenstats.reports import render
 from greenstats.reports.render import ReportError
 from greenstats.screens import overview, projects
@@ -101,7 +101,7 @@ def _images(charts: list[Chart], height_mm: float, site_map: Chart | None = None
 
 
 def _page(r: Reader, f: Filters, lang: str) -> render.Page:
-    info = queries.snapshot_info(r)
+    info = base.snapshot_info(r)
     latest = info.get("latest_event_day")
     built = info.get("built_at")
     footer = t(

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import program
 from greenstats.screens import (
     actions,
     ecosystem,
@@ -53,7 +53,7 @@ def _grains(r: Reader, f: Filters) -> list[tuple]:
 
 def _partners_and_projects(r: Reader, f: Filters) -> list[tuple]:
     """Every partner's list, and every project's own page."""
-    listed = [(p, None) for p in queries.partners(r, f)]
+    listed = [(p, None) for p in program.partners(r, f)]
     own = [(None, p) for p in projects.project_labels(r, f, "en", None)]
     return [(None, None), *listed, *own]
 

@@ -12,8 +12,9 @@ import plotly.graph_objects as go
 
 from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import catalog, queries, stats, units
+from greenstats.metrics import catalog, stats, units
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import activity, base, headline, naming, people
 from greenstats.ui import charts, fmt, geo, words
 from greenstats.ui.blocks import Card, Chart, empty_text, metric, where_words
 from greenstats.ui.i18n import t
@@ -47,7 +48,7 @@ class ActionsData:
 
 def default_grain(r: Reader, f: Filters) -> str:
     """The bars the charts over time open with: a dozen to a few hundred of them."""
-    first, last = queries.event_days(r)
+    first, last = base.event_days(r)
     return words.trend_grain(f.date_from, f.date_to, first, last)
 
 
@@ -58,27 +59,27 @@ def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsD
     grain = grain if grain in GRAINS else auto
     no_actions = _no_actions(f, lang)
     over_time = _by_time_and_category(
-        queries.carbon_series(r, f, grain, ("category",)), grain, lang
+        activity.carbon_series(r, f, grain, ("category",)), grain, lang
     )
     # New users are counted per month when the other charts are, or would be by default.
     users_grain = "month" if "month" in (grain, auto) else grain
-    users = queries.users_shown(r, f, users_grain)
+    users = people.users_shown(r, f, users_grain)
     return ActionsData(
         grain=grain,
-        cards=_cards(queries.page_summary(r, f), lang),
+        cards=_cards(headline.page_summary(r, f), lang),
         carbon=_over_time(over_time, "carbon", grain, lang, no_actions),
         energy=_over_time(over_time, "energy", grain, lang, no_actions),
         shares=_shares_chart(
             stats.energy_vs_carbon_share(
-                queries.actions_by_action(r, f), queries.reference_frames(r)[0]
+                activity.actions_by_action(r, f), base.reference_frames(r)[0]
             ),
-            queries.display_names(r, "actions", lang),
+            naming.display_names(r, "actions", lang),
             lang,
             no_actions,
         ),
-        regions=_regions_chart(queries.carbon_series(r, f, None, ("region",)), lang, no_actions),
+        regions=_regions_chart(activity.carbon_series(r, f, None, ("region",)), lang, no_actions),
         brands=_brands_chart(
-            queries.carbon_series(r, f, None, ("brand_id",)), brand_names(r, lang), f, lang
+            activity.carbon_series(r, f, None, ("brand_id",)), brand_names(r, lang), f, lang
         ),
         users=_users_chart(users, users_grain, f, lang),
         users_note=_users_note(users, f, lang),
@@ -88,8 +89,8 @@ def load(r: Reader, f: Filters, lang: str, grain: str | None = None) -> ActionsD
 def brand_names(r: Reader, lang: str) -> dict[str, str]:
     """Brand id → the name a reader sees: from the warehouse's brand names once it has them,
     else (an empty map) the id itself."""
-    if "brands" in queries.NAME_TABLES:
-        return queries.display_names(r, "brands", lang)
+    if "brands" in naming.NAME_TABLES:
+        return naming.display_names(r, "brands", lang)
     return {}
 
 
@@ -419,7 +420,7 @@ def _brands_chart(by_brand: pd.DataFrame, names: dict[str, str], f: Filters, lan
 def cohorts(series: pd.DataFrame, grain: str, lang: str, k: int = K_ANONYMITY
             ) -> tuple[pd.DataFrame, pd.DataFrame, str]:  # fmt: skip
     """New and returning users per bar, so that no count under k can be read or worked out:
-    `series` holds the counts as shown (queries.users_shown: 0, under k, or a multiple of k).
+    `series` holds the counts as shown (people.users_shown: 0, under k, or a multiple of k).
 
     A bar whose new or returning users are fewer than k shows only its active users (when
     those are k or more); a bar of fewer than k active users is not drawn. Returns the bars to

@@ -19,8 +19,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries, stats
+from greenstats.metrics import stats
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import naming, program
 from greenstats.ui import charts, fmt, geo
 from greenstats.ui.blocks import Card, Chart, Figure, Table, empty_text
 from greenstats.ui.i18n import t
@@ -73,10 +74,10 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
     if ecosystem not in ECOSYSTEMS:
         raise ValueError(f"unknown ecosystem {ecosystem!r}: one of {', '.join(ECOSYSTEMS)}")
     keys = KEYS[ecosystem]
-    species = queries.display_names(r, "species", lang)
-    project_names = queries.display_names(r, "projects", lang)
+    species = naming.display_names(r, "species", lang)
+    project_names = naming.display_names(r, "projects", lang)
     planted = _planted(r, f, ecosystem)
-    projects = queries.projects(r, f.all_time())
+    projects = program.projects(r, f.all_time())
     empty = _empty(f, ecosystem, lang)
     shared = {
         "ecosystem": ecosystem,
@@ -99,7 +100,7 @@ def load(r: Reader, f: Filters, lang: str, ecosystem: str) -> EcosystemData:
         **shared,
         history=t(keys["history"], lang),
         seasons=_seasons(history, ecosystem, lang, never),
-        cohorts=_cohorts(history, queries.surveys(r, f), f, ecosystem, lang, never),
+        cohorts=_cohorts(history, program.surveys(r, f), f, ecosystem, lang, never),
         years=_years(history, f, ecosystem, lang, never),
     )
 
@@ -119,7 +120,7 @@ HABITAT_SLICES = {"trees": "is_tree", "coastal": "is_coastal"}
 
 def _planted(r: Reader, f: Filters, ecosystem: str) -> pd.DataFrame:
     """The plantings of one page, with survival, age and sequestration to date."""
-    rows = queries.planted(r, f)
+    rows = program.planted(r, f)
     return rows[rows[HABITAT_SLICES[ecosystem]]].reset_index(drop=True)
 
 

@@ -10,8 +10,9 @@ from functools import partial
 import pandas as pd
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries, stats
+from greenstats.metrics import stats
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import activity, naming, program
 from greenstats.ui import charts, fmt, words
 from greenstats.ui.blocks import Card, Chart, Figure, Table, where_words
 from greenstats.ui.i18n import t
@@ -128,8 +129,8 @@ def amount(value: float, unit_key: str, lang: str) -> str:
 
 def _where(r: Reader, f: Filters, lang: str) -> str:
     """'in Beijing for Alxa saxaul belt, Saxaul': the regions, projects and species chosen."""
-    names = [queries.display_names(r, "projects", lang).get(p, p) for p in f.projects]
-    names += [queries.display_names(r, "species", lang).get(s, s) for s in f.species]
+    names = [naming.display_names(r, "projects", lang).get(p, p) for p in f.projects]
+    names += [naming.display_names(r, "species", lang).get(s, s) for s in f.species]
     items = ("、" if lang == "zh" else ", ").join(names)
     return where_words(f, lang) + (t("empty.for_items", lang, items=items) if names else "")
 
@@ -137,7 +138,7 @@ def _where(r: Reader, f: Filters, lang: str) -> str:
 def _partner_names(r: Reader, lang: str) -> dict[str, str]:
     """Partners' names in the reader's language, where the warehouse has them."""
     try:
-        return queries.display_names(r, "partners", lang)
+        return naming.display_names(r, "partners", lang)
     except KeyError:  # no partner names table (yet): partners show as they are
         return {}
 
@@ -146,8 +147,8 @@ def _backlog(r: Reader, f: Filters, lang: str) -> pd.DataFrame:
     """Per planting project and species, to as_of: names, adopted, planted, waiting, and the
     oldest wait in months (none when nothing waits)."""
     out = _backlog_rows(r, f).copy()
-    projects = queries.display_names(r, "projects", lang)
-    species = queries.display_names(r, "species", lang)
+    projects = naming.display_names(r, "projects", lang)
+    species = naming.display_names(r, "species", lang)
     partners = _partner_names(r, lang)
     out["project_name"] = [projects.get(p, n) for p, n in zip(out["project_id"], out["name"],
                                                                strict=True)]  # fmt: skip
@@ -306,12 +307,12 @@ def _stages(r: Reader, f: Filters) -> pd.DataFrame:
     Conservation shares (protected land) are adopted but never planted, so they are left out
     of the planting stages; `_protection_m2` reports them beside the funnel.
     """
-    issued = float(queries.actions_by_action(r, f)["energy_g"].sum())
-    adopted = queries.adoptions_total(r, f)
-    projects = queries.projects(r, f.all_time())[["project_id", "kind"]]
+    issued = float(activity.actions_by_action(r, f)["energy_g"].sum())
+    adopted = program.adoptions_total(r, f)
+    projects = program.projects(r, f.all_time())[["project_id", "kind"]]
     adopted = adopted.merge(projects, on="project_id")
     planting_only = adopted[adopted["kind"] != "conservation"]
-    planted_rows = queries.planted(r, f)
+    planted_rows = program.planted(r, f)
     planted_rows = planted_rows[planted_rows["kind"] != "conservation"]
     out = stats.funnel(issued, adopted, planted_rows)
     out.loc[out["stage"] == "units_adopted", "value"] = float(planting_only["units"].sum())
@@ -320,8 +321,8 @@ def _stages(r: Reader, f: Filters) -> pd.DataFrame:
 
 def _protection_m2(r: Reader, f: Filters) -> float:
     """m² of protected land adopted in the period (conservation projects)."""
-    adopted = queries.adoptions_total(r, f)
-    kinds = queries.projects(r, f.all_time())[["project_id", "kind"]]
+    adopted = program.adoptions_total(r, f)
+    kinds = program.projects(r, f.all_time())[["project_id", "kind"]]
     adopted = adopted.merge(kinds, on="project_id")
     return float(adopted.loc[adopted["kind"] == "conservation", "units"].sum())
 
@@ -329,10 +330,10 @@ def _protection_m2(r: Reader, f: Filters) -> float:
 def _backlog_rows(r: Reader, f: Filters) -> pd.DataFrame:
     """Per planting project and species, to as_of: adopted, planted, backlog and its age."""
     whole = f.all_time()
-    projects = queries.projects(r, whole)
+    projects = program.projects(r, whole)
     to_as_of = replace(whole, date_to=f.as_of)
-    adopted = queries.adoptions(r, to_as_of)
-    rows = queries.plantings(r, to_as_of)
+    adopted = program.adoptions(r, to_as_of)
+    rows = program.plantings(r, to_as_of)
     out = stats.backlog(adopted, rows, f.as_of)
     out = out.merge(projects[["project_id", "name", "partner", "kind", "region"]], on="project_id")
     return out[out["kind"] != "conservation"].reset_index(drop=True)

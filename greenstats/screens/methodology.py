@@ -14,8 +14,9 @@ from greenstats.data import pseudonym
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import catalog, queries, units
+from greenstats.metrics import catalog, units
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import base, intake
 from greenstats.ui import fmt, words
 from greenstats.ui.blocks import Markdown, Table
 from greenstats.ui.i18n import t
@@ -55,11 +56,11 @@ class MethodologyData:
 
 def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
     """Everything the Methodology page shows (the filters do not apply to it)."""
-    info = queries.snapshot_info(r)
-    ref_actions, ref_species = queries.reference_frames(r)
+    info = base.snapshot_info(r)
+    ref_actions, ref_species = base.reference_frames(r)
     equivalents = load_equivalents(DEFAULT_REFERENCE)
-    first, last = queries.event_days(r)
-    loads = queries.loads(r, f)
+    first, last = base.event_days(r)
+    loads = intake.loads(r, f)
     headline, stat, definitions_csv = definitions(lang)
     return MethodologyData(
         version=Markdown(
@@ -89,9 +90,9 @@ def load(r: Reader, f: Filters, lang: str) -> MethodologyData:
         )
         if first and last
         else t("method.no_events", lang),
-        freshness=freshness(queries.freshness(r, f), lang),
+        freshness=freshness(intake.freshness(r, f), lang),
         rejects=rejects(
-            queries.rejects_by_reason(r, f),
+            intake.rejects_by_reason(r, f),
             lang,
             loaded=not loads.empty,
             staff_only=f.partner is not None,

@@ -12,8 +12,9 @@ from greenstats.data.contract import K_ANONYMITY
 from greenstats.data.methodology import load_equivalents
 from greenstats.data.paths import DEFAULT_REFERENCE
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import alerts, catalog, queries, stats, units
+from greenstats.metrics import alerts, catalog, stats, units
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import activity, alerting, base, headline, naming, program
 from greenstats.screens import ecosystem
 from greenstats.ui import alert_words, charts, fmt, words
 from greenstats.ui.blocks import (
@@ -65,10 +66,10 @@ class OverviewData:
 
 def load(r: Reader, f: Filters, lang: str) -> OverviewData:
     """Everything the Overview shows for these filters."""
-    s = queries.page_summary(r, f)
-    projects = queries.projects(r, f)
+    s = headline.page_summary(r, f)
+    projects = program.projects(r, f)
     before = f.comparison_period()
-    change = stats.deltas(s, queries.page_summary(r, before)) if before else {}
+    change = stats.deltas(s, headline.page_summary(r, before)) if before else {}
     against = t("delta.short_year" if f.starts_a_year() else "delta.short", lang) if before else ""
     cards = [
         replace(card, against=against, delta=_delta(change.get(card.key), card.key, s, lang))
@@ -83,10 +84,10 @@ def load(r: Reader, f: Filters, lang: str) -> OverviewData:
         )
     ]
     tonnes = catalog.band(s, "co2e_avoided_kg", "t")
-    first, last = queries.event_days(r)
+    first, last = base.event_days(r)
     grain = words.trend_grain(f.date_from, f.date_to, first, last)
-    trend, insight = carbon_trend(queries.carbon_series(r, f, grain, ()), grain, lang)
-    targets = target_progress(queries.progress(r, f), projects, lang)
+    trend, insight = carbon_trend(activity.carbon_series(r, f, grain, ()), grain, lang)
+    targets = target_progress(program.progress(r, f), projects, lang)
     everyday = equivalents(load_equivalents(DEFAULT_REFERENCE), tonnes[0], lang)
     return OverviewData(
         compared=words.comparison_words(f, before, lang) if before else "",
@@ -125,14 +126,14 @@ ALERT_NAMES = ("projects", "species", "partners")
 
 
 def alert_names(r: Reader, lang: str) -> dict[str, dict[str, str]]:
-    return {kind: queries.display_names(r, kind, lang) for kind in ALERT_NAMES}
+    return {kind: naming.display_names(r, kind, lang) for kind in ALERT_NAMES}
 
 
 def needs_attention(r: Reader, f: Filters, lang: str) -> Attention:
     """Every alert for the filters in force (the committed thresholds): a partner's filters
     narrow them to its own projects and data, and leave out the program's loads."""
     th = alerts.load_config()
-    found = queries.alerts_for(r, f, th)
+    found = alerting.alerts_for(r, f, th)
     empty = t("attention.none", lang, where=where_words(f, lang),
               day=words.day_words(f.as_of, lang),
               days=fmt.quantity(th.backlog_max_age_days, "unit.days", lang))  # fmt: skip
@@ -142,7 +143,7 @@ def needs_attention(r: Reader, f: Filters, lang: str) -> Attention:
 def _delta(change: tuple[float, float | None] | None, key: str, s: dict, lang: str) -> str | None:
     """The change of one card against the comparison period, hidden where it would give away a
     count of fewer than k people (a small count now or before). A count of people is compared
-    as shown (queries.page_summary rounds both), so its change says nothing the two do not."""
+    as shown (headline.page_summary rounds both), so its change says nothing the two do not."""
     if change is None or change[1] is None:
         return None
     if catalog.BY_KEY[key].people and (

@@ -11,8 +11,9 @@ import pandas as pd
 
 from greenstats.data.contract import IUCN_CATEGORIES, THREATENED_CATEGORIES
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import queries, stats
+from greenstats.metrics import stats
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import naming, program
 from greenstats.ui import charts, fmt, geo, words
 from greenstats.ui.blocks import Card, Chart, Figure, Table, empty_text
 from greenstats.ui.i18n import t
@@ -30,8 +31,8 @@ class SpeciesData:
 
 def load(r: Reader, f: Filters, lang: str) -> SpeciesData:
     """Everything the Species page shows for these filters (only the regions apply)."""
-    species = queries.area_species(r, f)
-    areas = _areas(queries.protected_areas(r, f), species, _names(r, "areas", lang))
+    species = program.area_species(r, f)
+    areas = _areas(program.protected_areas(r, f), species, _names(r, "areas", lang))
     partner_names = _names(r, "partners", lang)
     area_names = dict(zip(areas["area_id"], areas["shown_name"], strict=True))
     return SpeciesData(
@@ -50,9 +51,9 @@ def load(r: Reader, f: Filters, lang: str) -> SpeciesData:
 
 
 def _names(r: Reader, kind: str, lang: str) -> dict[str, str]:
-    """Code → the name a reader sees; raw names until queries.display_names knows the kind."""
+    """Code → the name a reader sees; raw names until naming.display_names knows the kind."""
     try:
-        return queries.display_names(r, kind, lang)
+        return naming.display_names(r, kind, lang)
     except KeyError:  # until display_names has areas / partners
         return {}
 

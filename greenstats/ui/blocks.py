@@ -42,7 +42,7 @@ class Figure:
 
 
 def metric(key: str, s: Mapping[str, float], scope: str = "period") -> Figure:
-    """The figure of the metrics table's `key` in a summary `s` (queries.page_summary)."""
+    """The figure of the metrics table's `key` in a summary `s` (queries.headline.page_summary)."""
     return Figure(f"metric.{key}", float(s[key]), scope)
 
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from greenstats.data.warehouse import Reader
-from greenstats.metrics import alerts, queries, stats
+from greenstats.metrics import alerts, stats
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import alerting, naming, program
 from greenstats.screens.projects.listing import ProjectList, _listing
 from greenstats.screens.projects.project import ProjectView, _project
 from greenstats.ui import alert_words, words
@@ -36,17 +37,17 @@ class ProjectsData:
 def partners(r: Reader, f: Filters, lang: str) -> dict[str, str]:
     """Every partner running a project or a protected area → its name as shown, by that name."""
     shown = _names(r, "partners", lang)
-    codes = queries.partners(r, f)
+    codes = program.partners(r, f)
     return dict(sorted(((p, shown.get(p) or p) for p in codes), key=lambda kv: kv[1]))
 
 
 def project_labels(r: Reader, f: Filters, lang: str, partner: str | None) -> dict[str, str]:
     """The partner's projects (everyone's without one) → 'name · id', as the picker shows them
     and the link carries them."""
-    projects = queries.projects(r, f.all_time())
+    projects = program.projects(r, f.all_time())
     if partner:
         projects = projects[projects["partner"] == partner]
-    names = queries.display_names(r, "projects", lang)
+    names = naming.display_names(r, "projects", lang)
     return {p: f"{names.get(p) or n} · {p}"
             for p, n in zip(projects["project_id"], projects["name"], strict=True)}  # fmt: skip
 
@@ -54,22 +55,22 @@ def project_labels(r: Reader, f: Filters, lang: str, partner: str | None) -> dic
 def _report(r: Reader, f: Filters) -> dict[str, pd.DataFrame]:
     """Everything the page shows for the projects the filters select, from the start."""
     whole = f.all_time()
-    projects = queries.projects(r, whole)
-    planted_rows = queries.planted(r, whole)
-    adopted = queries.adoptions_total(r, whole)
+    projects = program.projects(r, whole)
+    planted_rows = program.planted(r, whole)
+    adopted = program.adoptions_total(r, whole)
     return {
         "projects": projects,
         "progress": stats.project_progress(projects, planted_rows, adopted, f.as_of),
         "planted": planted_rows,
-        "surveys": queries.surveys(r, whole),
+        "surveys": program.surveys(r, whole),
         "adoptions": adopted,
     }
 
 
 def _names(r: Reader, kind: str, lang: str) -> dict[str, str]:
-    """Code → the name a reader sees; raw names until queries.display_names knows the kind."""
+    """Code → the name a reader sees; raw names until naming.display_names knows the kind."""
     try:
-        return queries.display_names(r, kind, lang)
+        return naming.display_names(r, kind, lang)
     except KeyError:  # until display_names has partners
         return {}
 
@@ -84,9 +85,9 @@ def load(r: Reader, f: Filters, lang: str, partner: str | None, project: str | N
     partner = f.partner or partner
     report = _report(r, f)
     names = {
-        "projects": queries.display_names(r, "projects", lang),
+        "projects": naming.display_names(r, "projects", lang),
         "partners": _names(r, "partners", lang),
-        "species": queries.display_names(r, "species", lang),
+        "species": naming.display_names(r, "species", lang),
     }
     projects = report["projects"].copy()
     pairs = zip(projects["project_id"], projects["name"], strict=True)
@@ -106,7 +107,7 @@ def needs_attention(r: Reader, f: Filters, project: str, names: dict[str, dict[s
                     lang: str) -> Attention:  # fmt: skip
     """The alerts about one project (the committed thresholds), as of the filters' day."""
     found = alerts.for_project(
-        queries.alerts_for(r, replace(f, projects=(project,)), alerts.load_config()), project
+        alerting.alerts_for(r, replace(f, projects=(project,)), alerts.load_config()), project
     )
     empty = t("attention.none_project", lang, day=words.day_words(f.as_of, lang))
     return alert_words.attention(found, names, empty, lang)

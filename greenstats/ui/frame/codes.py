@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from greenstats.metrics import queries
+from greenstats.metrics.queries import naming
 from greenstats.ui import geo
 from greenstats.ui.frame.door import cached
 from greenstats.ui.frame.text import lang
@@ -14,7 +14,7 @@ def region_label(code: str) -> str:
 
 def names(kind: str) -> dict[str, str]:
     """Display names for the codes of a reference table ('actions', 'species', 'projects')."""
-    frames = cached(queries.name_table, kind)
+    frames = cached(naming.name_table, kind)
     col = "name_zh" if lang() == "zh" else "name_en"
     return dict(zip(frames["code"], frames[col], strict=True))
 

@@ -10,8 +10,9 @@ from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 import streamlit as st
 
 from greenstats.data.warehouse import Reader, Snapshot, Warehouse, WarehouseError
-from greenstats.metrics import access, queries
+from greenstats.metrics import access
 from greenstats.metrics.filters import Filters
+from greenstats.metrics.queries import base
 from greenstats.ui.frame.roles import current_role
 from greenstats.ui.frame.text import md
 
@@ -61,7 +62,7 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
     """`fn(reader, *args)` on this run's snapshot, cached by the function's qualified name,
     the snapshot's identity, the viewer's role and the arguments: pages pass the function
     itself (e.g. a screen's `load`), so go-to-definition leads from a page to its SQL. A
-    lookup that depends on the snapshot alone takes no filters: `cached(queries.brand_ids)`.
+    lookup that depends on the snapshot alone takes no filters: `cached(naming.brand_ids)`.
 
     This is the only door to the data, so the role is enforced here: every Filters passed is
     narrowed to the role (a partner's carry its name into the SQL), and a result cached for
@@ -78,4 +79,4 @@ def cached(fn: Callable[Concatenate[Reader, P], T], *args: P.args) -> T:
 
 def info() -> dict[str, str]:
     """The published snapshot's metadata."""
-    return cached(queries.snapshot_info)
+    return cached(base.snapshot_info)

@@ -11,8 +11,9 @@ from typing import Any
 import streamlit as st
 
 from greenstats.data.contract import REGION_CODES
-from greenstats.metrics import access, queries
+from greenstats.metrics import access
 from greenstats.metrics.filters import PERIODS, Filters, period_bounds, today_cst
+from greenstats.metrics.queries import naming, program
 from greenstats.ui.frame.codes import names, region_label
 from greenstats.ui.frame.door import cached, info, pin_snapshot
 from greenstats.ui.frame.roles import _once, current_role
@@ -32,12 +33,12 @@ def _options() -> dict[str, dict[str, str]]:
     projects = names("projects")
     role = current_role()
     if role.partner is not None:  # a partner picks among its own projects only
-        own = set(cached(queries.projects, Filters())["project_id"])
+        own = set(cached(program.projects, Filters())["project_id"])
         projects = {code: name for code, name in projects.items() if code in own}
     options = {
         "region": {c: region_label(c) for c in REGION_CODES},
         "action": names("actions"),
-        "brand": {b: b for b in cached(queries.brand_ids)},
+        "brand": {b: b for b in cached(naming.brand_ids)},
         "project": {c: f"{n} · {c}" for c, n in projects.items()},
         "species": names("species"),
     }

@@ -14,10 +14,11 @@ import streamlit as st
 
 from greenstats.data import sessions
 from greenstats.data.warehouse import Snapshot, Warehouse, WarehouseError
-from greenstats.metrics import access, identity, queries
+from greenstats.metrics import access, identity
 from greenstats.metrics.access import AccessFileError, Role
 from greenstats.metrics.filters import Filters
 from greenstats.metrics.identity import Identity
+from greenstats.metrics.queries import program
 from greenstats.ui.frame.door import broken, snapshot
 from greenstats.ui.frame.roles import Viewer, _grants, _once, audit_event, sign_in_configured
 from greenstats.ui.frame.text import md, tr
@@ -70,7 +71,7 @@ def _partners_of(key: str, _snap: Snapshot) -> set[str]:
     shown)."""
     try:
         with Warehouse().open_snapshot(_snap) as r:
-            return set(queries.partners(r, Filters()))
+            return set(program.partners(r, Filters()))
     except WarehouseError as exc:
         broken(exc)
 
