@@ -18,6 +18,12 @@ from greenstats.data.contract import TABLES, Table
 from greenstats.data.ingest.files import FileReport
 from greenstats.data.warehouse import LakeFile, sql_literal
 
+#: How a lake file is written. Row groups of about a million rows: a Parquet dictionary (the
+#: user ids', above all) is kept per row group, and a month's file of a million actions with
+#: DuckDB's default 122,880-row groups stored its user ids in twice the bytes (5.9 MB against
+#: 2.9 MB; the file 11.8 MB against 8.8 MB, written in the same time: BENCHMARKS.md, issue 28).
+LAKE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576"
+
 
 class Lake:
     """The lake files of one load: those listed before it (`before`), and those it wrote
@@ -64,7 +70,7 @@ class Lake:
         stem = f"L{self.load_number:06d}-{self._file_index:04d}"
         rel_dir = Path("lake") / table.name
         (self.root / rel_dir).mkdir(parents=True, exist_ok=True)
-        options = "FORMAT parquet, COMPRESSION zstd, RETURN_STATS true"
+        options = f"{LAKE_OPTIONS}, RETURN_STATS true"
         if table.partition_by and months is not None and months[0] == months[1]:
             target = self.root / rel_dir / f"month={months[0]}" / f"{stem}.parquet"
             target.parent.mkdir(exist_ok=True)
@@ -154,7 +160,7 @@ class Lake:
         rows = self.con.execute(
             f"""COPY (SELECT * FROM read_parquet(?, hive_partitioning = false)
                       WHERE {key} NOT IN (SELECT unnest(?::VARCHAR[])))
-                TO {sql_literal(str(new))} (FORMAT parquet, COMPRESSION zstd)""",
+                TO {sql_literal(str(new))} ({LAKE_OPTIONS})""",
             [str(old), losers],
         ).fetchone()[0]
         dropped = lake_file.rows - rows
