@@ -137,6 +137,48 @@ def test_the_sql_hash_is_hmac_sha256_cut_to_64_bits(secret: str) -> None:
     assert secret not in pseudonym.sql("v")
 
 
+@pytest.mark.parametrize("share", [None, 0.0], ids=["map of distinct ids", "row by row"])
+def test_a_parquet_files_ids_are_the_same_pseudonyms_by_map_or_row_by_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float | None
+) -> None:
+    """Issue 28: a Parquet file's distinct ids are hashed once each, in Python, and joined;
+    a map larger than its share of DuckDB's memory is not built, and the ids are hashed row by
+    row in SQL. Both store each id's pseudonym, its canonical form's (spaces, BOM, `9.0`)."""
+    from greenstats.data.ingest import loader, users
+
+    monkeypatch.setenv(pseudonym.ENV_VAR, KEY_A)
+    if share is not None:
+        monkeypatch.setattr(users, "MAP_SHARE", share)
+    taken: list[bool] = []  # whether each file's map was built
+
+    def register(*args: object) -> bool:
+        taken.append(users.register_map(*args))
+        return taken[-1]
+
+    monkeypatch.setattr(loader, "register_map", register)
+    raw = ["u1", " u1", "\ufeffu1", "用户", "7.0", "7", *[f"id-{i}" for i in range(40)]]
+    folder = tmp_path / "in"
+    (folder / "actions").mkdir(parents=True)
+    duckdb.connect().execute(
+        "COPY (SELECT 'e' || i AS event_id, u AS user_id, TIMESTAMPTZ '2025-01-10 10:00+08' "
+        "AS occurred_at, 'walking' AS action, 'CN-GD' AS region, 10 AS energy_g, "
+        "NULL::VARCHAR AS brand_id FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(u, i)) TO "
+        f"'{folder / 'actions' / 'a.parquet'}'",
+        [raw],
+    )
+    ingest_folder(folder, tmp_path / "wh")
+    assert taken == [share is None]
+    key = pseudonym.user_key({pseudonym.ENV_VAR: KEY_A})
+    with Warehouse(tmp_path / "wh").open_snapshot() as r:
+        stored = r.rows(
+            "SELECT event_id, user_id FROM read_parquet(?::VARCHAR[]) ORDER BY event_id",
+            [r.lake_paths("actions")],
+        )
+    expected = sorted((f"e{i}", key.pseudonym(u)) for i, u in enumerate(raw, start=1))
+    assert stored == expected
+    assert len({u for _, u in stored}) == len(raw) - 3  # u1 three times, 7 twice
+
+
 # --- 2. nothing the ingest wrote holds a raw user id ----------------------------------------
 
 ACTIONS_HEAD = "event_id,user_id,occurred_at,action,region,energy_g,brand_id"
