@@ -27,7 +27,7 @@ from greenstats.data.spark.ingest import SparkIngestResult, ingest_folder_spark
 from greenstats.data.spark.ingest.adapter import SparkAdapter, register_functions
 from greenstats.data.spark.ingest.check import REJECT_COLUMNS
 from greenstats.data.spark.ingest.files import GLOB_NAME, NOT_PLAIN
-from greenstats.data.warehouse import configure
+from greenstats.data.warehouse.connection import configure
 from tests import corpus, handbuilt, hostile
 
 #: The key both engines make pseudonyms with (any text of 32+ characters).

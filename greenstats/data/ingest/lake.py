@@ -16,7 +16,8 @@ import duckdb
 from greenstats.data import keyindex
 from greenstats.data.contract import TABLES, Table
 from greenstats.data.ingest.files import FileReport
-from greenstats.data.warehouse import LakeFile, sql_literal
+from greenstats.data.warehouse import LakeFile
+from greenstats.data.warehouse.connection import sql_literal
 
 
 class Lake:

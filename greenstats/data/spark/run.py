@@ -30,13 +30,8 @@ from greenstats.data.pipeline import (
     _reference,
     check_folder_name,
 )
-from greenstats.data.warehouse import (
-    LakeFile,
-    Snapshot,
-    Warehouse,
-    WarehouseError,
-    lake_location,
-)
+from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError
+from greenstats.data.warehouse.snapshot import lake_location
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
