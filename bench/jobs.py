@@ -23,7 +23,7 @@ import duckdb
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from greenstats.data.contract import LOCAL_TZ
-from greenstats.data.warehouse import WRITER_MEMORY_LIMIT, sql_literal
+from greenstats.data.warehouse.connection import WRITER_MEMORY_LIMIT, sql_literal
 
 DAILY = """
 SELECT CAST(occurred_at AS DATE) AS day, region, action, brand_id,

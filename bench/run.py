@@ -40,7 +40,8 @@ import duckdb  # noqa: E402
 import reads  # noqa: E402
 
 from greenstats.data.contract import LOCAL_TZ  # noqa: E402
-from greenstats.data.warehouse import WRITER_MEMORY_LIMIT, Warehouse, sql_literal  # noqa: E402
+from greenstats.data.warehouse import Warehouse  # noqa: E402
+from greenstats.data.warehouse.connection import WRITER_MEMORY_LIMIT, sql_literal  # noqa: E402
 from greenstats.metrics.filters import Filters  # noqa: E402
 from greenstats.metrics.queries import people  # noqa: E402
 

@@ -46,7 +46,8 @@ def main() -> None:
     os.environ[ENV_MASTER], os.environ[ENV_SHUFFLE] = args.master, args.shuffle
     os.environ.setdefault("PYSPARK_SUBMIT_ARGS", SPARK_TEST_SUBMIT_ARGS)
 
-    import greenstats.data.spark.ingest as spark_ingest
+    import greenstats.data.spark.ingest.loader as spark_loader
+    from greenstats.data.spark.ingest.check import SparkLoader
     from greenstats.data.spark.run import ingest_on_spark
     from tests import handbuilt
 
@@ -56,7 +57,7 @@ def main() -> None:
         marks.append((time.perf_counter(), label))
 
     step, check_group, duplicates = (
-        spark_ingest.step, spark_ingest.SparkLoader.check_group, spark_ingest._duplicates
+        spark_loader.step, SparkLoader.check_group, spark_loader.duplicates
     )  # fmt: skip
 
     def timed_step(spark, what, on_step=None):
@@ -71,9 +72,9 @@ def main() -> None:
         mark(f"dup {table.name}")
         return duplicates(table, *rest, **kw)
 
-    spark_ingest.step = timed_step
-    spark_ingest.SparkLoader.check_group = timed_check_group
-    spark_ingest._duplicates = timed_duplicates
+    spark_loader.step = timed_step
+    SparkLoader.check_group = timed_check_group
+    spark_loader.duplicates = timed_duplicates
 
     work = Path(tempfile.mkdtemp(prefix="spark-steps-"))
     try:

@@ -80,7 +80,7 @@ def _arm(kill: tuple, record: str | None) -> None:
     """Kill this process at `kill`: ("statement", n, offset) or ("step", n) (before the n-th
     file step of publish, or just after publish returns when n is one past the last); write
     the number of statements and the names of publish's steps to `record` when it returns."""
-    from greenstats.data import warehouse
+    from greenstats.data.warehouse import folder
 
     state: dict = {"on": False, "steps": [], "statements": 0, "kill_statement": None}
     kill_step = None
@@ -99,13 +99,13 @@ def _arm(kill: tuple, record: str | None) -> None:
 
         return counted
 
-    warehouse._fsync_file = step("fsync file", warehouse._fsync_file)
-    warehouse._fsync_dir = step("fsync folder", warehouse._fsync_dir)
+    folder._fsync_file = step("fsync file", folder._fsync_file)
+    folder._fsync_dir = step("fsync folder", folder._fsync_dir)
     os.replace = step("rename", os.replace)
     Path.write_text = step("write", Path.write_text)
     Path.unlink = step("remove", Path.unlink)
     Path.rmdir = step("remove folder", Path.rmdir)
-    publish = warehouse.Warehouse.publish
+    publish = folder.Warehouse.publish
 
     def counted_publish(self, *args, **kwargs):
         state["on"] = True
@@ -119,7 +119,7 @@ def _arm(kill: tuple, record: str | None) -> None:
             if kill_step == len(state["steps"]) + 1:
                 _die()
 
-    warehouse.Warehouse.publish = counted_publish
+    folder.Warehouse.publish = counted_publish
     connect = duckdb.connect
 
     def counted_connect(*args, **kwargs):

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from greenstats.data.warehouse import REMEMBERED, Warehouse
+from greenstats.data.warehouse import Warehouse
+from greenstats.data.warehouse.reader import REMEMBERED
 from greenstats.metrics.filters import Filters
 from greenstats.metrics.queries import headline, program
 from tests import handbuilt, ops

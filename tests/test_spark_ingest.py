@@ -1,4 +1,4 @@
-"""The Spark ingest against the DuckDB ingest (greenstats/data/spark/ingest.py): the same files
+"""The Spark ingest against the DuckDB ingest (greenstats/data/spark/ingest/): the same files
 give the same reports, the same rejects and the same lake rows, on the demo data and on every
 bad-row file of the corpus that Spark reads (Parquet, plain CSV); each rewrite of the adapter
 gives, on Spark, the value DuckDB gives. No mocks: both engines run for real, Spark in one
@@ -23,16 +23,11 @@ from greenstats.data.ingest import FileReport, Loader, discover, load_folder
 from greenstats.data.ingest.rules import checks, typed
 from greenstats.data.methodology import Reference, load_reference
 from greenstats.data.paths import DEFAULT_REFERENCE
-from greenstats.data.spark.ingest import (
-    GLOB_NAME,
-    NOT_PLAIN,
-    REJECT_COLUMNS,
-    SparkAdapter,
-    SparkIngestResult,
-    ingest_folder_spark,
-    register_functions,
-)
-from greenstats.data.warehouse import configure
+from greenstats.data.spark.ingest import SparkIngestResult, ingest_folder_spark
+from greenstats.data.spark.ingest.adapter import SparkAdapter, register_functions
+from greenstats.data.spark.ingest.check import REJECT_COLUMNS
+from greenstats.data.spark.ingest.files import GLOB_NAME, NOT_PLAIN
+from greenstats.data.warehouse.connection import configure
 from tests import corpus, handbuilt, hostile
 
 #: The key both engines make pseudonyms with (any text of 32+ characters).

@@ -17,7 +17,8 @@ import stat
 import tempfile
 from pathlib import Path
 
-from greenstats.data.warehouse import WarehouseError, writer_umask
+from greenstats.data.warehouse import WarehouseError
+from greenstats.data.warehouse.permissions import writer_umask
 
 #: The state's file in the warehouse folder.
 STATE_FILE = "alerts_notified.json"

@@ -33,7 +33,8 @@ from greenstats.data.contract import CONTRACT_VERSION, TABLES, Column, Table
 from greenstats.data.ingest.files import q
 from greenstats.data.ingest.rules import lake_type
 from greenstats.data.methodology import Reference
-from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError, sql_literal
+from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError
+from greenstats.data.warehouse.connection import sql_literal
 
 MODELS_DIR = Path(__file__).parent / "models"
 

@@ -205,7 +205,7 @@ def pad_variables(key: UserKey) -> dict[str, bytes]:
 
 
 #: The function `sql` calls for the signed 64-bit integer of 16 hex characters (a macro on
-#: DuckDB; on Spark, greenstats/data/spark/ingest.py registers a function of this name).
+#: DuckDB; on Spark, greenstats/data/spark/ingest/adapter.py registers a function of this name).
 INT_OF_HEX = "greenstats_int_of_hex"
 #: The macro on DuckDB: the two halves as integers, the first read as two's complement.
 INT_OF_HEX_MACRO = (

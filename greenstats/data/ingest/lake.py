@@ -16,7 +16,8 @@ import duckdb
 from greenstats.data import keyindex
 from greenstats.data.contract import TABLES, Table
 from greenstats.data.ingest.files import FileReport
-from greenstats.data.warehouse import LakeFile, sql_literal
+from greenstats.data.warehouse import LakeFile
+from greenstats.data.warehouse.connection import sql_literal
 
 #: How a lake file is written. Row groups of about a million rows: a Parquet dictionary (the
 #: user ids', above all) is kept per row group, and a month's file of a million actions with

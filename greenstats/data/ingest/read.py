@@ -32,7 +32,7 @@ from greenstats.data.ingest.rules import (
     is_user_id,
     line_kept,
 )
-from greenstats.data.warehouse import sql_literal
+from greenstats.data.warehouse.connection import sql_literal
 
 #: Rows sent to DuckDB at a time by the row-by-row CSV reader.
 _BATCH_ROWS = 50_000

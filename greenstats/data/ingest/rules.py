@@ -33,7 +33,7 @@ from greenstats.data.contract import (
 )
 from greenstats.data.ingest.files import FileRefusedError, q
 from greenstats.data.methodology import Reference
-from greenstats.data.warehouse import sql_literal
+from greenstats.data.warehouse.connection import sql_literal
 
 _ISO_TIMESTAMP = (
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?\s*(Z|z|[+-]\d{2}(:?\d{2})?)?"

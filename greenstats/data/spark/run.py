@@ -30,13 +30,8 @@ from greenstats.data.pipeline import (
     _reference,
     check_folder_name,
 )
-from greenstats.data.warehouse import (
-    LakeFile,
-    Snapshot,
-    Warehouse,
-    WarehouseError,
-    lake_location,
-)
+from greenstats.data.warehouse import LakeFile, Snapshot, Warehouse, WarehouseError
+from greenstats.data.warehouse.snapshot import lake_location
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -263,7 +258,7 @@ def _check_and_write(
     earlier: dict[str, list[str]],
     on_step: Callable[[str], None] | None,
 ) -> tuple[SparkIngestResult, list[LakeFile]]:
-    """The Spark ingest's checks and writes (spark/ingest.py), as one sentence if Spark fails;
+    """The Spark ingest's checks and writes (spark/ingest/), as one sentence if Spark fails;
     returns its result and the lake files it wrote."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
@@ -293,7 +288,7 @@ def _written_files(spark, root: Path, lake_dir: str) -> list[LakeFile]:
     `_month=` folder) and the rows (from the file's Parquet footer), listed and read by
     Hadoop's file system, as Spark wrote them."""
     from greenstats.data.spark import hadoop
-    from greenstats.data.spark.ingest import LAKE_PARTITION
+    from greenstats.data.spark.ingest.loader import LAKE_PARTITION
 
     base, fs = hadoop.path_and_fs(spark, lake_dir)
     at_uri = is_uri(lake_dir)

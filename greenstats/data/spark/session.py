@@ -24,7 +24,7 @@ import shutil
 from typing import TYPE_CHECKING
 
 from greenstats.data.contract import LOCAL_TZ
-from greenstats.data.warehouse import writer_umask
+from greenstats.data.warehouse.permissions import writer_umask
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
