@@ -15,12 +15,13 @@ import duckdb
 import numpy as np
 
 from greenstats.data import keyindex
-from greenstats.data.contract import LOCAL_TZ, TABLES, Column, Table
+from greenstats.data.contract import LOCAL_TZ, TABLES, Table
 from greenstats.data.ingest import rules
 from greenstats.data.ingest.check import Checked
 from greenstats.data.ingest.files import FileReport, q
 from greenstats.data.ingest.lake import Lake
 from greenstats.data.keyindex import IndexFile, KeyIndex
+from greenstats.data.warehouse.connection import sql_literal
 
 
 def dedupe_and_write(
@@ -30,20 +31,18 @@ def dedupe_and_write(
     names: list[str],
     checked: Checked,
     reports: list[FileReport],
-    users: str,
 ) -> tuple[Counter, Counter, Counter]:
     """Reject repeats of a key within a file, skip keys already loaded, write the rest.
 
-        `checked.valid` is the SQL of the rows that break no rule, of the files `names` (by
-        number). `users` says how their user ids become pseudonyms: "hashed" (already, as a CSV
-    file was read), "mapped" (by the map f_users, users.register_map) or "row" (row by row).
-        Repeats are found with one hash aggregate that keeps only keys seen more than once in
-        a file (with the lines they are on); the rows are filtered against that usually empty
-        table as they are written. Keys already loaded are skipped here when they were loaded
-        in the months the files cover; one loaded in another month is found by the key index
-        at the end of the load (finish). Of several small files (a batch), a key of an earlier
-        file counts as already loaded in a later one. Returns (accepted, already loaded,
-        repeats rejected), by file number.
+    `checked.valid` is the SQL of the rows that break no rule, of the files `names` (by
+    number), their user ids already pseudonyms (check.check_rows).
+    Repeats are found with one hash aggregate that keeps only keys seen more than once in
+    a file (with the lines they are on); the rows are filtered against that usually empty
+    table as they are written. Keys already loaded are skipped here when they were loaded
+    in the months the files cover; one loaded in another month is found by the key index
+    at the end of the load (finish). Of several small files (a batch), a key of an earlier
+    file counts as already loaded in a later one. Returns (accepted, already loaded,
+    repeats rejected), by file number.
     """
     valid, valid_rows, months = checked.valid, checked.good, checked.months
     if not sum(valid_rows.values()):
@@ -78,23 +77,25 @@ def dedupe_and_write(
         repeated.update(dict(con.execute(
             "SELECT _file, sum(len(_lines) - 1) FROM f_repeats GROUP BY _file"
         ).fetchall()))  # fmt: skip
-    values = ", ".join(f"{_stored(table, c, users)} AS {q(c.name)}" for c in table.columns)
+    values = ", ".join(f"{q(c.name + '__v')} AS {q(c.name)}" for c in table.columns)
     derived = ""
     if table.partition_by:
         ts = q(table.partition_by + "__v")
         derived = f", CAST(timezone('{LOCAL_TZ}', {ts}) AS DATE) AS day"
     batch = len(names) > 1
-    kept = ", _file, _line" if batch else ""
+    kept = ", c._file, c._line" if batch else ""
     firsts = f"SELECT {values}{derived}{kept} FROM {valid} AS c"
-    if users == "mapped":
-        firsts += ' LEFT JOIN f_users AS _u ON c."user_id__v" = _u.u'
     if repeated:
+        # An anti-join, not NOT EXISTS: the latter cost a quarter of the write (BENCHMARKS.md).
         firsts += (
-            f" WHERE NOT EXISTS (SELECT 1 FROM f_repeats AS r "
-            f"WHERE r._file = c._file AND r._key = {key} AND c._line > r._first)"
+            " ANTI JOIN f_repeats AS r "
+            f"ON r._file = c._file AND r._key = {key} AND c._line > r._first"
         )
     if table.partition_by:
-        firsts = f"SELECT *, strftime(day, '%Y-%m') AS month FROM ({firsts})"
+        # A file of one month (the usual case) names it, instead of formatting every row's day.
+        one = months is not None and months[0] == months[1]
+        month = sql_literal(months[0]) if one else "strftime(day, '%Y-%m')"
+        firsts = f"SELECT *, {month} AS month FROM ({firsts})"
     existing = lake.existing_paths(table, months)
     key_expr = " || chr(31) || ".join(q(k) for k in table.key)
     params: list = []
@@ -114,13 +115,6 @@ def dedupe_and_write(
         )
     already = Counter({f: n - repeated[f] - accepted[f] for f, n in valid_rows.items()})
     return accepted, already, repeated
-
-
-def _stored(table: Table, col: Column, users: str) -> str:
-    """SQL for a column's value as the lake stores it (see dedupe_and_write's `users`)."""
-    if users == "mapped" and rules.is_user_id(table, col.name):
-        return "_u.pid"
-    return rules.stored(table, col, users == "hashed")
 
 
 def finish(

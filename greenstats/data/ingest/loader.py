@@ -92,11 +92,10 @@ class Loader:
     def load_file(self, table: Table, path: Path, name: str) -> FileReport:
         """Validate one file, keep its rejects, write its new rows to the lake.
 
-        A Parquet file is streamed: it is read once to find the rows that break a rule (few,
-        kept in f_bad), once to find keys it repeats (a hash aggregate that keeps only the
-        repeats) and once more by the COPY that writes its good rows to the lake; nothing of the
-        size of the file is held. A CSV file is first read into a table of its raw text, each
-        row with its physical line (see read.read_csv), and then checked the same way.
+        A Parquet file is read once, its user ids first (users.register_map), then its rows,
+        checked into a temp table (check.check_rows) that the rejects, the repeats and the
+        write read. A CSV file is first read into a table of its raw text, each row with its
+        physical line (see read.read_csv), and then checked the same way.
         """
         report = FileReport(table.name, name)
         self.lake.report = report
@@ -112,7 +111,7 @@ class Loader:
         try:
             report.rows_read = structural + checked.bad[0] + checked.good[0]
             accepted, already, repeated = keys.dedupe_and_write(
-                self.con, self.lake, table, [name], checked, [report], users
+                self.con, self.lake, table, [name], checked, [report]
             )
         except duckdb.Error as exc:
             # A fault found only while writing (a Parquet page that cannot be decoded): the
@@ -120,6 +119,7 @@ class Loader:
             self.lake.forget(self.lake.new_files[written:])
             return self._refused(report, name, f"cannot be read: {first_line(exc)}", link)
         finally:
+            self.con.execute("DROP TABLE IF EXISTS f_rows")
             if users == "mapped":
                 forget_map(self.con)
             if link is not None:
@@ -173,7 +173,7 @@ class Loader:
             sink.flush()
             checked = check_rows(self.con, table, columns, "f_src", names, self.load_day)
             accepted, already, repeated = keys.dedupe_and_write(
-                self.con, self.lake, table, names, checked, reports, "hashed"
+                self.con, self.lake, table, names, checked, reports
             )
         except (duckdb.Error, FileRefusedError):
             # Checked one by one instead: each file's own verdict (a refusal names it).
@@ -196,7 +196,7 @@ class Loader:
     ) -> tuple[int, Checked, str]:
         """Read a file and check every row: returns the rows that could not be split into
         columns (already in new_rejects), what checking the others found, and how its user ids
-        become pseudonyms (keys.dedupe_and_write): a CSV file's were hashed as they were read; a
+        became pseudonyms (check.check_rows): a CSV file's were hashed as they were read; a
         Parquet file's by the map of its distinct ids, if it is not too large."""
         con = self.con
         if path.suffix.lower() == ".csv":
@@ -218,12 +218,22 @@ class Loader:
         extra = extra_columns(table, columns)
         if extra:
             report.warnings.insert(0, extra)
-        checked = check_rows(con, table, columns, src, [name], self.load_day)
         if rules.HASHED in columns.values():
-            return structural, checked, "hashed"
-        if checked.good[0] and register_map(con, table, columns, src, self.pseudonyms):
-            return structural, checked, "mapped"
-        return structural, checked, "row"
+            users = "hashed"
+        elif register_map(con, table, columns, src, self.pseudonyms):
+            users = "mapped"
+        else:
+            users = "row"
+        try:
+            return (
+                structural,
+                check_rows(con, table, columns, src, [name], self.load_day, users),
+                users,
+            )
+        except BaseException:
+            if users == "mapped":
+                forget_map(con)
+            raise
 
     def _refused(
         self, report: FileReport, name: str, message: str, link: Path | None

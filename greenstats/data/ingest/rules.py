@@ -449,7 +449,7 @@ def failed_value(table: Table, checks: list[Check], columns: dict[str, str]) -> 
     the value as text (failed_text): none for a blank; in a table with user ids, the pseudonym
     marker of the value unless the rule is one of pseudonym.SHOWN_RULES (the value may be a
     user id: docs/CONTRACT.md, Privacy); else the value, shortened. It is computed as the row
-    is checked, so no raw id is held even in f_bad (which can spill to disk: a swapped header
+    is checked, so no raw id is held even in f_rows (which can spill to disk: a swapped header
     makes every row bad). Written over `_raw` once, not per column: a statement this long is
     planned once per file, and a long one costs a small file more than its rows."""
     users = table.name in pseudonym.TABLES_WITH_USERS
