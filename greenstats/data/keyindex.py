@@ -27,11 +27,14 @@ from numpy.lib import format as npy_format
 
 from greenstats.data.contract import Table
 from greenstats.data.warehouse import LakeFile
+from greenstats.data.warehouse.connection import sql_literal
 
 #: Folder of the index files, under the warehouse.
 KEYS_DIR = Path("lake") / "_keys"
 #: A fixed text whose hash identifies the hash function the index was written with.
 HASH_PROBE = "greenstats key index v1"
+#: Hashes streamed from DuckDB at a time.
+_BATCH_ROWS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -58,15 +61,25 @@ def probe(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def file_hashes(con: duckdb.DuckDBPyConnection, table: Table, paths: list[str]) -> np.ndarray:
-    """The sorted hashes of the keys of some lake files."""
+    """The sorted hashes of the keys of some lake files, streamed into one array of their
+    count (a billion keys take 8 GB, not twice that in a result and its copy)."""
     if not paths:
         return np.zeros(0, dtype=np.uint64)
-    out = con.execute(
-        f"SELECT hash({key_sql(table)}) AS h FROM read_parquet(?::VARCHAR[], "
-        "hive_partitioning = false)",
-        [paths],
-    ).fetchnumpy()["h"]
-    hashes = np.asarray(out, dtype=np.uint64)
+    listed = ", ".join(sql_literal(p) for p in paths)
+    rows = con.execute(
+        f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata([{listed}])"
+    ).fetchall()[0][0]
+    hashes = np.empty(int(rows), dtype=np.uint64)
+    done = 0
+    reader = con.sql(
+        f"SELECT hash({key_sql(table)}) AS h FROM read_parquet([{listed}], "
+        "hive_partitioning = false)"
+    ).to_arrow_reader(_BATCH_ROWS)
+    for batch in reader:
+        chunk = batch.column(0).to_numpy()
+        hashes[done : done + len(chunk)] = chunk
+        done += len(chunk)
+    hashes = hashes[:done]
     hashes.sort()
     return hashes
 
