@@ -34,8 +34,9 @@ STEPS = {"generate": "generate", "ingest": "ingest", "build": "full build"}
 PLOT = ROOT / "bench" / "scaling.png"
 
 
-def measure(events: int, work: Path, combos: int) -> dict:
-    """One size's figures; its input and warehouse are removed afterwards (disk)."""
+def measure(events: int, work: Path, combos: int, keep: bool) -> dict:
+    """One size's figures; its input and warehouse are removed afterwards (disk) unless `keep`
+    (for bench/day_load.py)."""
     folder, db = work / "input", work / "warehouse"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
@@ -60,7 +61,8 @@ def measure(events: int, work: Path, combos: int) -> dict:
     m["input_mb"] = du_mb(folder)
     m["lake_mb"] = du_mb(db / "lake")
     m["snapshot_mb"] = snapshot.stat().st_size / MB
-    shutil.rmtree(work, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
     return m
 
 
@@ -161,6 +163,8 @@ def main() -> None:
     parser.add_argument("--combos", type=int, default=50, help="filter bars for the page queries")
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "scaling.json")
     parser.add_argument("--again", action="store_true", help="measure sizes already in --json")
+    parser.add_argument("--keep", type=int, nargs="*", default=[],
+                        help="sizes whose input and warehouse stay in --workdir")  # fmt: skip
     parser.add_argument("--write", nargs="?", const=ROOT / "BENCHMARKS.md", type=Path)
     a = parser.parse_args()
     runs = {m["events"]: m for m in json.loads(a.json.read_text())} if a.json.exists() else {}
@@ -168,7 +172,7 @@ def main() -> None:
         if n in runs and not a.again:
             print(f"{n:,}: kept from {a.json}", flush=True)
             continue
-        runs[n] = measure(n, a.workdir / f"scaling-{n}", a.combos)
+        runs[n] = measure(n, a.workdir / f"scaling-{n}", a.combos, n in a.keep)
         a.json.parent.mkdir(parents=True, exist_ok=True)
         a.json.write_text(json.dumps(list(runs.values()), indent=1))
     chosen = [runs[n] for n in sorted(set(a.events))]
