@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -37,13 +38,19 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=10_000_000, help="the day's events")
     parser.add_argument("--workdir", type=Path, default=ROOT / "bench" / "out" / "day")
     parser.add_argument("--in-place", action="store_true")
+    parser.add_argument(
+        "--prefix", default="day-", help="put before each event id (another day: another prefix)"
+    )
+    parser.add_argument("--day", type=date.fromisoformat, help="the day (default: the next)")
     a = parser.parse_args()
     a.workdir.mkdir(parents=True, exist_ok=True)
     with duckdb.connect() as con:
         total = con.execute(
             "SELECT count(*) FROM read_parquet(?)", [str(a.source / "actions" / "*.parquet")]
         ).fetchall()[0][0]
-    day, n = one_more_day(a.source, a.workdir / "input", min(1.0, a.events / total))
+    day, n = one_more_day(
+        a.source, a.workdir / "input", min(1.0, a.events / total), a.prefix, a.day
+    )
     print(f"one day: {n:,} action events on {day}", flush=True)
     print("| events before | day's load, wall | peak memory | ratio to the first |")
     print("|---|---|---|---|")

@@ -116,27 +116,31 @@ def memory_limit_mb() -> float:
 # --- the incremental day -------------------------------------------------------------------
 
 
-def one_more_day(input_dir: Path, out: Path, share: float) -> tuple[date, int]:
+def one_more_day(
+    input_dir: Path, out: Path, share: float, prefix: str = "day-", day: date | None = None
+) -> tuple[date, int]:
     """A folder with one new day of action events: the latest `share` of the input's events,
-    moved to the day after the input's last one and given new ids. Returns (day, events)."""
+    moved to `day` (by default the day after the input's last one) and given new ids (the
+    old ones behind `prefix`). Returns (day, events)."""
     shutil.rmtree(out, ignore_errors=True)
     (out / "actions").mkdir(parents=True)
     con = duckdb.connect()
     con.execute(f"SET TimeZone = {sql_literal(LOCAL_TZ)}")
     src = f"read_parquet({sql_literal(str(input_dir / 'actions' / '*.parquet'))})"
-    total, day = con.execute(
+    total, after = con.execute(
         f"SELECT count(*), max(CAST(occurred_at AS DATE)) + 1 FROM {src}"
     ).fetchone()
+    day = day or after
     n = max(1, round(total * share))
     target = out / "actions" / f"day-{day}.parquet"
     con.execute(
         f"""COPY (
-          SELECT * REPLACE ('day-' || event_id AS event_id,
+          SELECT * REPLACE (? || event_id AS event_id,
                             ?::DATE + (occurred_at - date_trunc('day', occurred_at))
                               AS occurred_at)
           FROM {src} ORDER BY occurred_at DESC LIMIT ?
         ) TO {sql_literal(str(target))} (FORMAT parquet)""",
-        [day, n],
+        [prefix, day, n],
     )
     con.close()
     return day, n

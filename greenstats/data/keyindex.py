@@ -69,19 +69,36 @@ def file_hashes(con: duckdb.DuckDBPyConnection, table: Table, paths: list[str]) 
     rows = con.execute(
         f"SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata([{listed}])"
     ).fetchall()[0][0]
-    hashes = np.empty(int(rows), dtype=np.uint64)
+    return query_hashes(
+        con,
+        f"SELECT hash({key_sql(table)}) FROM read_parquet([{listed}], hive_partitioning = false)",
+        int(rows),
+    )
+
+
+def query_hashes(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> np.ndarray:
+    """The values of a query of one UBIGINT column, at most `rows` of them, sorted."""
+    hashes = np.empty(rows, dtype=np.uint64)
     done = 0
-    reader = con.sql(
-        f"SELECT hash({key_sql(table)}) AS h FROM read_parquet([{listed}], "
-        "hive_partitioning = false)"
-    ).to_arrow_reader(_BATCH_ROWS)
-    for batch in reader:
+    for batch in con.sql(sql).to_arrow_reader(_BATCH_ROWS):
         chunk = batch.column(0).to_numpy()
         hashes[done : done + len(chunk)] = chunk
         done += len(chunk)
     hashes = hashes[:done]
     hashes.sort()
     return hashes
+
+
+def members(arr: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """The hashes (sorted) that the sorted array holds: a binary search of each, which touches
+    only the pages of the array the hashes fall in."""
+    if not len(arr) or not len(hashes):
+        return np.zeros(0, dtype=np.uint64)
+    pos = np.searchsorted(arr, hashes)
+    inside = pos < len(arr)
+    match = np.zeros(len(hashes), dtype=bool)
+    match[inside] = np.asarray(arr[pos[inside]]) == hashes[inside]
+    return hashes[match]
 
 
 class KeyIndex:
@@ -125,18 +142,8 @@ class KeyIndex:
 
     def hits(self, hashes: np.ndarray) -> np.ndarray:
         """The hashes (sorted input) that the index holds: candidates, not proof."""
-        found = []
-        for arr in self.arrays:
-            if not len(arr) or not len(hashes):
-                continue
-            pos = np.searchsorted(arr, hashes)
-            inside = pos < len(arr)
-            match = np.zeros(len(hashes), dtype=bool)
-            match[inside] = np.asarray(arr[pos[inside]]) == hashes[inside]
-            found.append(hashes[match])
-        if not found:
-            return np.zeros(0, dtype=np.uint64)
-        return np.unique(np.concatenate(found))
+        found = [members(arr, hashes) for arr in self.arrays]
+        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
 
     def write(self, load_number: int, new: np.ndarray) -> list[IndexFile]:
         """Add this load's sorted hashes; merge the newest arrays while the newest is at least

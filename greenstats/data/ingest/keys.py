@@ -1,10 +1,14 @@
 """Keys loaded once (docs/CONTRACT.md, Loading again): a key repeated within a file is a
 reject, and a key loaded before counts as already loaded, not again.
 
-Within a load, each file's rows are checked against the lake files of the months the file
-covers as they are written (`dedupe_and_write`); a key loaded before in another month, or by an
-earlier file of this load, is found at the end of the load by the key index
-(`greenstats.data.keyindex`) and its row dropped from the new lake file (`finish`).
+Before a file of a table partitioned by month is written, the hashes of its keys are looked up
+in the key index of the loads before (`greenstats.data.keyindex`) and among the keys this load
+has written so far (`LoadKeys`). A hash found is only a candidate: the candidates' keys are
+looked for in the lake files themselves (this load's, then those of the file's months, then,
+for any not found there, the rest), and the rows of those found are left out of the write. A
+day's load so reads its own rows and the pages of the index its keys fall in, not the history
+(BENCHMARKS.md, issue 28). Other tables are small: a file's keys are checked against the
+table's lake files as they are written.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from collections import Counter
 
 import duckdb
 import numpy as np
+import pyarrow as pa
 
 from greenstats.data import keyindex
 from greenstats.data.contract import LOCAL_TZ, TABLES, Table
@@ -24,6 +29,95 @@ from greenstats.data.keyindex import IndexFile, KeyIndex
 from greenstats.data.warehouse.connection import sql_literal
 
 
+class LoadKeys:
+    """The keys of one table partitioned by month: those of the loads before (the key index)
+    and those this load has written (the sorted hashes of each written file)."""
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, files: list[IndexFile]
+    ) -> None:
+        self.table = table
+        self.index = KeyIndex(con, lake.root, table, files, lake.before[table.name])
+        self.written: list[np.ndarray] = []
+
+    def candidates(self, hashes: np.ndarray) -> np.ndarray:
+        """Of some sorted hashes, those loaded before or written by this load: candidates,
+        to be checked against the keys themselves."""
+        found = [self.index.hits(hashes), *(keyindex.members(a, hashes) for a in self.written)]
+        return np.unique(np.concatenate(found))
+
+    def index_files(self, load_number: int) -> list[IndexFile]:
+        """The key index with this load's keys added."""
+        new = np.concatenate(self.written) if self.written else np.zeros(0, dtype=np.uint64)
+        if len(self.written) > 1:
+            new.sort()
+        if not len(new) and not self.index.rebuilt:
+            return self.index.files
+        return self.index.write(load_number, new)
+
+
+def _valid_key(table: Table) -> str:
+    """The key over the checked rows' typed values, as keyindex.key_sql gives it over the lake
+    file they are written to (the same text, so the same hash)."""
+    return " || chr(31) || ".join(f"CAST({q(k + '__v')} AS VARCHAR)" for k in table.key)
+
+
+def _already_loaded(
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    table: Table,
+    seen: LoadKeys,
+    valid: str,
+    count: int,
+    months: tuple[str, str] | None,
+) -> tuple[bool, np.ndarray]:
+    """Find the keys of the rows `valid` (`count` of them) loaded before or by an earlier file
+    of this load: they go to the temp table f_already (`_key`). Returns whether there are any,
+    and the sorted distinct hashes of the keys that are not."""
+    key = _valid_key(table)
+    hashes = np.unique(keyindex.query_hashes(con, f"SELECT hash({key}) FROM {valid}", count))
+    candidates = seen.candidates(hashes)
+    if not len(candidates):
+        return False, hashes
+    con.register("key_candidates", pa.table({"h": pa.array(candidates, type=pa.uint64())}))
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE f_candidates AS
+            SELECT DISTINCT {key} AS _key FROM {valid}
+            WHERE hash({key}) IN (SELECT h FROM key_candidates)"""
+        )
+    finally:
+        con.unregister("key_candidates")
+    con.execute("CREATE OR REPLACE TEMP TABLE f_already (_key VARCHAR)")
+    # This load's files first, then the history of the file's months (where a file sent again
+    # finds its keys), then, only for keys not found yet, the rest of the history.
+    new = lake.new_paths(table)
+    old = lake.before[table.name]
+    first, last = months or ("", "")
+    near = [str(lake.root / f.path) for f in old if f.month and first <= f.month <= last]
+    far = [str(lake.root / f.path) for f in old if not (f.month and first <= f.month <= last)]
+    lake_key = keyindex.key_sql(table)
+    for paths in (new, near, far):
+        left = con.execute(
+            "SELECT count(*) FROM f_candidates ANTI JOIN f_already USING (_key)"
+        ).fetchall()[0][0]
+        if not left:
+            break
+        if paths:
+            con.execute(
+                f"""INSERT INTO f_already SELECT DISTINCT {lake_key}
+                FROM read_parquet(?::VARCHAR[], hive_partitioning = false)
+                WHERE {lake_key} IN (SELECT _key FROM f_candidates
+                                     ANTI JOIN f_already USING (_key))""",
+                [paths],
+            )
+    found = np.unique(keyindex.query_hashes(
+        con, "SELECT hash(_key) FROM f_already",
+        con.execute("SELECT count(*) FROM f_already").fetchall()[0][0],
+    ))  # fmt: skip
+    return bool(len(found)), np.setdiff1d(hashes, found, assume_unique=True)
+
+
 def dedupe_and_write(
     con: duckdb.DuckDBPyConnection,
     lake: Lake,
@@ -31,6 +125,7 @@ def dedupe_and_write(
     names: list[str],
     checked: Checked,
     reports: list[FileReport],
+    seen: LoadKeys | None = None,
 ) -> tuple[Counter, Counter, Counter]:
     """Reject repeats of a key within a file, skip keys already loaded, write the rest.
 
@@ -38,16 +133,16 @@ def dedupe_and_write(
     number), their user ids already pseudonyms (check.check_rows).
     Repeats are found with one hash aggregate that keeps only keys seen more than once in
     a file (with the lines they are on); the rows are filtered against that usually empty
-    table as they are written. Keys already loaded are skipped here when they were loaded
-    in the months the files cover; one loaded in another month is found by the key index
-    at the end of the load (finish). Of several small files (a batch), a key of an earlier
-    file counts as already loaded in a later one. Returns (accepted, already loaded,
-    repeats rejected), by file number.
+    table as they are written. Keys already loaded are found before the write: for a table
+    partitioned by month by its keys (`seen`, see _already_loaded), for another against
+    the table's lake files. Of several small files (a batch), a key of an earlier file counts
+    as already loaded in a later one. Returns (accepted, already loaded, repeats rejected),
+    by file number.
     """
     valid, valid_rows, months = checked.valid, checked.good, checked.months
     if not sum(valid_rows.values()):
         return Counter(), Counter(), Counter()
-    key = " || chr(31) || ".join(q(f"{k}__v") for k in table.key)
+    key = _valid_key(table)
     # The keys seen more than once first (a count per key), then, only if there are any, the
     # lines of those keys: listing every key's lines cost twice the time (BENCHMARKS.md).
     con.execute(
@@ -91,102 +186,58 @@ def dedupe_and_write(
             " ANTI JOIN f_repeats AS r "
             f"ON r._file = c._file AND r._key = {key} AND c._line > r._first"
         )
+    new_hashes = None
+    if seen is not None:
+        already, new_hashes = _already_loaded(
+            con, lake, table, seen, valid, sum(valid_rows.values()), months
+        )
+        if already:
+            firsts += f" ANTI JOIN f_already AS a ON a._key = {key}"
     if table.partition_by:
         # A file of one month (the usual case) names it, instead of formatting every row's day.
         one = months is not None and months[0] == months[1]
         month = sql_literal(months[0]) if one else "strftime(day, '%Y-%m')"
         firsts = f"SELECT *, {month} AS month FROM ({firsts})"
-    existing = lake.existing_paths(table, months)
     key_expr = " || chr(31) || ".join(q(k) for k in table.key)
     params: list = []
+    existing = lake.existing_paths(table, months) if seen is None else []
     if existing:
         firsts = f"""SELECT * FROM ({firsts}) WHERE {key_expr} NOT IN (
               SELECT {key_expr} FROM read_parquet(?::VARCHAR[]))"""
         params = [existing]
     if batch:
-        accepted, written = lake.write_batch(table, firsts, params, months, key_expr, reports)
+        accepted, written = lake.write_batch(table, firsts, params, months, key_expr)
     else:
         written = lake.write(table, firsts, params, months)
         accepted = Counter({0: sum(f.rows for f in written)})
+    if seen is not None and written:
+        if len(new_hashes) != sum(f.rows for f in written):
+            # Two keys of one hash (about one in 10^9 loads of 10M keys): the files' own.
+            new_hashes = keyindex.file_hashes(
+                con, table, [str(lake.root / f.path) for f in written]
+            )
+        seen.written.append(new_hashes)
     if written and table.name in ("projects", "protected_areas"):
         con.execute(
             f"INSERT INTO known_keys SELECT ?, {q(table.key[0])} FROM read_parquet(?)",
             [table.name, [str(lake.root / f.path) for f in written]],
         )
-    already = Counter({f: n - repeated[f] - accepted[f] for f, n in valid_rows.items()})
-    return accepted, already, repeated
+    already_loaded = Counter({f: n - repeated[f] - accepted[f] for f, n in valid_rows.items()})
+    return accepted, already_loaded, repeated
 
 
 def finish(
-    con: duckdb.DuckDBPyConnection, lake: Lake, key_index: dict[str, list[IndexFile]]
+    con: duckdb.DuckDBPyConnection,
+    lake: Lake,
+    key_index: dict[str, list[IndexFile]],
+    seen: dict[str, LoadKeys],
 ) -> dict[str, list[IndexFile]]:
-    """Drop the rows whose key was loaded before, or by an earlier file of this load, in
-    another month (the month-scoped check of dedupe_and_write cannot see them): they count
-    as already loaded. Returns the key index of each table partitioned by month, this
-    load's keys added, for the snapshot to list."""
+    """The key index of each table partitioned by month, this load's keys added, for the
+    snapshot to list (rebuilt from the lake where it does not match it)."""
     out: dict[str, list[IndexFile]] = {}
     for table in TABLES:
         if not table.partition_by:
             continue
-        index = KeyIndex(
-            con, lake.root, table, key_index.get(table.name, []),
-            lake.before[table.name],
-        )  # fmt: skip
-        new = lake.new_paths(table)
-        if not new and not index.rebuilt:
-            out[table.name] = index.files
-            continue
-        hashes = keyindex.file_hashes(con, table, new)
-        repeats = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
-        before = index.hits(hashes)
-        candidates = np.union1d(repeats, before)
-        if len(candidates) and _drop_repeats(con, lake, table, candidates, before):
-            hashes = keyindex.file_hashes(con, table, lake.new_paths(table))
-        out[table.name] = index.write(lake.load_number, hashes)
+        keys = seen.get(table.name) or LoadKeys(con, lake, table, key_index.get(table.name, []))
+        out[table.name] = keys.index_files(lake.load_number)
     return out
-
-
-def _drop_repeats(
-    con: duckdb.DuckDBPyConnection,
-    lake: Lake,
-    table: Table,
-    candidates: np.ndarray,
-    before: np.ndarray,
-) -> bool:
-    """Check the candidate hashes against the keys themselves, and rewrite the new lake
-    files that hold a key loaded before or by an earlier file of this load. Returns whether
-    any file was rewritten."""
-    key = keyindex.key_sql(table)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE key_candidates AS SELECT unnest(?::UBIGINT[]) AS h",
-        [[int(h) for h in candidates]],
-    )
-    match = f"hash({key}) IN (SELECT h FROM key_candidates)"
-    seen: set[str] = set()
-    old = [str(lake.root / f.path) for f in lake.before[table.name]]
-    if len(before) and old:
-        seen.update(
-            r[0]
-            for r in con.execute(
-                f"SELECT DISTINCT {key} FROM read_parquet(?::VARCHAR[], "
-                f"hive_partitioning = false) WHERE {match}",
-                [old],
-            ).fetchall()
-        )
-    new = [f for f in lake.new_files if f.table == table.name]
-    by_file: dict[str, list[str]] = {}
-    for filename, k in con.execute(
-        f"SELECT filename, {key} FROM read_parquet(?::VARCHAR[], filename = true, "
-        f"hive_partitioning = false) WHERE {match}",
-        [[str(lake.root / f.path) for f in new]],
-    ).fetchall():
-        by_file.setdefault(filename, []).append(k)
-    rewritten = False
-    for f in new:  # in the order they were written: the first copy of a key is kept
-        keys = by_file.get(str(lake.root / f.path), [])
-        losers = sorted({k for k in keys if k in seen})
-        seen.update(keys)
-        if losers:
-            lake.rewrite(table, f, losers)
-            rewritten = True
-    return rewritten

@@ -66,6 +66,8 @@ class Loader:
         #: The pseudonyms of the user ids met so far: each distinct id is hashed once.
         self.pseudonyms = pseudonym.Pseudonyms(self.user_key)
         self._key_index = key_index or {}
+        #: The keys of each table partitioned by month, from its first file of this load.
+        self._seen: dict[str, keys.LoadKeys] = {}
         con.execute("CREATE OR REPLACE TEMP TABLE codes (list VARCHAR, code VARCHAR)")
         for name, codes in rules.code_lists(reference).items():
             con.execute("INSERT INTO codes SELECT ?, unnest(?::VARCHAR[])", [name, list(codes)])
@@ -98,7 +100,6 @@ class Loader:
         physical line (see read.read_csv), and then checked the same way.
         """
         report = FileReport(table.name, name)
-        self.lake.report = report
         link: Path | None = None
         try:
             readable, link = plain_name(path, self.root, self.load_number)
@@ -111,7 +112,7 @@ class Loader:
         try:
             report.rows_read = structural + checked.bad[0] + checked.good[0]
             accepted, already, repeated = keys.dedupe_and_write(
-                self.con, self.lake, table, [name], checked, [report]
+                self.con, self.lake, table, [name], checked, [report], self._keys(table)
             )
         except duckdb.Error as exc:
             # A fault found only while writing (a Parquet page that cannot be decoded): the
@@ -163,7 +164,6 @@ class Loader:
         columns.update({n: rules.HASHED for n in wanted if rules.is_user_id(table, n)})
         extra = extra_columns(table, columns)
         written = len(self.lake.new_files)
-        self.lake.report = None
         try:
             sink = read.RowSink(self.con, table, wanted)
             structural = [
@@ -173,7 +173,7 @@ class Loader:
             sink.flush()
             checked = check_rows(self.con, table, columns, "f_src", names, self.load_day)
             accepted, already, repeated = keys.dedupe_and_write(
-                self.con, self.lake, table, names, checked, reports
+                self.con, self.lake, table, names, checked, reports, self._keys(table)
             )
         except (duckdb.Error, FileRefusedError):
             # Checked one by one instead: each file's own verdict (a refusal names it).
@@ -249,10 +249,19 @@ class Loader:
         report.warnings = [w for w in report.warnings if "GB18030" not in w]
         return report
 
+    def _keys(self, table: Table) -> keys.LoadKeys | None:
+        """The keys loaded of a table partitioned by month (None for another table)."""
+        if not table.partition_by:
+            return None
+        if table.name not in self._seen:
+            self._seen[table.name] = keys.LoadKeys(
+                self.con, self.lake, table, self._key_index.get(table.name, [])
+            )
+        return self._seen[table.name]
+
     def finish(self) -> dict[str, list[IndexFile]]:
-        """Drop the rows whose key was loaded before in another month, or by an earlier file
-        of this load (keys.finish); returns each month-partitioned table's key index."""
-        return keys.finish(self.con, self.lake, self._key_index)
+        """Each month-partitioned table's key index, this load's keys added (keys.finish)."""
+        return keys.finish(self.con, self.lake, self._key_index, self._seen)
 
     def discard_new_files(self) -> None:
         """Remove what this load wrote to the lake (a failed load leaves no trace)."""
