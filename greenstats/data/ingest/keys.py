@@ -38,7 +38,19 @@ class LoadKeys:
     ) -> None:
         self.table = table
         self.index = KeyIndex(con, lake.root, table, files, lake.before[table.name])
+        #: The sorted hashes written by this load, in a few arrays: each at least twice the
+        #: size of the next, so a file's keys are looked up in about log2(files) arrays, not
+        #: in one per earlier file.
         self.written: list[np.ndarray] = []
+
+    def add(self, hashes: np.ndarray) -> None:
+        """Keep the sorted hashes of a file this load wrote."""
+        self.written.append(hashes)
+        while len(self.written) > 1 and 2 * len(self.written[-1]) >= len(self.written[-2]):
+            newer = self.written.pop()
+            merged = np.concatenate([self.written[-1], newer])
+            merged.sort()
+            self.written[-1] = merged
 
     def candidates(self, hashes: np.ndarray) -> np.ndarray:
         """Of some sorted hashes, those loaded before or written by this load: candidates,
@@ -216,7 +228,7 @@ def dedupe_and_write(
             new_hashes = keyindex.file_hashes(
                 con, table, [str(lake.root / f.path) for f in written]
             )
-        seen.written.append(new_hashes)
+        seen.add(new_hashes)
     if written and table.name in ("projects", "protected_areas"):
         con.execute(
             f"INSERT INTO known_keys SELECT ?, {q(table.key[0])} FROM read_parquet(?)",
