@@ -2,13 +2,15 @@
 reject, and a key loaded before counts as already loaded, not again.
 
 Before a file of a table partitioned by month is written, the hashes of its keys are looked up
-in the key index of the loads before (`greenstats.data.keyindex`) and among the keys this load
-has written so far (`LoadKeys`). A hash found is only a candidate: the candidates' keys are
-looked for in the lake files themselves (this load's, then those of the file's months, then,
-for any not found there, the rest), and the rows of those found are left out of the write. A
-day's load so reads its own rows and the pages of the index its keys fall in, not the history
-(BENCHMARKS.md, issue 28). Other tables are small: a file's keys are checked against the
-table's lake files as they are written.
+in the key index of the loads before (`greenstats.data.keyindex`). A hash found is only a
+candidate: the candidates' keys are looked for in the lake files themselves (those of the
+file's months first, then, for any not found there, the rest), and the rows of those found are
+left out of the write. A day's load so reads its own rows and the pages of the index its keys
+fall in, not the history (BENCHMARKS.md, issue 28). A key sent by two files of one load is
+found at its end (`finish`), by one sort of the load's hashes, and the later copy's row dropped
+from the lake file it went to: a lookup per file among the load's earlier files cost a billion
+searches in a load of a billion events. Other tables are small: a file's keys are checked
+against the table's lake files as they are written.
 """
 
 from __future__ import annotations
@@ -31,41 +33,26 @@ from greenstats.data.warehouse.connection import sql_literal
 
 class LoadKeys:
     """The keys of one table partitioned by month: those of the loads before (the key index)
-    and those this load has written (the sorted hashes of each written file)."""
+    and those this load has written (the sorted hashes of each file written)."""
 
     def __init__(
         self, con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, files: list[IndexFile]
     ) -> None:
         self.table = table
         self.index = KeyIndex(con, lake.root, table, files, lake.before[table.name])
-        #: The sorted hashes written by this load, in a few arrays: each at least twice the
-        #: size of the next, so a file's keys are looked up in about log2(files) arrays, not
-        #: in one per earlier file.
         self.written: list[np.ndarray] = []
 
-    def add(self, hashes: np.ndarray) -> None:
-        """Keep the sorted hashes of a file this load wrote."""
-        self.written.append(hashes)
-        while len(self.written) > 1 and 2 * len(self.written[-1]) >= len(self.written[-2]):
-            newer = self.written.pop()
-            merged = np.concatenate([self.written[-1], newer])
-            merged.sort()
-            self.written[-1] = merged
-
     def candidates(self, hashes: np.ndarray) -> np.ndarray:
-        """Of some sorted hashes, those loaded before or written by this load: candidates,
-        to be checked against the keys themselves."""
-        found = [self.index.hits(hashes), *(keyindex.members(a, hashes) for a in self.written)]
-        return np.unique(np.concatenate(found))
+        """Of some sorted hashes, those loaded before: candidates, to be checked against the
+        keys themselves."""
+        return self.index.hits(hashes)
 
-    def index_files(self, load_number: int) -> list[IndexFile]:
-        """The key index with this load's keys added."""
+    def load_hashes(self) -> np.ndarray:
+        """The sorted hashes of every key this load wrote (one sort)."""
         new = np.concatenate(self.written) if self.written else np.zeros(0, dtype=np.uint64)
         if len(self.written) > 1:
             new.sort()
-        if not len(new) and not self.index.rebuilt:
-            return self.index.files
-        return self.index.write(load_number, new)
+        return new
 
 
 def _valid_key(table: Table) -> str:
@@ -83,9 +70,9 @@ def _already_loaded(
     count: int,
     months: tuple[str, str] | None,
 ) -> tuple[bool, np.ndarray]:
-    """Find the keys of the rows `valid` (`count` of them) loaded before or by an earlier file
-    of this load: they go to the temp table f_already (`_key`). Returns whether there are any,
-    and the sorted distinct hashes of the keys that are not."""
+    """Find the keys of the rows `valid` (`count` of them) loaded before: they go to the temp
+    table f_already (`_key`). Returns whether there are any, and the sorted distinct hashes of
+    the keys that are not."""
     key = _valid_key(table)
     hashes = np.unique(keyindex.query_hashes(con, f"SELECT hash({key}) FROM {valid}", count))
     candidates = seen.candidates(hashes)
@@ -101,15 +88,14 @@ def _already_loaded(
     finally:
         con.unregister("key_candidates")
     con.execute("CREATE OR REPLACE TEMP TABLE f_already (_key VARCHAR)")
-    # This load's files first, then the history of the file's months (where a file sent again
-    # finds its keys), then, only for keys not found yet, the rest of the history.
-    new = lake.new_paths(table)
+    # The history of the file's months first (where a file sent again finds its keys), then,
+    # only for keys not found there, the rest of the history.
     old = lake.before[table.name]
     first, last = months or ("", "")
     near = [str(lake.root / f.path) for f in old if f.month and first <= f.month <= last]
     far = [str(lake.root / f.path) for f in old if not (f.month and first <= f.month <= last)]
     lake_key = keyindex.key_sql(table)
-    for paths in (new, near, far):
+    for paths in (near, far):
         left = con.execute(
             "SELECT count(*) FROM f_candidates ANTI JOIN f_already USING (_key)"
         ).fetchall()[0][0]
@@ -218,7 +204,7 @@ def dedupe_and_write(
               SELECT {key_expr} FROM read_parquet(?::VARCHAR[]))"""
         params = [existing]
     if batch:
-        accepted, written = lake.write_batch(table, firsts, params, months, key_expr)
+        accepted, written = lake.write_batch(table, firsts, params, months, key_expr, reports)
     else:
         written = lake.write(table, firsts, params, months)
         accepted = Counter({0: sum(f.rows for f in written)})
@@ -228,7 +214,7 @@ def dedupe_and_write(
             new_hashes = keyindex.file_hashes(
                 con, table, [str(lake.root / f.path) for f in written]
             )
-        seen.add(new_hashes)
+        seen.written.append(new_hashes)
     if written and table.name in ("projects", "protected_areas"):
         con.execute(
             f"INSERT INTO known_keys SELECT ?, {q(table.key[0])} FROM read_parquet(?)",
@@ -244,12 +230,53 @@ def finish(
     key_index: dict[str, list[IndexFile]],
     seen: dict[str, LoadKeys],
 ) -> dict[str, list[IndexFile]]:
-    """The key index of each table partitioned by month, this load's keys added, for the
-    snapshot to list (rebuilt from the lake where it does not match it)."""
+    """Drop the rows whose key an earlier file of this load sent, in another month or another
+    batch (the check before each write looked only at earlier loads): they count as already
+    loaded. Returns the key index of each table partitioned by month, this load's keys added,
+    for the snapshot to list (rebuilt from the lake where it does not match it)."""
     out: dict[str, list[IndexFile]] = {}
     for table in TABLES:
         if not table.partition_by:
             continue
         keys = seen.get(table.name) or LoadKeys(con, lake, table, key_index.get(table.name, []))
-        out[table.name] = keys.index_files(lake.load_number)
+        hashes = keys.load_hashes()
+        repeats = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        if len(repeats) and _drop_repeats(con, lake, table, repeats):
+            hashes = keyindex.file_hashes(con, table, lake.new_paths(table))
+        if len(hashes) or keys.index.rebuilt:
+            out[table.name] = keys.index.write(lake.load_number, hashes)
+        else:
+            out[table.name] = keys.index.files
     return out
+
+
+def _drop_repeats(
+    con: duckdb.DuckDBPyConnection, lake: Lake, table: Table, candidates: np.ndarray
+) -> bool:
+    """Check the candidate hashes against the keys of this load's lake files, and rewrite
+    those that hold a key an earlier one holds (the first copy of a key is kept). Returns
+    whether any file was rewritten."""
+    key = keyindex.key_sql(table)
+    con.register("key_candidates", pa.table({"h": pa.array(candidates, type=pa.uint64())}))
+    try:
+        found = con.execute(
+            f"""SELECT filename, {key} FROM read_parquet(?::VARCHAR[], filename = true,
+                hive_partitioning = false)
+            WHERE hash({key}) IN (SELECT h FROM key_candidates)""",
+            [lake.new_paths(table)],
+        ).fetchall()
+    finally:
+        con.unregister("key_candidates")
+    by_file: dict[str, list[str]] = {}
+    for filename, k in found:
+        by_file.setdefault(filename, []).append(k)
+    seen: set[str] = set()
+    rewritten = False
+    for f in [f for f in lake.new_files if f.table == table.name]:  # in the order written
+        keys = by_file.get(str(lake.root / f.path), [])
+        losers = sorted({k for k in keys if k in seen})
+        seen.update(keys)
+        if losers:
+            lake.rewrite(table, f, losers)
+            rewritten = True
+    return rewritten

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import duckdb
 
+from greenstats.data import keyindex
 from greenstats.data.contract import TABLES, Table
+from greenstats.data.ingest.files import FileReport
 from greenstats.data.warehouse import LakeFile
 from greenstats.data.warehouse.connection import sql_literal
 
@@ -26,7 +28,8 @@ LAKE_OPTIONS = "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 1048576"
 
 class Lake:
     """The lake files of one load: those listed before it (`before`), and those it wrote
-    (`new_files`, in the order written)."""
+    (`new_files`, in the order written), with the report of the input file that sent each
+    file's rows (`report_of`), or, for a batch of small files, of each key (`batch_keys`)."""
 
     def __init__(
         self,
@@ -42,6 +45,11 @@ class Lake:
         self.before = {name: list(files) for name, files in self.files.items()}
         self.new_files: list[LakeFile] = []
         self._file_index = 0
+        self.report_of: dict[str, FileReport] = {}  # the report of the file that wrote it
+        #: A batch's lake files (write_batch): the report of the file that sent each key.
+        self.batch_keys: dict[str, dict[str, FileReport]] = {}
+        #: The report of the single input file being written (None: a batch).
+        self.report: FileReport | None = None
 
     def existing_paths(self, table: Table, months: tuple[str, str] | None) -> list[str]:
         """The lake files that could already hold one of the file's keys: for a table
@@ -101,6 +109,8 @@ class Lake:
     def _add(self, lake_file: LakeFile) -> None:
         self.files[lake_file.table].append(lake_file)
         self.new_files.append(lake_file)
+        if self.report is not None:
+            self.report_of[lake_file.path] = self.report
 
     def write_batch(
         self,
@@ -109,11 +119,13 @@ class Lake:
         params: list,
         months: tuple[str, str] | None,
         key_expr: str,
+        reports: list[FileReport],
     ) -> tuple[Counter, list[LakeFile]]:
         """Write the rows of a batch of small files (`firsts`: each with `_file` and `_line`)
         that no earlier file of the batch holds; returns the rows each file added and the lake
-        files written. A batch is small (at most SMALL_BATCH_BYTES of input): its rows are
-        held in a table."""
+        files written. Which file added each key is kept (`batch_keys`), for finish() to
+        count a key it drops against the file that sent it. A batch is small (at most
+        SMALL_BATCH_BYTES of input): its rows are held in a table."""
         con = self.con
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE f_batch_rows AS
@@ -124,7 +136,16 @@ class Lake:
         accepted = Counter(dict(con.execute(
             "SELECT _file, count(*) FROM f_batch_rows GROUP BY _file"
         ).fetchall()))  # fmt: skip
+        month = ", month" if table.partition_by else ", NULL"
+        by_month: dict[str | None, dict[str, FileReport]] = {}
+        for k, file_no, m in con.execute(
+            f"SELECT {key_expr}, _file{month} FROM f_batch_rows"
+        ).fetchall():
+            by_month.setdefault(m, {})[k] = reports[file_no]
         written = self.write(table, "SELECT * EXCLUDE (_file, _line) FROM f_batch_rows", [], months)
+        for f in written:
+            self.report_of.pop(f.path, None)
+            self.batch_keys[f.path] = by_month.get(f.month, {})
         con.execute("DROP TABLE f_batch_rows")
         return accepted, written
 
@@ -132,11 +153,49 @@ class Lake:
         """The lake files this load wrote for a table, in the order it wrote them."""
         return [str(self.root / f.path) for f in self.new_files if f.table == table.name]
 
+    def rewrite(self, table: Table, lake_file: LakeFile, losers: list[str]) -> None:
+        """Write a new lake file of this load without the rows of some keys, in its place."""
+        old = self.root / lake_file.path
+        new = old.with_name(old.stem + "-k.parquet")
+        key = keyindex.key_sql(table)
+        rows = self.con.execute(
+            f"""COPY (SELECT * FROM read_parquet(?, hive_partitioning = false)
+                      WHERE {key} NOT IN (SELECT unnest(?::VARCHAR[])))
+                TO {sql_literal(str(new))} ({LAKE_OPTIONS})""",
+            [str(old), losers],
+        ).fetchone()[0]
+        dropped = lake_file.rows - rows
+        report = self.report_of.pop(lake_file.path, None)
+        if report is not None:
+            report.accepted -= dropped
+            report.already_loaded += dropped
+        senders = self.batch_keys.pop(lake_file.path, None)
+        if senders is not None:  # a batch's file: each key counts against the file that sent it
+            for k in losers:
+                senders[k].accepted -= 1
+                senders[k].already_loaded += 1
+        position = self.new_files.index(lake_file)
+        self.files[table.name].remove(lake_file)
+        self.new_files.remove(lake_file)
+        old.unlink(missing_ok=True)
+        if not rows:
+            new.unlink(missing_ok=True)
+            return
+        replacement = LakeFile(table.name, str(new.relative_to(self.root)), lake_file.month, rows)
+        self.files[table.name].append(replacement)
+        self.new_files.insert(position, replacement)
+        if report is not None:
+            self.report_of[replacement.path] = report
+        if senders is not None:
+            self.batch_keys[replacement.path] = senders
+
     def forget(self, files: list[LakeFile]) -> None:
         """Remove lake files of this load, as if never written."""
         for f in files:
             self.files[f.table].remove(f)
             self.new_files.remove(f)
+            self.report_of.pop(f.path, None)
+            self.batch_keys.pop(f.path, None)
             (self.root / f.path).unlink(missing_ok=True)
 
     def discard_new_files(self) -> None:

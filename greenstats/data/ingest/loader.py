@@ -100,6 +100,7 @@ class Loader:
         physical line (see read.read_csv), and then checked the same way.
         """
         report = FileReport(table.name, name)
+        self.lake.report = report
         link: Path | None = None
         try:
             readable, link = plain_name(path, self.root, self.load_number)
@@ -164,6 +165,7 @@ class Loader:
         columns.update({n: rules.HASHED for n in wanted if rules.is_user_id(table, n)})
         extra = extra_columns(table, columns)
         written = len(self.lake.new_files)
+        self.lake.report = None
         try:
             sink = read.RowSink(self.con, table, wanted)
             structural = [
