@@ -1,14 +1,14 @@
 """A compact index of the keys loaded into a table the lake partitions by month.
 
-A key is loaded once, whatever its month (docs/CONTRACT.md, Loading again). Ingest checks a
-file's keys exactly against the lake files of the months the file covers, which catches a file
-sent again; a key sent again dated another month is caught at the end of the load by this
-index: the 64-bit hash (DuckDB's `hash`) of every key loaded, as sorted arrays of unsigned
-integers under `lake/_keys/<table>/`, one written per load and merged with the previous ones
-when they are of a size (so there are about log₂ of the number of loads). A load's keys are
-looked up by binary search, so a day's load costs milliseconds even at 100M keys; a hash found
-there is only a candidate, checked against the keys themselves before anything is dropped, so a
-collision of two hashes never loses a row.
+A key is loaded once, whatever its month (docs/CONTRACT.md, Loading again). Before a file is
+written, its keys are looked up in this index of every key loaded before: the 64-bit hash
+(DuckDB's `hash`) of each, as sorted arrays of unsigned integers under `lake/_keys/<table>/`,
+one written per load and merged with the previous ones when they are of a size (so there are
+about log₂ of the number of loads; greenstats.data.ingest.keys). A lookup is a binary search
+of the file's sorted hashes, which touches only the pages of the index they fall in: 10M keys
+among 1B take seconds, not a read of the history. A hash found there is only a candidate,
+checked against the keys themselves before a row is left out, so a collision of two hashes
+never loses a row.
 
 The snapshot lists the index files in its `key_index` table, with the hash of a fixed text
 (`HASH_PROBE`) that identifies the hash function; an index that does not match the lake (a
@@ -147,9 +147,11 @@ class KeyIndex:
 
     def write(self, load_number: int, new: np.ndarray) -> list[IndexFile]:
         """Add this load's sorted hashes; merge the newest arrays while the newest is at least
-        half the size of the one before it (or the index was rebuilt). Returns the files that
-        now make up the index (the others are no longer listed, and are removed once the
-        snapshot that lists these is published)."""
+        the size of the one before it (or the index was rebuilt), as a binary counter carries:
+        each key is rewritten about log2(loads) times in all. (Merging while the newest was
+        at least half the one before grew the second array by a day's keys a day, and rewrote
+        it whole every day.) Returns the files that now make up the index (the others are no
+        longer listed, and are removed once the snapshot that lists these is published)."""
         files = list(self.files)
         arrays: list[np.ndarray] = list(self.arrays)
         if self.rebuilt:
@@ -163,7 +165,7 @@ class KeyIndex:
         )
         if len(new):
             pending.append((None, new))
-        while len(pending) >= 2 and 2 * len(pending[-1][1]) >= len(pending[-2][1]):
+        while len(pending) >= 2 and len(pending[-1][1]) >= len(pending[-2][1]):
             (_, older), (_, newer) = pending[-2], pending.pop()
             merged = np.concatenate([older, newer])
             merged.sort()
