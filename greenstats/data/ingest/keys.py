@@ -81,7 +81,9 @@ def _already_loaded(
     table f_already (`_key`). Returns whether there are any, and the sorted distinct hashes of
     the keys that are not."""
     key = _valid_key(table)
-    hashes = np.unique(keyindex.query_hashes(con, f"SELECT hash({key}) FROM {valid}", count))
+    hashes = keyindex.distinct(
+        keyindex.query_hashes(con, f"SELECT hash({key}) FROM {valid}", count)
+    )
     candidates = seen.candidates(hashes)
     if not len(candidates):
         return False, hashes
@@ -116,11 +118,11 @@ def _already_loaded(
                                      ANTI JOIN f_already USING (_key))""",
                 [paths],
             )
-    found = np.unique(keyindex.query_hashes(
+    found = keyindex.distinct(keyindex.query_hashes(
         con, "SELECT hash(_key) FROM f_already",
         con.execute("SELECT count(*) FROM f_already").fetchall()[0][0],
     ))  # fmt: skip
-    return bool(len(found)), np.setdiff1d(hashes, found, assume_unique=True)
+    return bool(len(found)), keyindex.without(hashes, found)
 
 
 def dedupe_and_write(
@@ -247,7 +249,7 @@ def finish(
             continue
         keys = seen.get(table.name) or LoadKeys(con, lake, table, key_index.get(table.name, []))
         hashes = keys.load_hashes()
-        repeats = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
+        repeats = keyindex.distinct(hashes[1:][hashes[1:] == hashes[:-1]])
         if len(repeats) and _drop_repeats(con, lake, table, repeats):
             hashes = keyindex.file_hashes(con, table, lake.new_paths(table))
         if len(hashes) or keys.index.rebuilt:
