@@ -4,6 +4,13 @@
 A row that breaks a rule becomes a reject (REJECT_COLUMNS) with the first rule it breaks and the
 value it had (hidden where it may be a user id); the rows that break none are stored as the
 lake keeps them, with their key, for the duplicate rule (`keys`).
+
+Both come out of one projection of the rows read: each row carries `_check` (the number of the
+rule it breaks, NULL for none), its reject's columns (NULL unless it breaks one) and its stored
+values and key (NULL if it does). A rejects' branch and an accepted branch split before the
+duplicate rule's shuffle made Spark read the input and evaluate the rules twice, once for each
+(BENCHMARKS.md, "Spark: where its ingest spends the time"): here the file is read once, each
+rule evaluated once per row, and the split is by `_status` after the rows are counted.
 """
 
 from __future__ import annotations
@@ -74,32 +81,39 @@ class SparkLoader:
     def adapter(self) -> SparkAdapter:
         return SparkAdapter(self.codes)
 
-    def check_group(self, group: Group) -> tuple[list[DataFrame], DataFrame]:
-        """Check every row of a group, as `check.check_rows` does: (its rejects, each frame with
-        `_file_no`, `_status` "bad" and REJECT_COLUMNS; its rows that break no rule, stored as
-        the lake keeps them, with `_file_no`, `_line` and `_key`)."""
+    def check_group(self, group: Group) -> DataFrame:
+        """Check every row of a group once, as `check.check_rows` and, for a plain CSV file's
+        lines that do not split into its header's columns, `ingest.read` do: each row with
+        `_file_no`, `_line`, `_check` (the rule it breaks, -1 for a line that does not split,
+        NULL for none), REJECT_COLUMNS if it breaks one, else its columns as the lake stores
+        them and `_key`."""
         table, columns = group.table, group.columns
-        rejects = []
         if group.kind == "csv":
-            src, structural = read_csv(self.spark, group)
-            rejects.append(self._structural_rejects(group, structural))
+            src = read_csv(self.spark, group)
         else:
-            src = read_parquet(self.spark, group)
+            none = sf.lit(None).cast("string")
+            src = read_parquet(self.spark, group).select("*", none.alias("_rule"),
+                                                         none.alias("_text"))  # fmt: skip
         adapter = SparkAdapter(self.codes, columns)
         raw = [f"`{c}`" for c in columns if c in table.names]
         typed = [f"{adapter(rules.typed(c, columns.get(c.name)))} AS `{c.name}__v`"
                  for c in table.columns]  # fmt: skip
         checks = rules.checks(table, columns, self.load_day)
-        checked = src.selectExpr("_file_no", "_line", *raw, *typed)
+        checked = src.selectExpr("_file_no", "_line", "_rule", "_text", *raw, *typed)
         checked = checked.withColumn("_ctl", sf.expr(adapter(rules.control_guard(table, columns))))
         error_case = adapter(rules.error_case(checks))  # collects the known-key lookups it replaced
         checked = self._join_known_keys(checked, adapter.lookups)
-        checked = self._with_pads(checked).withColumn("_check", sf.expr(error_case))
-        bad = checked.where(sf.col("_check").isNotNull())
-        bad = bad.withColumn("_raw", sf.expr(adapter(rules.failed_text(checks))))
-        bad = bad.withColumn("_value", sf.expr(adapter(rules.failed_value(table, checks, columns))))
-        rejects.append(self._rule_rejects(group, checks, bad))
-        return rejects, self._stored(table, checked.where(sf.col("_check").isNull()))
+        unsplit = sf.col("_rule").isNotNull()
+        checked = self._with_pads(checked).withColumn(
+            "_check", sf.when(unsplit, sf.lit(-1)).otherwise(sf.expr(error_case))
+        )
+        # Both CASEs are NULL unless `_check` is a rule's number: only a failed row's value is
+        # written out.
+        checked = checked.withColumn("_raw", sf.expr(adapter(rules.failed_text(checks))))
+        checked = checked.withColumn(
+            "_value", sf.expr(adapter(rules.failed_value(table, checks, columns)))
+        )
+        return self._stored(table, checks, group, checked)
 
     def _join_known_keys(self, df: DataFrame, lookups: list[KnownKeyLookup]) -> DataFrame:
         """Add each lookup's column: whether its value is a key of its table loaded before or
@@ -122,68 +136,59 @@ class SparkLoader:
             df = df.withColumn(pad_column(variable), sf.lit(bytearray(pad)))
         return df
 
-    def _rule_rejects(self, group: Group, checks: list[Check], bad: DataFrame) -> DataFrame:
-        """The rejects of rows that broke a rule, as `ingest.check` writes them: the
-        check's column, reason, rule and detail by its number, the value as `rules.failed_value`
-        keeps it (hidden or shortened)."""
+    def _rule_rejects(self, group: Group, checks: list[Check]) -> dict[str, SparkColumn]:
+        """The reject columns of a row that broke a rule (NULL for one that broke none), as
+        `ingest.check` writes them: the check's column, reason, rule and detail by its number,
+        the value as `rules.failed_value` keeps it (hidden or shortened); and of a plain CSV
+        line that does not split (`_rule`), as `ingest.read` writes it: its rule and reason,
+        the line shortened (or hidden, in a table with user ids), no column."""
+        table = group.table
+        failed = sf.col("_check").isNotNull()
+        unsplit = sf.col("_rule").isNotNull()
 
         def pick(values: list) -> SparkColumn:
-            return sf.element_at(sf.array(*(sf.lit(v) for v in values)), sf.col("_check") + 1)
+            at = sf.element_at(sf.array(*(sf.lit(v) for v in values)), sf.col("_check") + 1)
+            return sf.when(sf.col("_check") >= 0, at)
 
-        return _rejects(
-            bad, group, pick([c.column for c in checks]), pick([c.reason for c in checks]),
-            sf.col("_value"), pick([c.rule for c in checks]),
-            pick([rules.detail_json(c.detail) for c in checks]).cast("string"),
-        )  # fmt: skip
-
-    def _structural_rejects(self, group: Group, bad: DataFrame) -> DataFrame:
-        """Rows of a plain CSV file that do not split into its header's columns, as
-        `ingest.read` writes them."""
-        table = group.table
         reasons = sf.create_map(*(x for rule in rules.CSV_ERROR_RULES.values()
                                   for x in (sf.lit(rule), sf.lit(REJECT_RULES[rule]))))  # fmt: skip
         if table.name in pseudonym.TABLES_WITH_USERS:
-            kept = sf.lit(rules.line_kept(table, None))
+            line = sf.lit(rules.line_kept(table, None))
         else:
-            kept = sf.expr(self.adapter()(rules.shortened("_raw")))
-        none = sf.lit(None).cast("string")
-        return _rejects(bad, group, none, reasons[sf.col("_rule")], kept, sf.col("_rule"), none)
+            line = sf.expr(self.adapter()(rules.shortened("_text")))
+        return {
+            "table_name": sf.when(failed, sf.lit(table.name)),
+            "file": sf.when(failed, file_names(_numbers(group), "_file_no")),
+            "line": sf.when(failed, sf.col("_line").cast("bigint")),
+            "column_name": pick([c.column for c in checks]),
+            "reason": sf.when(unsplit, reasons[sf.col("_rule")]).otherwise(
+                pick([c.reason for c in checks])
+            ),
+            "value": sf.when(unsplit, line).otherwise(sf.col("_value")),
+            "rule": sf.coalesce(sf.col("_rule"), pick([c.rule for c in checks])),
+            "detail": pick([rules.detail_json(c.detail) for c in checks]).cast("string"),
+        }
 
-    def _stored(self, table: Table, valid: DataFrame) -> DataFrame:
-        """The lake's columns of the rows that passed: each column's stored value (a user id's
-        pseudonym), `day` and `month` of a table partitioned by month, and `_key`."""
+    def _stored(
+        self, table: Table, checks: list[Check], group: Group, checked: DataFrame
+    ) -> DataFrame:
+        """The checked rows, each with `_check`, its reject's columns (`_rule_rejects`) and the
+        lake's columns: each column's stored value (a user id's pseudonym), `day` and `month`
+        of a table partitioned by month, and `_key`, all NULL in a row that broke a rule (its
+        values are never stored, nor hashed)."""
         adapter = self.adapter()
-        values = [f"{adapter(rules.stored(table, c))} AS `{c.name}`" for c in table.columns]
-        out = self._with_pads(valid).selectExpr("_file_no", "_line", *values)
+        passed = sf.col("_check").isNull()
+        values = [
+            sf.when(passed, sf.expr(adapter(rules.stored(table, c)))).alias(c.name)
+            for c in table.columns
+        ]
+        rejects = [v.alias(k) for k, v in self._rule_rejects(group, checks).items()]
+        out = checked.select("_file_no", "_line", "_check", *rejects, *values)
         if table.partition_by:
             # The session time zone is China time (session.REQUIRED_CONF): a day is CST's.
             out = out.selectExpr("*", f"CAST(`{table.partition_by}` AS DATE) AS day")
             out = out.selectExpr("*", "date_format(day, 'yyyy-MM') AS month")
         return out.selectExpr("*", f"{adapter(keyindex.key_sql(table))} AS _key")
-
-
-def _rejects(
-    rows: DataFrame,
-    group: Group,
-    column: SparkColumn,
-    reason: SparkColumn,
-    value: SparkColumn,
-    rule: SparkColumn,
-    detail: SparkColumn,
-) -> DataFrame:
-    """Rejects with REJECT_COLUMNS, `_file_no` and `_status` "bad"."""
-    return rows.select(
-        "_file_no",
-        sf.lit(BAD).alias("_status"),
-        sf.lit(group.table.name).alias("table_name"),
-        file_names(_numbers(group), "_file_no").alias("file"),
-        sf.col("_line").cast("bigint").alias("line"),
-        column.alias("column_name"),
-        reason.alias("reason"),
-        value.alias("value"),
-        rule.alias("rule"),
-        detail.alias("detail"),
-    )
 
 
 def _numbers(group: Group) -> list[tuple[int, str]]:

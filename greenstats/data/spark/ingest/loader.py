@@ -87,17 +87,17 @@ def ingest_folder_spark(
     cached: list[DataFrame] = []
     written: list[str] = []
     for table in TABLES:
-        parts, valid = [], []
+        checked: list[DataFrame] = []
         for group in (g for g in groups if g.table is table):
-            bad, good = loader.check_group(group)
-            parts += bad
-            valid.append(good)
-        if not valid:
+            checked.append(loader.check_group(group))
+        if not checked:
             continue
         names = [(r.number, r.report.name) for r in reports if r.report.table == table.name]
         earlier_keys = loader.earlier_keys.get(table.name)
-        parts.append(duplicates(table, union(valid), names, earlier_keys))
-        rows = union(parts).persist(StorageLevel.MEMORY_AND_DISK)
+        # Every row read once and checked once: the counts, the lake and the rejects all read
+        # these rows, kept (MEMORY_AND_DISK) for the three.
+        rows = duplicates(table, union(checked), names, earlier_keys)
+        rows = rows.persist(StorageLevel.MEMORY_AND_DISK)
         cached.append(rows)
         step(spark, f"check {table.name}")
         _count(rows.groupBy("_file_no", "_status").count().collect(), reports)

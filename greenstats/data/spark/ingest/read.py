@@ -1,6 +1,6 @@
 """Reading a group's rows on Spark: a Parquet file's rows with their position in it, a plain
 CSV file's with their physical line, split into the header's columns as DuckDB's reader splits
-them (a line that does not split is a reject).
+them (a line that does not split keeps its text and the rule it breaks, and becomes a reject).
 """
 
 from __future__ import annotations
@@ -43,9 +43,10 @@ def read_parquet(spark: SparkSession, group: Group) -> DataFrame:
     )
 
 
-def read_csv(spark: SparkSession, group: Group) -> tuple[DataFrame, DataFrame]:
-    """A group of plain CSV files: (rows that split into the header's columns, with file
-    number, physical line and columns as text; rows that do not, as rejects)."""
+def read_csv(spark: SparkSession, group: Group) -> DataFrame:
+    """A group of plain CSV files, read once: every line with its file number, physical line,
+    `_rule` (the structural rule it breaks, NULL for none) and `_text` (the line), and its
+    columns as text where it splits into the header's columns (NULL where it does not)."""
 
     names = list(group.columns)
     # One read of all the group's files, each file one row: Spark packs small files into a
@@ -79,10 +80,11 @@ def read_csv(spark: SparkSession, group: Group) -> tuple[DataFrame, DataFrame]:
     schema = st.StructType([st.StructField(f"_c{i}", st.StringType()) for i in range(len(names))])
     parsed = sf.from_csv("_raw", schema.simpleString(), {"quote": '"', "escape": '"'})
     wanted = [(i, c) for i, c in enumerate(names) if c in group.table.names]
-    good = (
-        lines.where(sf.col("_rule").isNull())
-        .select("_file_no", "_line", parsed.alias("_f"))
-        .select("_file_no", "_line", *(sf.col(f"_f._c{i}").alias(c) for i, c in wanted))
-    )
-    bad = lines.where(sf.col("_rule").isNotNull())
-    return good, bad
+    split = sf.col("_rule").isNull()
+    return lines.select(
+        "_file_no", "_line", "_rule", sf.col("_raw").alias("_text"),
+        sf.when(split, parsed).alias("_f"),
+    ).select(
+        "_file_no", "_line", "_rule", "_text",
+        *(sf.col(f"_f._c{i}").alias(c) for i, c in wanted),
+    )  # fmt: skip
