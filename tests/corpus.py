@@ -841,7 +841,8 @@ def _refdir_cases() -> list[Case]:
              good={"actions": 1}),
         Case("refdir-not-utf8", "species.csv in Latin-1", folder,
              reference=None, error=refused),
-        # Its carbon would silently become 0 (issue 26): refused, unless --force (test_cli.py).
+        # Its carbon would silently become 0 (issue 26): refused, unless --force
+        # (test_methodology.py, test_a_methodology_that_drops_a_used_code_needs_force_and_says_so).
         Case("refdir-drops-used-code", "a methodology without 'walking', which loaded actions use",
              folder, reference=reference(actions=REF_ACTIONS.format(c=100).replace(
                  "walking,100,50,150\n", "")),

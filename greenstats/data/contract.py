@@ -97,29 +97,6 @@ class Column:
     def is_identifier(self) -> bool:
         return self.identifier or self.references is not None
 
-    def rule_text(self) -> str:
-        """The column's rules in words, as the rejects report and the docs show them."""
-        parts = ["required" if self.required else "optional", self.type]
-        if self.min_value is not None:
-            parts.append(f"≥ {bound_text(self.min_value)}")
-        if self.above is not None:
-            parts.append(f"> {bound_text(self.above)}")
-        if self.max_value is not None:
-            parts.append(f"≤ {bound_text(self.max_value)}")
-        if self.earliest is not None:
-            parts.append(f"from {self.earliest.isoformat()}")
-        if self.latest == "load":
-            parts.append(f"to the load's day + {FUTURE_SLACK_DAYS}")
-        elif self.latest is not None:
-            parts.append(f"to {self.latest.isoformat()}")
-        if self.type == "text" and not (self.allowed or self.references):
-            parts.append(f"at most {TEXT_MAX_CHARS} characters")
-        if self.allowed:
-            parts.append(f"one of {self.allowed}")
-        if self.references:
-            parts.append(f"must exist in {self.references}")
-        return ", ".join(parts)
-
 
 class RowRule(NamedTuple):
     """A rule over several columns of a row: the column a reject names, the predicate that must

@@ -26,7 +26,6 @@ variables of the work connection, which `sql` reads with `getvariable`.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import os
@@ -221,13 +220,6 @@ def install(con: duckdb.DuckDBPyConnection, key: UserKey) -> None:
     for name, pad in pad_variables(key).items():
         con.execute(f"SET VARIABLE {name} = ?::BLOB", [pad])
     con.execute(INT_OF_HEX_MACRO)
-
-
-def uninstall(con: duckdb.DuckDBPyConnection) -> None:
-    """Forget the pads (the connection stays usable)."""
-    for name in (_IPAD_VAR, _OPAD_VAR):
-        with contextlib.suppress(duckdb.Error):
-            con.execute(f"RESET VARIABLE {name}")
 
 
 def hex_sql(value: str) -> str:

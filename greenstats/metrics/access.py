@@ -68,11 +68,6 @@ class Role:
     def may_open(self, page: str) -> bool:
         return self.partner is None or page in PARTNER_PAGES
 
-    @property
-    def sees_rejects(self) -> bool:
-        """Rejected rows are raw input of every partner: program staff only."""
-        return self.partner is None
-
 
 #: The role of everyone when no sign-in is configured (the local demo): not restricted.
 OPEN = Role("open")

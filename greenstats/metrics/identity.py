@@ -100,11 +100,6 @@ class Identity:
     def issued(self) -> datetime:
         return datetime.fromtimestamp(self.issued_at, UTC)
 
-    def audit_fields(self) -> dict[str, Any]:
-        """What every audit line records of the account."""
-        return {"subject": self.subject, "email": self.email,
-                "email_verified": self.email_verified}  # fmt: skip
-
 
 _WHY = {
     "missing": "is missing",

@@ -57,10 +57,6 @@ def alert_line(a: Alert, names: Mapping[str, Mapping[str, str]], lang: str) -> s
     return t(f"alert.{a.kind}", lang, **values)
 
 
-def severity_word(a: Alert, lang: str) -> str:
-    return t(f"attention.{a.severity}", lang)
-
-
 def attention(found: list[Alert], names: Mapping[str, Mapping[str, str]], empty: str,
               lang: str) -> Attention:  # fmt: skip
     """The "Needs attention" block: critical alerts first, then warnings (`ordered`), each in

@@ -10,7 +10,6 @@ import fcntl
 import os
 import re
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -376,13 +375,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def wait_for_snapshot(warehouse: Warehouse, timeout_s: float = 30.0) -> Snapshot:
-    """Wait until a snapshot is published (used by the app while a first build runs)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        snap = warehouse.current()
-        if snap is not None or time.monotonic() > deadline:
-            return warehouse.require_current()
-        time.sleep(0.2)

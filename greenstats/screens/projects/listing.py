@@ -186,15 +186,6 @@ def _round_sig(value: float) -> float:
     return round(float(value), _places(value))
 
 
-def _sig_text(value: float, lang: str) -> str:
-    """Three significant figures with separators, as the cards show carbon."""
-    return fmt.number(_round_sig(value), lang, _places(value))
-
-
-def _band(low: float, high: float, lang: str) -> str:
-    return f"{_sig_text(low, lang)}–{_sig_text(high, lang)}"
-
-
 def _number_kind(largest: float) -> str:
     """How a column of numbers is drawn so its largest value shows three figures."""
     if largest == 0 or largest >= 100:
