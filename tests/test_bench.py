@@ -24,6 +24,10 @@ TARGETS = [
     "Incremental: one day",
     "Reading: worst p95",
     "Concurrency: p95 of all queries",
+    "Issue 28: ingest vs the floor",
+    "Issue 28: ingest (set for 100M events)",
+    "Issue 28: full build (set for 100M events)",
+    "Issue 28: the lake on disk",
 ]
 
 
